@@ -1,0 +1,61 @@
+# Putokaz: `make run` starts everything on SQLite; `make test` runs the suite on PostgreSQL.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+ROLE ?= police
+ORG ?=
+PYTEST_ARGS ?=
+
+# Without TEST_DATABASE_URL, use a local PostgreSQL if one answers (the tests create and drop
+# their own databases on it); otherwise the fixtures fall back to testcontainers, then fail clearly.
+LOCAL_PG := postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: help install run migrate seed token test lint format bench clean
+
+help:
+	@echo "make run | test | token ROLE=police [ORG=...] | migrate | lint | bench | clean"
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: install
+	$(PY) -m deploy.dev run
+
+migrate: install
+	$(PY) -m deploy.dev secret
+	$(PY) -m deploy.dev migrate
+
+seed: migrate
+	$(PY) -m deploy.dev seed
+
+token: install
+	@$(PY) -m deploy.dev token --role $(ROLE) $(if $(ORG),--org $(ORG),)
+
+test: install
+	@if [ -z "$$TEST_DATABASE_URL" ] && $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
+		echo "TEST_DATABASE_URL not set: using the local PostgreSQL at 127.0.0.1:5432"; \
+		TEST_DATABASE_URL=$(LOCAL_PG) $(PY) -m pytest $(PYTEST_ARGS); \
+	else \
+		$(PY) -m pytest $(PYTEST_ARGS); \
+	fi
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check putokaz gateway services deploy tests bench
+
+format: install
+	$(PY) -m ruff format putokaz gateway services deploy tests bench
+	$(PY) -m ruff check --fix .
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

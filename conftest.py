@@ -1,0 +1,3 @@
+"""Root pytest configuration: the shared kernel fixtures."""
+
+pytest_plugins = ["putokaz.testing"]

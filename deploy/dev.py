@@ -1,0 +1,162 @@
+"""Developer commands behind the Makefile: secret, migrate, seed, run, token, revision."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from deploy.processes import DEMO_ORGS, GATEWAY_APP, GATEWAY_PORT, SERVICES, ServiceProcess
+from putokaz.auth import ROLES, issue_token, new_secret
+from putokaz.db import Database
+from putokaz.migrations import alembic_config, upgrade
+from putokaz.settings import DEV_SECRET_FILE, PROJECT_ROOT, VAR_DIR
+
+
+def database_url(service: ServiceProcess) -> str:
+    """PUTOKAZ_<SERVICE>_DATABASE_URL overrides the embedded SQLite default for that service."""
+    return os.environ.get(f"PUTOKAZ_{service.name.upper()}_DATABASE_URL", service.dev_database_url)
+
+
+def ensure_secret() -> str:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    if not DEV_SECRET_FILE.exists():
+        DEV_SECRET_FILE.write_text(new_secret() + "\n")
+        DEV_SECRET_FILE.chmod(0o600)
+        print(f"generated a dev signing secret in {DEV_SECRET_FILE.relative_to(PROJECT_ROOT)}")
+    return DEV_SECRET_FILE.read_text().strip()
+
+
+def migrate() -> None:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    for service in SERVICES:
+        upgrade(service.migrations_dir, database_url(service))
+        print(f"migrated {service.name}")
+
+
+async def _seed_one(service: ServiceProcess) -> None:
+    try:
+        module = importlib.import_module(f"services.{service.name}.seed")
+    except ModuleNotFoundError:
+        return
+    db = Database(database_url(service))
+    try:
+        await module.load_demo_data(db)
+    finally:
+        await db.dispose()
+
+
+def seed() -> None:
+    for service in SERVICES:
+        asyncio.run(_seed_one(service))
+    print("demo data loaded")
+
+
+def run() -> None:
+    ensure_secret()
+    migrate()
+    seed()
+    env = {**os.environ, "PUTOKAZ_ENVIRONMENT": os.environ.get("PUTOKAZ_ENVIRONMENT", "dev")}
+    uvicorn = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--no-access-log",
+        "--no-server-header",
+    ]
+    children: list[subprocess.Popen[bytes]] = []
+    for service in SERVICES:
+        child_env = {**env, "PUTOKAZ_DATABASE_URL": database_url(service)}
+        children.append(subprocess.Popen([*uvicorn, service.app, "--port", str(service.port)], env=child_env))
+    children.append(subprocess.Popen([*uvicorn, GATEWAY_APP, "--port", str(GATEWAY_PORT)], env=env))
+    print(f"Putokaz is starting: gateway http://127.0.0.1:{GATEWAY_PORT} (docs at /docs); Ctrl-C stops everything")
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            if any(child.poll() is not None for child in children):
+                print("a process stopped; stopping the others", file=sys.stderr)
+                break
+            time.sleep(0.5)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def token(role: str, org: str | None, sub: str | None, ttl: int) -> None:
+    if role not in ROLES:
+        sys.exit(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
+    secret = ensure_secret()
+    print(issue_token(secret, sub=sub or f"demo-{role}", roles=[role], org=org or DEMO_ORGS[role], ttl_seconds=ttl))
+
+
+def revision(service_name: str, message: str) -> None:
+    from alembic import command
+
+    service = next((s for s in SERVICES if s.name == service_name), None)
+    if service is None:
+        sys.exit(f"unknown service {service_name!r}")
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    scratch = VAR_DIR / f"revision-{service.name}.db"
+    scratch.unlink(missing_ok=True)
+    url = f"sqlite+aiosqlite:///{scratch}"
+    upgrade(service.migrations_dir, url)
+    command.revision(alembic_config(service.migrations_dir, url), message=message, autogenerate=True)
+    scratch.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="putokaz-dev", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("secret")
+    commands.add_parser("migrate")
+    commands.add_parser("seed")
+    commands.add_parser("run")
+    token_parser = commands.add_parser("token")
+    token_parser.add_argument("--role", required=True)
+    token_parser.add_argument("--org")
+    token_parser.add_argument("--sub")
+    token_parser.add_argument("--ttl", type=int, default=8 * 3600)
+    revision_parser = commands.add_parser("revision")
+    revision_parser.add_argument("service")
+    revision_parser.add_argument("message")
+    args = parser.parse_args(argv)
+    os.chdir(Path(PROJECT_ROOT))
+    if args.command == "secret":
+        ensure_secret()
+    elif args.command == "migrate":
+        migrate()
+    elif args.command == "seed":
+        seed()
+    elif args.command == "run":
+        run()
+    elif args.command == "token":
+        token(args.role, args.org, args.sub, args.ttl)
+    elif args.command == "revision":
+        revision(args.service, args.message)
+
+
+if __name__ == "__main__":
+    main()

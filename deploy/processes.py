@@ -1,0 +1,41 @@
+"""The four Putokaz processes: where each lives, its port and its migrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from putokaz.settings import PROJECT_ROOT, VAR_DIR
+
+
+@dataclass(frozen=True)
+class ServiceProcess:
+    name: str
+    port: int
+    app: str
+
+    @property
+    def migrations_dir(self) -> Path:
+        return PROJECT_ROOT / "services" / self.name / "migrations"
+
+    @property
+    def dev_database_url(self) -> str:
+        return f"sqlite+aiosqlite:///{VAR_DIR / (self.name + '.db')}"
+
+
+SERVICES = (
+    ServiceProcess("screening", 8001, "services.screening.app:create_app"),
+    ServiceProcess("referral", 8002, "services.referral.app:create_app"),
+    ServiceProcess("registry", 8003, "services.registry.app:create_app"),
+)
+GATEWAY_PORT = 8000
+GATEWAY_APP = "gateway.app:create_app"
+
+DEMO_ORGS = {
+    "police": "demo-police-una-sana",
+    "social_worker": "demo-csw-sarajevo",
+    "service_provider": "demo-safe-house-zenica",
+    "coordinator": "demo-state-coordinator",
+    "partner": "demo-partner-ngo",
+    "admin": "demo-admin",
+}

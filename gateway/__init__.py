@@ -1,0 +1,1 @@
+"""The public gateway: JWT, route policy, rate limits, proxy."""

@@ -1,0 +1,112 @@
+"""Merges the services' OpenAPI documents into one, keeping only routes the policy table exposes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+class OpenApiMerger:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self._cached: dict[str, Any] | None = None
+        self._cached_at = 0.0
+
+    async def document(self) -> dict[str, Any]:
+        ttl = self.gateway.settings.openapi_cache_seconds
+        if self._cached is not None and time.monotonic() - self._cached_at < ttl:
+            return self._cached
+        fetched = await asyncio.gather(*(self._fetch(url) for url in self.gateway.upstreams.values()))
+        merged = merge(dict(zip(self.gateway.upstreams, fetched, strict=True)), self.gateway.policy)
+        if all(fetched):
+            self._cached, self._cached_at = merged, time.monotonic()
+        return merged
+
+    async def _fetch(self, base: str) -> dict[str, Any] | None:
+        assert self.gateway.session is not None
+        try:
+            async with self.gateway.session.get(
+                base + "/openapi.json", timeout=aiohttp.ClientTimeout(total=5)
+            ) as response:
+                if response.status != 200:
+                    return None
+                return await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
+            return None
+
+
+def merge(documents: dict[str, dict[str, Any] | None], policy: Any) -> dict[str, Any]:
+    """One OpenAPI 3.1 document; a schema name used differently by two services gets a service prefix."""
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    missing = []
+    for service, document in documents.items():
+        if not document:
+            missing.append(service)
+            continue
+        own_schemas = document.get("components", {}).get("schemas", {})
+        renames = {}
+        for name, schema in own_schemas.items():
+            if name in schemas and schemas[name] != schema:
+                renames[name] = f"{service}_{name}"
+        for name, schema in own_schemas.items():
+            schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
+        for path, operations in document.get("paths", {}).items():
+            kept = {}
+            for method, operation in operations.items():
+                if method in HTTP_METHODS and policy.match(method.upper(), path) is not None:
+                    rule = policy.match(method.upper(), path)
+                    operation = _rewrite_refs(operation, renames)
+                    operation["security"] = [{"bearerAuth": []}]
+                    operation.setdefault("description", "")
+                    operation["description"] += f"\n\nRoles: {', '.join(sorted(rule.roles))}."
+                    kept[method] = operation
+            if kept:
+                paths.setdefault(path, {}).update(kept)
+    info_description = "One public API for screening, referral and statistics. Every route needs a bearer token."
+    if missing:
+        info_description += f" Unavailable right now: {', '.join(missing)}."
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Putokaz API", "version": "1", "description": info_description},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
+    if not renames:
+        return node
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/components/schemas/"):
+                name = value.rsplit("/", 1)[1]
+                out[key] = "#/components/schemas/" + renames.get(name, name)
+            else:
+                out[key] = _rewrite_refs(value, renames)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, renames) for v in node]
+    return node
+
+
+def swagger_html() -> str:
+    return """<!doctype html>
+<html><head><meta charset="utf-8"><title>Putokaz API</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
+</body></html>"""

@@ -1,0 +1,120 @@
+"""The one route policy table: method + path -> owning service + allowed roles. Deny by default.
+
+Every public route is listed here and nowhere else; `/internal/*` never is. A test checks this
+table against the roles each service declares on its own routes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+FRONTLINE = ("police", "social_worker")
+EVERYONE = ("police", "social_worker", "service_provider", "coordinator", "partner", "admin")
+STATS = ("coordinator", "admin")
+
+
+@dataclass(frozen=True)
+class Rule:
+    method: str
+    path: str
+    service: str
+    roles: frozenset[str]
+    large_body: bool = False
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = re.sub(r"\{[a-z_]+\}", r"[A-Za-z0-9._~\-]+", self.path)
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+
+
+def rule(method: str, path: str, service: str, *roles: str, large_body: bool = False) -> Rule:
+    return Rule(method, path, service, frozenset(roles), large_body)
+
+
+S, R, G = "screening", "referral", "registry"
+
+POLICY: tuple[Rule, ...] = (
+    # --- screening (DESIGN.md §6) ---
+    rule("GET", "/api/v1/questionnaires", S, *FRONTLINE, "admin"),
+    rule("POST", "/api/v1/questionnaires", S, "admin"),
+    rule("GET", "/api/v1/questionnaires/{code}", S, *FRONTLINE, "admin"),
+    rule("GET", "/api/v1/questionnaires/{code}/versions/{version}", S, *FRONTLINE, "admin"),
+    rule("GET", "/api/v1/screenings/audit", S, "admin"),
+    rule("POST", "/api/v1/screenings/lookup", S, *FRONTLINE),
+    rule("POST", "/api/v1/screenings", S, *FRONTLINE),
+    rule("GET", "/api/v1/screenings", S, *FRONTLINE),
+    rule("GET", "/api/v1/screenings/{screening_id}", S, *FRONTLINE),
+    rule("PATCH", "/api/v1/screenings/{screening_id}/answers", S, *FRONTLINE),
+    rule("POST", "/api/v1/screenings/{screening_id}/submit", S, *FRONTLINE),
+    rule("POST", "/api/v1/screenings/{screening_id}/decisions", S, "police", "admin"),
+    rule("GET", "/api/v1/screenings/{screening_id}/decisions", S, *FRONTLINE, "admin"),
+    # --- referral: directory (DESIGN.md §7) ---
+    rule("GET", "/api/v1/organisations", R, *EVERYONE),
+    rule("POST", "/api/v1/organisations", R, "admin"),
+    rule("GET", "/api/v1/organisations/{organisation_id}", R, *EVERYONE),
+    rule("PATCH", "/api/v1/organisations/{organisation_id}", R, "admin"),
+    rule("GET", "/api/v1/locations", R, *EVERYONE),
+    rule("POST", "/api/v1/locations", R, "admin", "service_provider"),
+    rule("GET", "/api/v1/locations/{location_id}", R, *EVERYONE),
+    rule("PATCH", "/api/v1/locations/{location_id}", R, "admin", "service_provider"),
+    rule("GET", "/api/v1/services", R, *EVERYONE),
+    rule("POST", "/api/v1/services", R, "admin"),
+    rule("GET", "/api/v1/services/{service_id}", R, *EVERYONE),
+    rule("PATCH", "/api/v1/services/{service_id}", R, "admin", "service_provider"),
+    rule("PUT", "/api/v1/services/{service_id}/capacity", R, "admin", "service_provider"),
+    rule("POST", "/api/v1/matches", R, *FRONTLINE),
+    # --- referral: referrals ---
+    rule("POST", "/api/v1/referrals", R, *FRONTLINE),
+    rule("GET", "/api/v1/referrals", R, *FRONTLINE, "service_provider", "partner"),
+    rule("GET", "/api/v1/referrals/{referral_id}", R, *FRONTLINE, "service_provider", "partner"),
+    rule("POST", "/api/v1/referrals/{referral_id}/transitions", R, *FRONTLINE, "service_provider"),
+    rule("GET", "/api/v1/referrals/{referral_id}/history", R, *FRONTLINE, "service_provider", "partner"),
+    # --- referral: partner webhooks (DESIGN.md §8) ---
+    rule("GET", "/api/v1/webhooks/event-types", R, "partner", "admin"),
+    rule("POST", "/api/v1/webhooks/endpoints", R, "partner", "admin"),
+    rule("GET", "/api/v1/webhooks/endpoints", R, "partner", "admin"),
+    rule("GET", "/api/v1/webhooks/endpoints/{endpoint_id}", R, "partner", "admin"),
+    rule("PATCH", "/api/v1/webhooks/endpoints/{endpoint_id}", R, "partner", "admin"),
+    rule("DELETE", "/api/v1/webhooks/endpoints/{endpoint_id}", R, "partner", "admin"),
+    rule("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/rotate-secret", R, "partner", "admin"),
+    rule("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/test", R, "partner", "admin"),
+    rule("GET", "/api/v1/webhooks/endpoints/{endpoint_id}/deliveries", R, "partner", "admin"),
+    rule("GET", "/api/v1/webhooks/endpoints/{endpoint_id}/deliveries/{delivery_id}/attempts", R, "partner", "admin"),
+    rule("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/deliveries/{delivery_id}/replay", R, "partner", "admin"),
+    rule("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/replay-failed", R, "partner", "admin"),
+    # --- registry (DESIGN.md §9) ---
+    rule("GET", "/api/v1/stats/{table}", G, *STATS),
+    rule("GET", "/api/v1/reports/{report}", G, *STATS),
+    rule("POST", "/api/v1/imports", G, "admin", large_body=True),
+    rule("GET", "/api/v1/imports/{import_id}", G, "admin"),
+)
+
+
+class Policy:
+    """Finds the rule for a request; exact paths are looked up first, templated ones in table order."""
+
+    def __init__(self, rules: tuple[Rule, ...] = POLICY) -> None:
+        self.rules = rules
+        self._exact: dict[tuple[str, str], Rule] = {}
+        self._templated: list[Rule] = []
+        for r in rules:
+            if "{" in r.path:
+                self._templated.append(r)
+            else:
+                self._exact.setdefault((r.method, r.path), r)
+        self._paths = {r.path for r in rules if "{" not in r.path}
+
+    def match(self, method: str, path: str) -> Rule | None:
+        found = self._exact.get((method, path))
+        if found is not None:
+            return found
+        if path in self._paths:
+            return None
+        for r in self._templated:
+            if r.method == method and r.pattern.match(path):
+                return r
+        return None
+
+    def path_known(self, path: str) -> bool:
+        return path in self._paths or any(r.pattern.match(path) for r in self._templated)

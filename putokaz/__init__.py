@@ -1,0 +1,1 @@
+"""Putokaz shared kernel: settings, auth, database, errors, logging, events, test fixtures."""

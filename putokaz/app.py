@@ -1,0 +1,91 @@
+"""Builds a service's FastAPI app: errors, request context, metrics, health, database and verifier."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from putokaz.auth import Public, TokenVerifier
+from putokaz.db import Database
+from putokaz.errors import install_problem_handlers, problem_response
+from putokaz.logs import configure_logging
+from putokaz.middleware import RequestContextMiddleware, ServiceMetrics
+from putokaz.settings import KernelSettings
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"], dependencies=[Depends(Public())])
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> Response:
+        try:
+            await request.app.state.db.ping()
+        except Exception:
+            return problem_response(503, "The database is not reachable", headers={"Retry-After": "5"})
+        return JSONResponse({"status": "ready"})
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_service_app(
+    *,
+    name: str,
+    settings: KernelSettings,
+    routers: Sequence[APIRouter],
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    description: str = "",
+    configure_logs: bool = True,
+    **fastapi_kw: Any,
+) -> FastAPI:
+    if configure_logs:
+        configure_logging(name, settings.log_level)
+    if not settings.database_url:
+        raise ValueError(f"PUTOKAZ_DATABASE_URL is required for the {name} service")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for hook in on_startup:
+            await hook(app)
+        try:
+            yield
+        finally:
+            for hook in on_shutdown:
+                await hook(app)
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title=f"Putokaz {name}",
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        **fastapi_kw,
+    )
+    app.state.settings = settings
+    app.state.service_name = name
+    app.state.db = Database(settings.database_url)
+    app.state.verifier = TokenVerifier(settings)
+    app.state.metrics = ServiceMetrics(name)
+    install_problem_handlers(app)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app

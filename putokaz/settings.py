@@ -1,0 +1,87 @@
+"""Settings shared by every process; environment variables carry the prefix PUTOKAZ_."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+DEV_SECRET_FILE = VAR_DIR / "dev-jwt-secret"
+
+SYMMETRIC_ALGORITHMS = {"HS256", "HS384", "HS512"}
+ASYMMETRIC_ALGORITHMS = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"}
+MIN_SECRET_BYTES = 32
+
+
+class WeakSecretError(ValueError):
+    """Raised at start-up when a secret would make tokens or signatures forgeable."""
+
+
+def secret_strength_problem(secret: str | None) -> str | None:
+    """Why a shared secret is too weak to sign tokens, or None when it is acceptable."""
+    if not secret:
+        return "is missing"
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    counts = Counter(secret)
+    entropy_per_char = -sum(c / len(secret) * math.log2(c / len(secret)) for c in counts.values())
+    if entropy_per_char * len(secret) < 128:
+        return "has too little entropy (use 32 random bytes, e.g. `openssl rand -base64 48`)"
+    return None
+
+
+class KernelSettings(BaseSettings):
+    """What every Putokaz process needs: mode, database, token verification, logging."""
+
+    model_config = SettingsConfigDict(env_prefix="PUTOKAZ_", extra="ignore", env_file=None)
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    database_url: str | None = None
+
+    # Tokens (DESIGN.md §4). The allow-list comes from configuration, never from the token.
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
+    jwt_secret: str | None = None
+    jwt_secret_file: Path | None = DEV_SECRET_FILE
+    jwks_url: str | None = None
+    jwks_refresh_cooldown_seconds: float = 30.0
+    jwt_issuer: str = "putokaz-dev"
+    jwt_audience: str = "putokaz"
+    jwt_leeway_seconds: int = 30
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _check_token_configuration(self) -> KernelSettings:
+        algorithms = set(self.jwt_algorithms)
+        if not algorithms:
+            raise ValueError("PUTOKAZ_JWT_ALGORITHMS must name at least one algorithm")
+        unknown = algorithms - SYMMETRIC_ALGORITHMS - ASYMMETRIC_ALGORITHMS
+        if unknown:
+            raise ValueError(f"unsupported JWT algorithms: {sorted(unknown)}")
+        if algorithms & SYMMETRIC_ALGORITHMS and algorithms & ASYMMETRIC_ALGORITHMS:
+            # Mixing families invites HS/RS key confusion (RFC 8725 §2.1).
+            raise ValueError("PUTOKAZ_JWT_ALGORITHMS must not mix HMAC and public-key algorithms")
+        if algorithms & ASYMMETRIC_ALGORITHMS and not self.jwks_url:
+            raise ValueError("public-key JWT algorithms need PUTOKAZ_JWKS_URL")
+        if self.environment == "production":
+            if algorithms & SYMMETRIC_ALGORITHMS:
+                problem = secret_strength_problem(self.jwt_secret)
+                if problem:
+                    raise WeakSecretError(f"PUTOKAZ_JWT_SECRET {problem}; refusing to start in production")
+            if self.jwks_url and not self.jwks_url.startswith("https://"):
+                raise WeakSecretError("PUTOKAZ_JWKS_URL must be https in production")
+        return self
+
+    def resolved_jwt_secret(self) -> str | None:
+        """The HMAC secret: the variable if set, else the dev file written by `make run`."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.environment != "production" and self.jwt_secret_file and self.jwt_secret_file.exists():
+            return self.jwt_secret_file.read_text().strip()
+        return None

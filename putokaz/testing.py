@@ -1,0 +1,224 @@
+"""pytest fixtures shared by every test suite: real PostgreSQL databases, tokens, apps and processes.
+
+Registered as a plugin by the root conftest.py. PostgreSQL comes from TEST_DATABASE_URL when set,
+else from testcontainers; with neither, tests fail with a clear message (never a silent skip).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from putokaz.auth import issue_token, new_secret
+from putokaz.db import async_url
+from putokaz.migrations import upgrade
+from putokaz.settings import PROJECT_ROOT
+
+TEST_ISSUER = "putokaz-test"
+TEST_AUDIENCE = "putokaz"
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return async_url(url).replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+class PostgresServer:
+    """Creates and drops throwaway databases on one PostgreSQL server."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = async_url(admin_url)
+        self.base_name = urlsplit(self.admin_url).path.lstrip("/") or "postgres"
+        self.created: list[str] = []
+
+    def create_database(self, label: str, migrations_dir: Path | None = None) -> str:
+        name = f"{self.base_name}_{label}_{uuid.uuid4().hex[:8]}".lower()[:63]
+        asyncio.run(_admin(self.admin_url, f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        url = _with_database(self.admin_url, name)
+        if migrations_dir is not None:
+            upgrade(migrations_dir, url)
+        return url
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            with contextlib.suppress(Exception):
+                asyncio.run(_admin(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    container = None
+    if not url:
+        try:
+            from testcontainers.postgres import PostgresContainer
+
+            container = PostgresContainer("postgres:16-alpine", driver="asyncpg")
+            container.start()
+            url = container.get_connection_url()
+        except Exception as exc:
+            pytest.fail(
+                "The tests need a real PostgreSQL. Set TEST_DATABASE_URL (e.g. "
+                "postgresql://postgres@127.0.0.1:5432/postgres) or run a Docker engine for testcontainers. "
+                f"testcontainers failed with: {type(exc).__name__}: {exc}",
+                pytrace=False,
+            )
+    server = PostgresServer(url)
+    try:
+        yield server
+    finally:
+        server.drop_all()
+        if container is not None:
+            container.stop()
+
+
+def service_migrations(service: str) -> Path:
+    return PROJECT_ROOT / "services" / service / "migrations"
+
+
+@pytest.fixture(scope="session")
+def jwt_secret() -> str:
+    return new_secret()
+
+
+@pytest.fixture(scope="session")
+def make_token(jwt_secret: str) -> Callable[..., str]:
+    """`make_token("police", org="org-a")` → a valid access token for the test secret."""
+
+    def factory(*roles: str, org: str = "org-a", sub: str | None = None, **kw: Any) -> str:
+        kw.setdefault("issuer", TEST_ISSUER)
+        kw.setdefault("audience", TEST_AUDIENCE)
+        return issue_token(jwt_secret, sub=sub or f"user-{'-'.join(roles)}-{org}", roles=list(roles), org=org, **kw)
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def kernel_env(jwt_secret: str) -> dict[str, str]:
+    """Environment for processes and settings in tests (token verification with the test secret)."""
+    return {
+        "PUTOKAZ_ENVIRONMENT": "test",
+        "PUTOKAZ_JWT_SECRET": jwt_secret,
+        "PUTOKAZ_JWT_ISSUER": TEST_ISSUER,
+        "PUTOKAZ_JWT_AUDIENCE": TEST_AUDIENCE,
+    }
+
+
+def settings_kwargs(jwt_secret: str, database_url: str) -> dict[str, Any]:
+    return {
+        "environment": "test",
+        "jwt_secret": jwt_secret,
+        "jwt_issuer": TEST_ISSUER,
+        "jwt_audience": TEST_AUDIENCE,
+        "database_url": database_url,
+    }
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@contextlib.asynccontextmanager
+async def app_client(app: FastAPI, *, raise_app_exceptions: bool = False) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client speaking ASGI to `app`, with its lifespan run around it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class UvicornProcess:
+    """A real uvicorn process on loopback, for cross-service and fault tests."""
+
+    def __init__(self, app: str, env: dict[str, str], port: int | None = None, log_path: Path | None = None) -> None:
+        self.app = app
+        self.env = env
+        self.port = port or free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> UvicornProcess:
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                self.app,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--no-server-header",
+            ],
+            env={**os.environ, **self.env},
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=log,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.app} exited with {self.process.returncode}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.app} did not become healthy in {timeout}s")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process and self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

@@ -1,0 +1,1 @@
+"""The three Putokaz services; each is its own process with its own database."""
