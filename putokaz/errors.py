@@ -192,6 +192,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             503, "The database is unavailable; nothing was saved. Retry later.", headers={"Retry-After": "5"}
         )
 
+    @app.exception_handler(OSError)
+    @app.exception_handler(TimeoutError)
+    async def _connection_failed(_: Request, exc: Exception) -> JSONResponse:
+        # Raised by drivers while connecting (refused, reset, timed out) before SQLAlchemy wraps anything.
+        logger.error("database connection failed", extra={"error_type": type(exc).__name__})
+        return problem_response(
+            503, "The database is unavailable; nothing was saved. Retry later.", headers={"Retry-After": "5"}
+        )
+
     @app.exception_handler(DBAPIError)
     async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
         logger.error("database error", extra={"error_type": type(exc.orig).__name__})
