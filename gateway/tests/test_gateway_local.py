@@ -1,0 +1,167 @@
+"""Gateway behaviour that needs no service behind it: limits, errors, headers, upstream failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+from aiohttp import web
+
+from gateway.app import Gateway
+from gateway.settings import GatewaySettings
+from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, auth, free_port
+
+
+def _settings(jwt_secret: str, **over: object) -> GatewaySettings:
+    closed = f"http://127.0.0.1:{free_port()}"
+    base = {
+        "environment": "test",
+        "jwt_secret": jwt_secret,
+        "jwt_issuer": TEST_ISSUER,
+        "jwt_audience": TEST_AUDIENCE,
+        "screening_url": closed,
+        "referral_url": closed,
+        "registry_url": closed,
+    }
+    base.update(over)
+    return GatewaySettings(**base)
+
+
+@asynccontextmanager
+async def gateway_client(settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
+    gateway = Gateway(settings, configure_logs=False)
+    await gateway.startup()
+    try:
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client
+    finally:
+        await gateway.shutdown()
+
+
+@asynccontextmanager
+async def slow_upstream(delay: float) -> AsyncIterator[str]:
+    async def handler(_: web.Request) -> web.Response:
+        await asyncio.sleep(delay)
+        return web.json_response({"late": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_unknown_route_is_404_and_internal_never_exposed(jwt_secret, make_token):
+    async with gateway_client(_settings(jwt_secret)) as client:
+        headers = auth(make_token("admin"))
+        unknown = await client.get("/api/v1/unknown", headers=headers)
+        internal = await client.post("/internal/events", headers=headers)
+        sneaky = await client.get("/api/v1/screenings/..%2Finternal", headers=headers)
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
+    assert internal.status_code == 404
+    assert sneaky.status_code == 404
+
+
+async def test_wrong_method_on_known_route_is_405(jwt_secret, make_token):
+    async with gateway_client(_settings(jwt_secret)) as client:
+        response = await client.delete("/api/v1/screenings", headers=auth(make_token("police")))
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("header", [None, "Basic dTpw", "Bearer", "Bearer not.a.jwt"])
+async def test_missing_or_bad_token_is_401_before_any_upstream(jwt_secret, header):
+    async with gateway_client(_settings(jwt_secret)) as client:
+        response = await client.get("/api/v1/screenings", headers={"Authorization": header} if header else {})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "www-authenticate" in response.headers
+
+
+async def test_expired_and_wrong_audience_tokens_are_401(jwt_secret, make_token):
+    async with gateway_client(_settings(jwt_secret)) as client:
+        expired = await client.get("/api/v1/screenings", headers=auth(make_token("police", ttl_seconds=-3600)))
+        wrong_aud = await client.get("/api/v1/screenings", headers=auth(make_token("police", audience="other")))
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    assert wrong_aud.status_code == 401 and "audience" in wrong_aud.json()["detail"]
+
+
+async def test_role_not_in_policy_is_403(jwt_secret, make_token):
+    async with gateway_client(_settings(jwt_secret)) as client:
+        response = await client.get("/api/v1/stats/victims", headers=auth(make_token("police")))
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Your role may not call this route"
+
+
+async def test_rate_limit_per_subject_answers_429_with_retry_after(jwt_secret, make_token):
+    settings = _settings(jwt_secret, rate_limit_per_minute=60, rate_limit_burst=3)
+    async with gateway_client(settings) as client:
+        mine = auth(make_token("police", sub="busy-officer"))
+        theirs = auth(make_token("police", sub="other-officer"))
+        statuses = [(await client.get("/api/v1/screenings", headers=mine)).status_code for _ in range(4)]
+        limited = await client.get("/api/v1/screenings", headers=mine)
+        other = await client.get("/api/v1/screenings", headers=theirs)
+    # The first three reach the (absent) upstream: 502; then the bucket is empty.
+    assert statuses[:3] == [502, 502, 502]
+    assert statuses[3] == 429 and limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    assert other.status_code == 502
+
+
+async def test_oversize_body_is_413_declared_or_streamed(jwt_secret, make_token):
+    settings = _settings(jwt_secret, max_body_bytes=1000)
+    async with gateway_client(settings) as client:
+        headers = {**auth(make_token("police")), "content-type": "application/json"}
+        declared = await client.post("/api/v1/screenings", content=b"x" * 1001, headers=headers)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(5):
+                yield b"y" * 400
+
+        streamed = await client.post("/api/v1/screenings", content=chunks(), headers=headers)
+    assert declared.status_code == 413
+    assert streamed.status_code == 413
+    assert streamed.headers["content-type"] == "application/problem+json"
+
+
+async def test_upstream_down_is_502_problem(jwt_secret, make_token):
+    async with gateway_client(_settings(jwt_secret)) as client:
+        response = await client.get("/api/v1/screenings", headers=auth(make_token("police")))
+    assert response.status_code == 502
+    assert response.json()["detail"] == "The screening service is unavailable"
+
+
+async def test_upstream_hanging_is_504_not_a_hang(jwt_secret, make_token):
+    async with slow_upstream(5.0) as url:
+        settings = _settings(jwt_secret, screening_url=url, upstream_timeout_seconds=0.5)
+        async with gateway_client(settings) as client:
+            response = await client.get("/api/v1/screenings", headers=auth(make_token("police")))
+    assert response.status_code == 504
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_security_headers_and_request_id_on_gateway_answers(jwt_secret):
+    async with gateway_client(_settings(jwt_secret)) as client:
+        response = await client.get("/healthz", headers={"X-Request-ID": "trace-42"})
+        problem = await client.get("/api/v1/nothing")
+    for r in (response, problem):
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert "default-src 'none'" in r.headers["content-security-policy"]
+    assert response.headers["x-request-id"] == "trace-42"
+    assert len(problem.headers["x-request-id"]) == 32
+
+
+async def test_readyz_reports_unreachable_services(jwt_secret):
+    async with gateway_client(_settings(jwt_secret)) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert set(response.json()["services"].values()) == {"unreachable"}
