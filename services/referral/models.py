@@ -1,9 +1,28 @@
-"""SQLAlchemy tables of the referral service."""
+"""SQLAlchemy tables of the referral service: HSDS-aligned directory, capacity, referrals and their history."""
 
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.db import new_metadata
 from putokaz.events import define_event_tables
+
+ID = String(64)
 
 
 class Base(DeclarativeBase):
@@ -11,3 +30,146 @@ class Base(DeclarativeBase):
 
 
 event_tables = define_event_tables(Base.metadata)
+
+
+class Organisation(Base):
+    """HSDS `organization`; the id is the `org` claim of the organisation's users' tokens."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    website: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Location(Base):
+    """HSDS `location` with its one `address`; `confidential` hides the address from most callers."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    location_type: Mapped[str] = mapped_column(String(16), default="physical")
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    entity: Mapped[str] = mapped_column(String(8))
+    canton: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    municipality: Mapped[str] = mapped_column(String(100))
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    address_1: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    postal_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Service(Base):
+    """HSDS `service` with the eligibility fields matching needs (DESIGN.md §7)."""
+
+    __tablename__ = "services"
+    __table_args__ = (Index("ix_services_status_type", "status", "service_type"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    service_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(24), default="active")
+    minimum_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    maximum_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sexes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    nationalities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    specialisations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    child_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    lgbtqia_safe: Mapped[bool] = mapped_column(Boolean, default=False)
+    wheelchair_accessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    open_24_7: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ServiceAtLocation(Base):
+    """HSDS `service_at_location`: where a service is delivered."""
+
+    __tablename__ = "service_at_location"
+    __table_args__ = (UniqueConstraint("service_id", "location_id", name="uq_service_at_location_pair"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), index=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
+
+
+class ServiceCapacity(Base):
+    """HSDS `service_capacity` (one per service here); the database refuses impossible values."""
+
+    __tablename__ = "service_capacity"
+    __table_args__ = (
+        CheckConstraint("available >= 0", name="available_not_negative"),
+        CheckConstraint("available <= maximum", name="available_within_maximum"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), unique=True)
+    unit: Mapped[str] = mapped_column(String(32))
+    available: Mapped[int] = mapped_column(Integer)
+    maximum: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Referral(Base):
+    """A FHIR-Task-like referral; `profile` holds only the non-identifying case profile."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        Index("ix_referrals_from_org_created", "from_org", "created_at"),
+        Index("ix_referrals_to_org_created", "to_org", "created_at"),
+        Index("ix_referrals_status_deadline", "status", "deadline_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    fact_id: Mapped[str] = mapped_column(ID, unique=True)
+    fact_version: Mapped[int] = mapped_column(Integer, default=1)
+    screening_ref: Mapped[str] = mapped_column(String(64))
+    from_org: Mapped[str] = mapped_column(ID)
+    from_sub: Mapped[str] = mapped_column(String(200))
+    to_org: Mapped[str] = mapped_column(ID)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), index=True)
+    service_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    child: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_text_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    place_reserved: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    suggested_service_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ReferralTransition(Base):
+    """One line of a referral's history: who moved it from which state to which, when, and why."""
+
+    __tablename__ = "referral_transitions"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_org: Mapped[str] = mapped_column(ID)
+    actor_sub: Mapped[str] = mapped_column(String(200))
+    reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
