@@ -1,14 +1,31 @@
-"""The outbox table and `emit`, which writes an event inside the caller's transaction."""
+"""The outbox and delivery tables, and `emit`, which writes an event inside the caller's transaction."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, column, insert, table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    column,
+    insert,
+    table,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 PK_BIGINT = BigInteger().with_variant(Integer(), "sqlite")
@@ -16,11 +33,16 @@ PK_BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 
 @dataclass(frozen=True)
 class EventTables:
+    """A service's event tables: the outbox and the webhook endpoints, deliveries and attempts."""
+
     outbox: Table
+    endpoints: Table
+    deliveries: Table
+    attempts: Table
 
 
 def define_event_tables(metadata: MetaData) -> EventTables:
-    """Add the outbox to a service's own MetaData (each service owns its own copy)."""
+    """Add the outbox and delivery tables to a service's own MetaData (each service owns its own copy)."""
     outbox = Table(
         "outbox_events",
         metadata,
@@ -31,8 +53,73 @@ def define_event_tables(metadata: MetaData) -> EventTables:
         Column("aggregate_id", String(64), nullable=True, index=True),
         Column("payload", Text, nullable=False),
         Column("occurred_at", DateTime(timezone=True), nullable=False),
+        # JSON list of organisation ids whose partner endpoints may receive the event.
+        Column("orgs", Text, nullable=True),
+        # Set once the dispatcher has created this event's deliveries; NULL rows are its work queue.
+        Column("fanned_out_at", DateTime(timezone=True), nullable=True, index=True),
     )
-    return EventTables(outbox=outbox)
+    endpoints = Table(
+        "webhook_endpoints",
+        metadata,
+        Column("id", String(40), primary_key=True),
+        # "partner": managed through the API by `org_id`; "internal": from configuration (the registry feed).
+        Column("kind", String(16), nullable=False),
+        Column("org_id", String(64), nullable=True, index=True),
+        Column("url", String(2048), nullable=False),
+        Column("event_types", Text, nullable=False),
+        Column("description", String(500), nullable=False, default=""),
+        Column("enabled", Boolean, nullable=False, default=True),
+        Column("disabled_reason", String(200), nullable=True),
+        Column("secret", String(100), nullable=False),
+        # During a rotation the previous secret still signs until it expires (both signatures are sent).
+        Column("previous_secret", String(100), nullable=True),
+        Column("previous_secret_expires_at", DateTime(timezone=True), nullable=True),
+        Column("failing_since", DateTime(timezone=True), nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    deliveries = Table(
+        "webhook_deliveries",
+        metadata,
+        Column("id", String(40), primary_key=True),
+        Column("endpoint_id", String(40), ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False),
+        Column("message_position", PK_BIGINT, ForeignKey("outbox_events.position"), nullable=False),
+        Column("message_id", String(64), nullable=False),
+        Column("event_type", String(100), nullable=False),
+        Column("aggregate_id", String(64), nullable=True),
+        # pending → delivered | failed (retries exhausted, 410, or endpoint disabled mid-way).
+        Column("status", String(16), nullable=False),
+        Column("attempt_count", Integer, nullable=False, default=0),
+        # Also the lease: a claimed delivery is pushed past the timeout, so a crashed dispatcher's
+        # claim simply expires and another dispatcher retries it.
+        Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+        Column("delivered_at", DateTime(timezone=True), nullable=True),
+        UniqueConstraint("endpoint_id", "message_id"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_order", "endpoint_id", "aggregate_id", "message_position"),
+    )
+    attempts = Table(
+        "webhook_attempts",
+        metadata,
+        Column("id", PK_BIGINT, primary_key=True, autoincrement=True),
+        Column(
+            "delivery_id",
+            String(40),
+            ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("attempted_at", DateTime(timezone=True), nullable=False),
+        Column("succeeded", Boolean, nullable=False),
+        Column("response_status", Integer, nullable=True),
+        # The first 2 KB of the receiver's answer, for the partner's own debugging.
+        Column("response_body", Text, nullable=True),
+        Column("error", String(200), nullable=True),
+        Column("duration_ms", Integer, nullable=False),
+    )
+    return EventTables(outbox=outbox, endpoints=endpoints, deliveries=deliveries, attempts=attempts)
 
 
 # A metadata-free view of the same table so `emit` works in any service's session.
@@ -43,11 +130,18 @@ _outbox = table(
     column("aggregate_id"),
     column("payload"),
     column("occurred_at"),
+    column("orgs"),
 )
 
 
 def new_message_id() -> str:
     return "msg_" + uuid.uuid4().hex
+
+
+def event_body(event_type: str, data: dict[str, Any], when: datetime) -> str:
+    """The exact bytes every receiver gets (and that the signature covers)."""
+    body = {"type": event_type, "timestamp": when.isoformat().replace("+00:00", "Z"), "data": data}
+    return json.dumps(body, separators=(",", ":"), sort_keys=True, default=str)
 
 
 async def emit(
@@ -57,21 +151,24 @@ async def emit(
     *,
     aggregate_id: str | None = None,
     occurred_at: datetime | None = None,
+    orgs: Iterable[str] | None = None,
 ) -> str:
     """Write an event in the caller's transaction: no event without its change, no change without its event.
 
-    `data` must be non-identifying (ids, statuses, times, anonymised facts).
+    `data` must be non-identifying (ids, statuses, times, anonymised facts). `orgs` names the
+    organisations whose partner endpoints may receive it; `registry.*` events never go to partners.
     """
     message_id = new_message_id()
-    when = occurred_at or datetime.now(UTC)
-    body = {"type": event_type, "timestamp": when.isoformat().replace("+00:00", "Z"), "data": data}
+    when = (occurred_at or datetime.now(UTC)).astimezone(UTC)
+    org_list = sorted({o for o in orgs if o}) if orgs is not None else None
     await session.execute(
         insert(_outbox).values(
             message_id=message_id,
             event_type=event_type,
             aggregate_id=aggregate_id,
-            payload=json.dumps(body, separators=(",", ":"), sort_keys=True, default=str),
+            payload=event_body(event_type, data, when),
             occurred_at=when,
+            orgs=json.dumps(org_list) if org_list else None,
         )
     )
     return message_id
