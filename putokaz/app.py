@@ -13,6 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from putokaz.auth import Public, TokenVerifier
 from putokaz.db import Database
 from putokaz.errors import install_problem_handlers, problem_response
+from putokaz.events.config import EventSettings
+from putokaz.events.dispatcher import Dispatcher
+from putokaz.events.outbox import EventTables
 from putokaz.logs import configure_logging
 from putokaz.middleware import RequestContextMiddleware, ServiceMetrics
 from putokaz.settings import KernelSettings
@@ -51,6 +54,8 @@ def create_service_app(
     on_shutdown: Sequence[Hook] = (),
     description: str = "",
     configure_logs: bool = True,
+    events: EventTables | None = None,
+    event_settings: EventSettings | None = None,
     **fastapi_kw: Any,
 ) -> FastAPI:
     if configure_logs:
@@ -62,9 +67,18 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in on_startup:
             await hook(app)
+        # The outbox dispatcher runs inside each service process that passes its event tables.
+        if app.state.event_tables is not None and app.state.event_settings.dispatcher_enabled:
+            app.state.dispatcher = Dispatcher(
+                app.state.db, app.state.event_tables, app.state.event_settings, environment=settings.environment
+            )
+            app.state.dispatcher.start()
         try:
             yield
         finally:
+            if app.state.dispatcher is not None:
+                await app.state.dispatcher.stop()
+                app.state.dispatcher = None
             for hook in on_shutdown:
                 await hook(app)
             await app.state.db.dispose()
@@ -83,6 +97,9 @@ def create_service_app(
     app.state.db = Database(settings.database_url)
     app.state.verifier = TokenVerifier(settings)
     app.state.metrics = ServiceMetrics(name)
+    app.state.event_tables = events
+    app.state.event_settings = event_settings or EventSettings()
+    app.state.dispatcher = None
     install_problem_handlers(app)
     app.include_router(health_router())
     for router in routers:

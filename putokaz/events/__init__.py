@@ -1,5 +1,5 @@
 """Transactional outbox: events written in the same transaction as the change they describe."""
 
-from putokaz.events.outbox import define_event_tables, emit
+from putokaz.events.outbox import EventTables, define_event_tables, emit
 
-__all__ = ["define_event_tables", "emit"]
+__all__ = ["EventTables", "define_event_tables", "emit"]
