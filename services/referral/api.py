@@ -1,5 +1,213 @@
-"""HTTP routes of the referral service."""
+"""HTTP routes of the directory (organisations, locations, services, capacity) and of matching."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from putokaz.auth import Authorize, Principal
+from putokaz.db import DbSession
+from putokaz.errors import NotFound
+from services.referral import directory
+from services.referral import repository as repo
+from services.referral.clock import Now
+from services.referral.matching import rank
+from services.referral.referrals import case_profile
+from services.referral.schemas import (
+    CapacityRead,
+    CapacityWrite,
+    EntityCode,
+    LocationCreate,
+    LocationRead,
+    LocationUpdate,
+    MatchRead,
+    MatchRequest,
+    MatchResponse,
+    ObjectId,
+    OrganisationCreate,
+    OrganisationKind,
+    OrganisationRead,
+    OrganisationUpdate,
+    Page,
+    ServiceCreate,
+    ServiceRead,
+    ServiceStatus,
+    ServiceType,
+    ServiceUpdate,
+    Slug,
+)
 
 router = APIRouter(prefix="/api/v1")
+
+EVERYONE = ("police", "social_worker", "service_provider", "coordinator", "partner", "admin")
+Anyone = Annotated[Principal, Depends(Authorize(*EVERYONE))]
+Admin = Annotated[Principal, Depends(Authorize("admin"))]
+Keeper = Annotated[Principal, Depends(Authorize("admin", "service_provider"))]
+Frontline = Annotated[Principal, Depends(Authorize("police", "social_worker"))]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+CantonQuery = Annotated[int | None, Query(ge=1, le=10)]
+
+
+# --- organisations ---
+
+
+@router.get("/organisations", response_model=Page[OrganisationRead], tags=["directory"])
+async def list_organisations(
+    _: Anyone, session: DbSession, kind: OrganisationKind | None = None, limit: Limit = 50, offset: Offset = 0
+) -> Page[OrganisationRead]:
+    rows, total = await repo.list_organisations(session, kind=kind, limit=limit, offset=offset)
+    return Page(items=[OrganisationRead.model_validate(o) for o in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("/organisations", response_model=OrganisationRead, status_code=201, tags=["directory"])
+async def create_organisation(body: OrganisationCreate, _: Admin, session: DbSession, now: Now) -> OrganisationRead:
+    return OrganisationRead.model_validate(await directory.create_organisation(session, body, now))
+
+
+@router.get("/organisations/{organisation_id}", response_model=OrganisationRead, tags=["directory"])
+async def get_organisation(organisation_id: Slug, _: Anyone, session: DbSession) -> OrganisationRead:
+    org = await repo.get_organisation(session, organisation_id)
+    if org is None:
+        raise NotFound("No such organisation")
+    return OrganisationRead.model_validate(org)
+
+
+@router.patch("/organisations/{organisation_id}", response_model=OrganisationRead, tags=["directory"])
+async def update_organisation(
+    organisation_id: Slug, body: OrganisationUpdate, _: Admin, session: DbSession, now: Now
+) -> OrganisationRead:
+    return OrganisationRead.model_validate(await directory.update_organisation(session, organisation_id, body, now))
+
+
+# --- locations ---
+
+
+@router.get("/locations", response_model=Page[LocationRead], tags=["directory"])
+async def list_locations(
+    principal: Anyone,
+    session: DbSession,
+    organisation_id: Slug | None = None,
+    entity: EntityCode | None = None,
+    canton: CantonQuery = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[LocationRead]:
+    rows, total = await repo.list_locations(
+        session, organisation_id=organisation_id, entity=entity, canton=canton, limit=limit, offset=offset
+    )
+    items = await directory.render_locations(session, principal, rows)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post("/locations", response_model=LocationRead, status_code=201, tags=["directory"])
+async def create_location(body: LocationCreate, principal: Keeper, session: DbSession, now: Now) -> LocationRead:
+    loc = await directory.create_location(session, principal, body, now)
+    return directory.render_location(loc, full=True)
+
+
+@router.get("/locations/{location_id}", response_model=LocationRead, tags=["directory"])
+async def get_location(location_id: ObjectId, principal: Anyone, session: DbSession) -> LocationRead:
+    loc = await repo.get_location(session, location_id)
+    if loc is None:
+        raise NotFound("No such location")
+    return (await directory.render_locations(session, principal, [loc]))[0]
+
+
+@router.patch("/locations/{location_id}", response_model=LocationRead, tags=["directory"])
+async def update_location(
+    location_id: ObjectId, body: LocationUpdate, principal: Keeper, session: DbSession, now: Now
+) -> LocationRead:
+    loc = await directory.update_location(session, principal, location_id, body, now)
+    return directory.render_location(loc, full=True)
+
+
+# --- services ---
+
+
+@router.get("/services", response_model=Page[ServiceRead], tags=["directory"])
+async def list_services(
+    principal: Anyone,
+    session: DbSession,
+    service_type: ServiceType | None = None,
+    organisation_id: Slug | None = None,
+    status: ServiceStatus | None = None,
+    entity: EntityCode | None = None,
+    canton: CantonQuery = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[ServiceRead]:
+    rows, total = await repo.list_services(
+        session,
+        service_type=service_type,
+        organisation_id=organisation_id,
+        status=status,
+        entity=entity,
+        canton=canton,
+        limit=limit,
+        offset=offset,
+    )
+    items = await directory.render_services(session, principal, rows)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post("/services", response_model=ServiceRead, status_code=201, tags=["directory"])
+async def create_service(body: ServiceCreate, principal: Admin, session: DbSession, now: Now) -> ServiceRead:
+    service = await directory.create_service(session, body, now)
+    return (await directory.render_services(session, principal, [service]))[0]
+
+
+@router.get("/services/{service_id}", response_model=ServiceRead, tags=["directory"])
+async def get_service(service_id: ObjectId, principal: Anyone, session: DbSession) -> ServiceRead:
+    service = await repo.get_service(session, service_id)
+    if service is None:
+        raise NotFound("No such service")
+    return (await directory.render_services(session, principal, [service]))[0]
+
+
+@router.patch("/services/{service_id}", response_model=ServiceRead, tags=["directory"])
+async def update_service(
+    service_id: ObjectId, body: ServiceUpdate, principal: Keeper, session: DbSession, now: Now
+) -> ServiceRead:
+    service = await directory.update_service(session, principal, service_id, body, now)
+    return (await directory.render_services(session, principal, [service]))[0]
+
+
+@router.put("/services/{service_id}/capacity", response_model=CapacityRead, tags=["directory"])
+async def set_capacity(
+    service_id: ObjectId, body: CapacityWrite, principal: Keeper, session: DbSession, now: Now
+) -> CapacityRead:
+    return CapacityRead.model_validate(await directory.set_capacity(session, principal, service_id, body, now))
+
+
+# --- matching ---
+
+
+@router.post("/matches", response_model=MatchResponse, tags=["matching"])
+async def find_matches(body: MatchRequest, principal: Frontline, session: DbSession) -> MatchResponse:
+    """Eligible services for a case profile, best first, each with its score parts and reasons."""
+    case = case_profile(body.model_dump(mode="json"), body.needs, body.urgent)
+    candidates = await repo.matching_candidates(session, body.needs)
+    matches = rank(case, candidates, limit=body.limit, exclude=body.exclude_service_ids)
+    location_ids = [m.location_id for m in matches if m.location_id]
+    locations = {loc.id: loc for loc in [await repo.get_location(session, i) for i in location_ids] if loc}
+    shown = {r.id: r for r in await directory.render_locations(session, principal, list(locations.values()))}
+    return MatchResponse(
+        considered=len(candidates),
+        matches=[
+            MatchRead(
+                service_id=m.service_id,
+                organisation_id=m.organisation_id,
+                name=m.name,
+                service_type=m.service_type,
+                score=m.score,
+                parts=m.parts,
+                reasons=list(m.reasons),
+                distance_km=m.distance_km,
+                location=shown.get(m.location_id) if m.location_id else None,
+                available=m.available,
+            )
+            for m in matches
+        ],
+    )

@@ -3,9 +3,21 @@
 from fastapi import FastAPI
 
 from putokaz.app import create_service_app
-from services.referral.api import router
+from services.referral.api import router as directory_router
+from services.referral.clock import Clock, utc_now
+from services.referral.referral_api import router as referral_router
+from services.referral.scheduler import start_scheduler, stop_scheduler
 from services.referral.settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(name="referral", settings=settings or Settings(), routers=[router])
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """`clock` replaces the real UTC clock (tests move time to reach deadlines)."""
+    app = create_service_app(
+        name="referral",
+        settings=settings or Settings(),
+        routers=[directory_router, referral_router],
+        on_startup=[start_scheduler],
+        on_shutdown=[stop_scheduler],
+    )
+    app.state.clock = clock or utc_now
+    return app

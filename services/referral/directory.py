@@ -1,0 +1,318 @@
+"""Directory rules: who may change what, and who may see a confidential address."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from putokaz.auth import Principal
+from putokaz.errors import Conflict, Invalid, NotFound
+from services.referral import repository as repo
+from services.referral.geography import find_municipality, geography_problem
+from services.referral.matching import ACCOMMODATION_TYPES
+from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
+from services.referral.publish import capacity_changed
+from services.referral.schemas import (
+    AddressRead,
+    CapacityRead,
+    CapacityWrite,
+    LocationCreate,
+    LocationRead,
+    LocationUpdate,
+    OrganisationCreate,
+    OrganisationUpdate,
+    ServiceCreate,
+    ServiceRead,
+    ServiceUpdate,
+)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+def is_admin(principal: Principal) -> bool:
+    return "admin" in principal.roles
+
+
+def owner_scope(principal: Principal) -> str | None:
+    """Admins act on any organisation's records; everyone else only on their own."""
+    return None if is_admin(principal) else principal.org
+
+
+# --- visibility of confidential addresses ---
+
+
+async def unredacted_ids(session: AsyncSession, principal: Principal, locations: Sequence[Location]) -> set[str]:
+    """Which of these locations the caller may see in full (DESIGN.md §7)."""
+    visible = {loc.id for loc in locations if not loc.confidential}
+    if is_admin(principal):
+        return {loc.id for loc in locations}
+    visible |= {loc.id for loc in locations if loc.organisation_id == principal.org}
+    hidden = [loc.id for loc in locations if loc.id not in visible]
+    if hidden:
+        visible |= await repo.locations_placed_for(session, principal.org, hidden)
+    return visible
+
+
+def render_location(loc: Location, full: bool) -> LocationRead:
+    if full:
+        return LocationRead(
+            id=loc.id,
+            organisation_id=loc.organisation_id,
+            name=loc.name,
+            location_type=loc.location_type,
+            entity=loc.entity,
+            canton=loc.canton,
+            municipality=loc.municipality,
+            latitude=loc.latitude,
+            longitude=loc.longitude,
+            address=AddressRead(address_1=loc.address_1, city=loc.city, postal_code=loc.postal_code),
+        )
+    # Municipality stays: matching and the referrer need the region, never the door.
+    return LocationRead(
+        id=loc.id,
+        organisation_id=loc.organisation_id,
+        name=loc.name,
+        location_type="redacted",
+        entity=loc.entity,
+        canton=loc.canton,
+        municipality=loc.municipality,
+        latitude=None,
+        longitude=None,
+        address=None,
+    )
+
+
+async def render_locations(
+    session: AsyncSession, principal: Principal, locations: Sequence[Location]
+) -> list[LocationRead]:
+    full = await unredacted_ids(session, principal, locations)
+    return [render_location(loc, loc.id in full) for loc in locations]
+
+
+async def render_services(
+    session: AsyncSession, principal: Principal, services: Sequence[Service]
+) -> list[ServiceRead]:
+    extras = await repo.service_extras(session, [s.id for s in services])
+    all_locations = {loc.id: loc for locs in extras.locations.values() for loc in locs}
+    full = await unredacted_ids(session, principal, list(all_locations.values()))
+    out = []
+    for s in services:
+        capacity = extras.capacities.get(s.id)
+        out.append(
+            ServiceRead(
+                id=s.id,
+                organisation_id=s.organisation_id,
+                name=s.name,
+                description=s.description,
+                service_type=s.service_type,
+                status=s.status,
+                minimum_age=s.minimum_age,
+                maximum_age=s.maximum_age,
+                sexes=list(s.sexes),
+                nationalities=list(s.nationalities),
+                languages=list(s.languages),
+                specialisations=list(s.specialisations),
+                child_only=s.child_only,
+                lgbtqia_safe=s.lgbtqia_safe,
+                wheelchair_accessible=s.wheelchair_accessible,
+                open_24_7=s.open_24_7,
+                locations=[render_location(loc, loc.id in full) for loc in extras.locations.get(s.id, [])],
+                capacity=CapacityRead.model_validate(capacity) if capacity else None,
+                updated_at=s.updated_at,
+            )
+        )
+    return out
+
+
+# --- organisations ---
+
+
+async def create_organisation(session: AsyncSession, body: OrganisationCreate, now: datetime) -> Organisation:
+    org_id = body.id or new_id("org")
+    if await repo.get_organisation(session, org_id) is not None:
+        raise Conflict("An organisation with this id already exists", field="id")
+    org = Organisation(
+        id=org_id,
+        name=body.name,
+        description=body.description,
+        kind=body.kind,
+        email=body.email,
+        website=body.website,
+        is_demo=False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(org)
+    await session.flush()
+    return org
+
+
+async def update_organisation(
+    session: AsyncSession, organisation_id: str, body: OrganisationUpdate, now: datetime
+) -> Organisation:
+    org = await repo.get_organisation(session, organisation_id)
+    if org is None:
+        raise NotFound("No such organisation")
+    for name, value in body.model_dump(exclude_unset=True).items():
+        if value is None and name in ("name", "kind", "description"):
+            raise Invalid(f"{name} cannot be null", field=name)
+        setattr(org, name, value)
+    org.updated_at = now
+    await session.flush()
+    return org
+
+
+# --- locations ---
+
+
+async def create_location(session: AsyncSession, principal: Principal, body: LocationCreate, now: datetime) -> Location:
+    owner = body.organisation_id or principal.org
+    if not is_admin(principal) and owner != principal.org:
+        raise Invalid("A provider may add locations only to its own organisation", field="organisation_id")
+    if await repo.get_organisation(session, owner) is None:
+        raise Invalid("No such organisation", field="organisation_id")
+    latitude, longitude = body.latitude, body.longitude
+    if (latitude is None) != (longitude is None):
+        raise Invalid("Give both latitude and longitude, or neither", field="latitude")
+    known = find_municipality(body.municipality)
+    if latitude is None and known is not None:
+        latitude, longitude = known.latitude, known.longitude
+    loc = Location(
+        id=new_id("loc"),
+        organisation_id=owner,
+        name=body.name,
+        location_type=body.location_type,
+        confidential=body.confidential,
+        entity=body.entity,
+        canton=body.canton,
+        municipality=body.municipality,
+        latitude=latitude,
+        longitude=longitude,
+        address_1=body.address_1,
+        city=body.city,
+        postal_code=body.postal_code,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(loc)
+    await session.flush()
+    return loc
+
+
+async def update_location(
+    session: AsyncSession, principal: Principal, location_id: str, body: LocationUpdate, now: datetime
+) -> Location:
+    loc = await repo.owned_location(session, location_id, owner_scope(principal))
+    if loc is None:
+        raise NotFound("No such location")
+    changes = body.model_dump(exclude_unset=True)
+    for name in ("name", "confidential", "municipality"):
+        if name in changes and changes[name] is None:
+            raise Invalid(f"{name} cannot be null", field=name)
+    for name, value in changes.items():
+        setattr(loc, name, value)
+    if (loc.latitude is None) != (loc.longitude is None):
+        raise Invalid("Give both latitude and longitude, or neither", field="latitude")
+    loc.updated_at = now
+    await session.flush()
+    return loc
+
+
+# --- services ---
+
+
+async def _check_locations(session: AsyncSession, organisation_id: str, location_ids: Sequence[str]) -> None:
+    for location_id in location_ids:
+        loc = await repo.owned_location(session, location_id, organisation_id)
+        if loc is None:
+            raise Invalid("Each location must exist and belong to the service's organisation", field="location_ids")
+
+
+async def _link_locations(session: AsyncSession, service_id: str, location_ids: Sequence[str]) -> None:
+    await session.execute(delete(ServiceAtLocation).where(ServiceAtLocation.service_id == service_id))
+    for location_id in dict.fromkeys(location_ids):
+        session.add(ServiceAtLocation(id=new_id("sal"), service_id=service_id, location_id=location_id))
+
+
+async def create_service(session: AsyncSession, body: ServiceCreate, now: datetime) -> Service:
+    if await repo.get_organisation(session, body.organisation_id) is None:
+        raise Invalid("No such organisation", field="organisation_id")
+    if body.service_type in ACCOMMODATION_TYPES and body.capacity is None:
+        raise Invalid("Accommodation services need a capacity (available, maximum)", field="capacity")
+    await _check_locations(session, body.organisation_id, body.location_ids)
+    fields = body.model_dump(exclude={"location_ids", "capacity"})
+    service = Service(id=new_id("svc"), created_at=now, updated_at=now, **fields)
+    session.add(service)
+    await session.flush()
+    await _link_locations(session, service.id, body.location_ids)
+    if body.capacity is not None:
+        session.add(
+            ServiceCapacity(
+                id=new_id("cap"),
+                service_id=service.id,
+                unit=body.capacity.unit,
+                available=body.capacity.available,
+                maximum=body.capacity.maximum,
+                updated=now,
+            )
+        )
+    await session.flush()
+    return service
+
+
+async def update_service(
+    session: AsyncSession, principal: Principal, service_id: str, body: ServiceUpdate, now: datetime
+) -> Service:
+    service = await repo.owned_service(session, service_id, owner_scope(principal))
+    if service is None:
+        raise NotFound("No such service")
+    changes = body.model_dump(exclude_unset=True)
+    location_ids = changes.pop("location_ids", None)
+    for name, value in changes.items():
+        if value is None and name not in ("minimum_age", "maximum_age"):
+            raise Invalid(f"{name} cannot be null", field=name)
+        setattr(service, name, value)
+    if (
+        service.minimum_age is not None
+        and service.maximum_age is not None
+        and service.minimum_age > service.maximum_age
+    ):
+        raise Invalid("minimum_age must not exceed maximum_age", field="minimum_age")
+    if location_ids is not None:
+        await _check_locations(session, service.organisation_id, location_ids)
+        await _link_locations(session, service.id, location_ids)
+    service.updated_at = now
+    await session.flush()
+    return service
+
+
+async def set_capacity(
+    session: AsyncSession, principal: Principal, service_id: str, body: CapacityWrite, now: datetime
+) -> ServiceCapacity:
+    """The provider states its current free and total places; the change goes out as an event."""
+    service = await repo.owned_service(session, service_id, owner_scope(principal))
+    if service is None:
+        raise NotFound("No such service")
+    capacity = await repo.get_capacity(session, service_id)
+    if capacity is None:
+        capacity = ServiceCapacity(id=new_id("cap"), service_id=service_id, unit=body.unit, available=0, maximum=0)
+        session.add(capacity)
+    capacity.unit = body.unit
+    capacity.available = body.available
+    capacity.maximum = body.maximum
+    capacity.updated = now
+    await session.flush()
+    await capacity_changed(session, capacity, organisation_id=service.organisation_id, occurred_at=now)
+    return capacity
+
+
+def check_geography(entity: str | None, canton: int | None) -> None:
+    problem = geography_problem(entity, canton)
+    if problem:
+        raise Invalid(problem, field="canton")

@@ -1,0 +1,221 @@
+"""Pure, deterministic matching: hard eligibility filters, then a soft score with readable reasons.
+
+No I/O here: the caller loads candidates (repository) and passes plain values, so the ranking
+can be tested exhaustively and benchmarked on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from services.referral.geography import canton_name, haversine_km
+
+ACCOMMODATION_TYPES = frozenset({"safe_house", "shelter_children", "shelter_families"})
+ADULT_AGE = 18
+
+# Score weights (the parts add up to at most 100). Distance dominates because a person in danger
+# must be moved as little as possible; language next because help nobody understands fails.
+W_DISTANCE = 35.0
+W_LANGUAGE = 20.0
+W_SPECIALISATION = 15.0
+W_TWENTY_FOUR_SEVEN = 15.0
+W_SAME_CANTON = 10.0
+W_SAME_ENTITY = 5.0
+W_LGBTQIA = 5.0
+# Beyond this distance the distance part is 0 (BiH is about 350 km across its longest axis).
+DISTANCE_HORIZON_KM = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    entity: str | None = None
+    canton: int | None = None
+    municipality: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseProfile:
+    """What matching may know about a person: nothing that identifies them."""
+
+    needs: frozenset[str]
+    age: int | None = None
+    child: bool | None = None
+    sex: str = "UNK"
+    nationality: str | None = None
+    languages: frozenset[str] = frozenset()
+    forms: frozenset[str] = frozenset()
+    place: Place = field(default_factory=Place)
+    urgent: bool = False
+    needs_wheelchair_access: bool = False
+    lgbtqia: bool = False
+
+    @property
+    def is_child(self) -> bool | None:
+        """Known age decides; unknown age falls back to the caller's `child` flag (None: unknown)."""
+        if self.age is not None:
+            return self.age < ADULT_AGE
+        return self.child
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateLocation:
+    location_id: str
+    entity: str
+    canton: int | None
+    municipality: str
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    service_id: str
+    organisation_id: str
+    name: str
+    service_type: str
+    status: str = "active"
+    minimum_age: int | None = None
+    maximum_age: int | None = None
+    sexes: frozenset[str] = frozenset()
+    nationalities: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    specialisations: frozenset[str] = frozenset()
+    child_only: bool = False
+    lgbtqia_safe: bool = False
+    wheelchair_accessible: bool = False
+    open_24_7: bool = False
+    available: int | None = None
+    maximum: int | None = None
+    locations: tuple[CandidateLocation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    service_id: str
+    organisation_id: str
+    name: str
+    service_type: str
+    score: float
+    parts: dict[str, float]
+    reasons: tuple[str, ...]
+    distance_km: float | None
+    location_id: str | None
+    available: int | None
+
+
+def exclusion(case: CaseProfile, c: Candidate) -> str | None:
+    """Why a candidate fails a hard filter, or None when it is eligible."""
+    if c.status != "active":
+        return "not active"
+    if c.service_type not in case.needs:
+        return "does not offer a needed service"
+    child = case.is_child
+    if c.child_only and child is False:
+        return "children only"
+    if case.age is not None:
+        if c.minimum_age is not None and case.age < c.minimum_age:
+            return "below the minimum age"
+        if c.maximum_age is not None and case.age > c.maximum_age:
+            return "above the maximum age"
+    elif child is True and c.minimum_age is not None and c.minimum_age >= ADULT_AGE:
+        return "adults only"
+    # An unstated sex or nationality never excludes: the provider can check on arrival.
+    if c.sexes and case.sex in {"F", "M", "X"} and case.sex not in c.sexes:
+        return "does not serve this sex"
+    if c.nationalities and case.nationality and case.nationality not in c.nationalities:
+        return "does not serve this nationality"
+    if case.needs_wheelchair_access and not c.wheelchair_accessible:
+        return "not wheelchair accessible"
+    if c.service_type in ACCOMMODATION_TYPES and (c.available is None or c.available <= 0):
+        return "no free place"
+    return None
+
+
+def _nearest(case: CaseProfile, c: Candidate) -> tuple[CandidateLocation | None, float | None]:
+    lat, lon = case.place.latitude, case.place.longitude
+    best: CandidateLocation | None = None
+    best_km: float | None = None
+    for loc in c.locations:
+        if lat is None or lon is None or loc.latitude is None or loc.longitude is None:
+            if best is None:
+                best = loc
+            continue
+        km = haversine_km(lat, lon, loc.latitude, loc.longitude)
+        if best_km is None or km < best_km:
+            best, best_km = loc, km
+    return best, best_km
+
+
+def score(case: CaseProfile, c: Candidate) -> Match:
+    """Score an eligible candidate; each part is reported with the reason it was (not) earned."""
+    parts: dict[str, float] = {}
+    reasons: list[str] = []
+    loc, km = _nearest(case, c)
+
+    if km is None:
+        parts["distance"] = 0.0
+        reasons.append("distance unknown")
+    else:
+        parts["distance"] = round(W_DISTANCE * max(0.0, 1.0 - km / DISTANCE_HORIZON_KM), 2)
+        reasons.append(f"about {round(km)} km away")
+
+    parts["same_canton"] = 0.0
+    parts["same_entity"] = 0.0
+    if loc is not None and case.place.canton is not None and loc.canton == case.place.canton:
+        parts["same_canton"] = W_SAME_CANTON
+        reasons.append(f"same canton ({canton_name(loc.canton)})")
+    if loc is not None and case.place.entity is not None and loc.entity == case.place.entity:
+        parts["same_entity"] = W_SAME_ENTITY
+        reasons.append(f"same entity ({loc.entity})")
+
+    common = sorted(case.languages & c.languages)
+    if case.languages:
+        parts["language"] = W_LANGUAGE if common else 0.0
+        reasons.append(f"speaks {', '.join(common)}" if common else "speaks none of the person's languages")
+    else:
+        parts["language"] = 0.0
+
+    special = sorted(case.forms & c.specialisations)
+    parts["specialisation"] = (
+        round(W_SPECIALISATION * len(special) / len(case.forms), 2) if case.forms and special else 0.0
+    )
+    if special:
+        reasons.append(f"specialised in {', '.join(s.replace('_', ' ') for s in special)}")
+
+    parts["twenty_four_seven"] = W_TWENTY_FOUR_SEVEN if case.urgent and c.open_24_7 else 0.0
+    if case.urgent:
+        reasons.append("open 24/7 (urgent case)" if c.open_24_7 else "not open 24/7 (urgent case)")
+
+    parts["lgbtqia_safe"] = W_LGBTQIA if case.lgbtqia and c.lgbtqia_safe else 0.0
+    if case.lgbtqia and c.lgbtqia_safe:
+        reasons.append("LGBTQIA+-safe")
+
+    if c.service_type in ACCOMMODATION_TYPES and c.available is not None:
+        reasons.append(f"{c.available} of {c.maximum} places free")
+
+    return Match(
+        service_id=c.service_id,
+        organisation_id=c.organisation_id,
+        name=c.name,
+        service_type=c.service_type,
+        score=round(sum(parts.values()), 2),
+        parts=parts,
+        reasons=tuple(reasons),
+        distance_km=round(km, 1) if km is not None else None,
+        location_id=loc.location_id if loc is not None else None,
+        available=c.available,
+    )
+
+
+def rank(
+    case: CaseProfile, candidates: Iterable[Candidate], *, limit: int = 10, exclude: Sequence[str] = ()
+) -> list[Match]:
+    """Eligible candidates best first; ties broken by distance, then service id, so order is stable."""
+    excluded = set(exclude)
+    matches = [score(case, c) for c in candidates if c.service_id not in excluded and exclusion(case, c) is None]
+    far = float("inf")
+    matches.sort(key=lambda m: (-m.score, m.distance_km if m.distance_km is not None else far, m.service_id))
+    return matches[:limit]

@@ -1,0 +1,94 @@
+"""Events the referral service writes to its outbox: thin partner events and anonymised registry facts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from putokaz.events import emit
+from services.referral.models import Referral, ServiceCapacity
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; every stored time is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def iso(moment: datetime) -> str:
+    return aware(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _hours_between(start: datetime, end: datetime | None) -> float | None:
+    if end is None:
+        return None
+    return round((aware(end) - aware(start)).total_seconds() / 3600, 3)
+
+
+def referral_fact(r: Referral) -> dict[str, Any]:
+    """The registry's view of a referral (DESIGN.md §9): no ids that lead back to a person."""
+    created = aware(r.created_at)
+    place = r.profile.get("place") or {}
+    return {
+        "fact_id": r.fact_id,
+        "version": r.fact_version,
+        "year": created.year,
+        "month": created.month,
+        "service_type": r.service_type,
+        "status": r.status,
+        "hours_to_answer": _hours_between(r.created_at, r.answered_at),
+        "hours_to_placement": _hours_between(r.created_at, r.started_at),
+        "entity": place.get("entity"),
+        "canton": place.get("canton"),
+        "child": r.child,
+        "urgent": r.urgent,
+    }
+
+
+async def referral_changed(
+    session: AsyncSession, r: Referral, *, occurred_at: datetime, extra: dict[str, Any] | None = None
+) -> None:
+    """A partner event for both organisations and the next version of the registry fact."""
+    data: dict[str, Any] = {
+        "referral_id": r.id,
+        "status": r.status,
+        "from_org": r.from_org,
+        "to_org": r.to_org,
+        "service_id": r.service_id,
+        "service_type": r.service_type,
+        "urgent": r.urgent,
+        "occurred_at": iso(occurred_at),
+    }
+    if r.reason_code:
+        data["reason_code"] = r.reason_code
+    data.update(extra or {})
+    await emit(
+        session,
+        f"referral.{r.status}",
+        data,
+        aggregate_id=r.id,
+        orgs=[r.from_org, r.to_org],
+        occurred_at=occurred_at,
+    )
+    await emit(session, "registry.referral_fact", referral_fact(r), aggregate_id=r.fact_id, occurred_at=occurred_at)
+
+
+async def capacity_changed(
+    session: AsyncSession, capacity: ServiceCapacity, *, organisation_id: str, occurred_at: datetime
+) -> None:
+    await emit(
+        session,
+        "capacity.changed",
+        {
+            "service_id": capacity.service_id,
+            "organisation_id": organisation_id,
+            "unit": capacity.unit,
+            "available": capacity.available,
+            "maximum": capacity.maximum,
+            "occurred_at": iso(occurred_at),
+        },
+        aggregate_id=capacity.service_id,
+        orgs=[organisation_id],
+        occurred_at=occurred_at,
+    )

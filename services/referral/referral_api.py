@@ -1,0 +1,77 @@
+"""HTTP routes of referrals: create, list, read, move through the lifecycle, history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from putokaz.auth import Authorize, Principal
+from putokaz.db import DbSession
+from services.referral import referrals
+from services.referral.clock import Now
+from services.referral.lifecycle import Status
+from services.referral.referral_schemas import ReferralCreate, ReferralRead, TransitionCreate, TransitionRead
+from services.referral.schemas import ObjectId, Page, ServiceType
+
+router = APIRouter(prefix="/api/v1", tags=["referrals"])
+
+Frontline = Annotated[Principal, Depends(Authorize("police", "social_worker"))]
+Reader = Annotated[Principal, Depends(Authorize("police", "social_worker", "service_provider", "partner"))]
+Mover = Annotated[Principal, Depends(Authorize("police", "social_worker", "service_provider"))]
+
+
+@router.post("/referrals", response_model=ReferralRead, status_code=201)
+async def create_referral(body: ReferralCreate, principal: Frontline, session: DbSession, now: Now) -> ReferralRead:
+    """Refer a screened person to a service. Adults need recorded consent; children may go to social welfare."""
+    referral = await referrals.create_referral(session, principal, body, now)
+    return referrals.render(referral, principal)
+
+
+@router.get("/referrals", response_model=Page[ReferralRead])
+async def list_referrals(
+    principal: Reader,
+    session: DbSession,
+    box: Literal["sent", "received", "all"] = "all",
+    status: Status | None = None,
+    service_type: ServiceType | None = None,
+    urgent: bool | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Page[ReferralRead]:
+    """Referrals my organisation sent (`box=sent`), received (`box=received`) or both, newest first."""
+    rows, total = await referrals.list_referrals(
+        session,
+        principal,
+        box=box,
+        status=status,
+        service_type=service_type,
+        urgent=urgent,
+        created_from=created_from,
+        created_to=created_to,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=[referrals.render(r, principal) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/referrals/{referral_id}", response_model=ReferralRead)
+async def get_referral(referral_id: ObjectId, principal: Reader, session: DbSession) -> ReferralRead:
+    return referrals.render(await referrals.visible_referral(session, principal, referral_id), principal)
+
+
+@router.post("/referrals/{referral_id}/transitions", response_model=ReferralRead)
+async def move_referral(
+    referral_id: ObjectId, body: TransitionCreate, principal: Mover, session: DbSession, now: Now
+) -> ReferralRead:
+    """Accept, reject (with a reason), start, complete, fail (with a reason) or cancel (the referrer)."""
+    referral = await referrals.transition(session, principal, referral_id, body.status, body.reason_code, now)
+    return referrals.render(referral, principal)
+
+
+@router.get("/referrals/{referral_id}/history", response_model=list[TransitionRead])
+async def referral_history(referral_id: ObjectId, principal: Reader, session: DbSession) -> list[TransitionRead]:
+    return await referrals.history(session, principal, referral_id)

@@ -1,0 +1,99 @@
+"""Request and response models of referrals: the sender sees its case details, the provider the minimum."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from services.referral.lifecycle import ReasonCode
+from services.referral.schemas import CaseProfileIn, ObjectId, PlaceIn, Strict
+
+UserTarget = Literal["accepted", "rejected", "in_progress", "completed", "failed", "cancelled"]
+ScreeningRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class ConsentIn(Strict):
+    recorded: bool = Field(description="The person agreed to this referral (adults: required)")
+    text_version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,32}$")] | None = Field(
+        default=None, description="Version of the consent text the person agreed to"
+    )
+
+
+class ReferralCreate(Strict):
+    screening_id: ScreeningRef = Field(description="Reference of the screening in the screening service")
+    service_id: ObjectId
+    profile: CaseProfileIn
+    urgent: bool = False
+    consent: ConsentIn | None = None
+
+
+class TransitionCreate(Strict):
+    status: UserTarget
+    reason_code: ReasonCode | None = None
+
+
+class ProfileRead(BaseModel):
+    """What the receiving provider needs to prepare: no age in years, place, nationality or screening."""
+
+    age_band: str
+    child: bool
+    sex: str
+    languages: list[str]
+    forms: list[str]
+    needs_wheelchair_access: bool
+    lgbtqia: bool
+
+
+class SenderDetails(BaseModel):
+    """Only the referring organisation sees these."""
+
+    screening_id: str
+    age: int | None
+    nationality: str | None
+    place: PlaceIn
+    consent_recorded: bool
+    consent_text_version: str | None
+    created_by: str
+
+
+class ReferralRead(BaseModel):
+    id: str
+    status: str
+    from_org: str
+    to_org: str
+    service_id: str
+    service_type: str
+    urgent: bool
+    profile: ProfileRead
+    reason_code: str | None
+    suggested_service_id: str | None
+    place_reserved: bool
+    created_at: datetime
+    updated_at: datetime
+    deadline_at: datetime
+    answered_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    sender: SenderDetails | None = Field(description="Present only for the referring organisation")
+
+
+class TransitionRead(BaseModel):
+    from_status: str | None
+    to_status: str
+    at: datetime
+    actor_org: str
+    actor_sub: str | None = Field(description="Shown only to the actor's own organisation")
+    reason_code: str | None
+
+
+class ReferralListParams(Strict):
+    box: Literal["sent", "received", "all"] = "all"
+    status: str | None = None
+    service_type: str | None = None
+    urgent: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0

@@ -1,0 +1,371 @@
+"""Referral use cases: create behind the consent gate, move through the lifecycle, expire and escalate."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from putokaz.auth import Principal
+from putokaz.errors import Conflict, Invalid, NotFound
+from services.referral import repository as repo
+from services.referral.geography import find_municipality
+from services.referral.lifecycle import (
+    REASON_REQUIRED,
+    SIDE_OF_TARGET,
+    Side,
+    answer_deadline,
+    holds_place,
+    is_legal,
+)
+from services.referral.matching import ACCOMMODATION_TYPES, CaseProfile, Place, rank
+from services.referral.models import Referral, ReferralTransition
+from services.referral.publish import aware, capacity_changed, referral_changed
+from services.referral.referral_schemas import (
+    ProfileRead,
+    ReferralCreate,
+    ReferralRead,
+    SenderDetails,
+    TransitionRead,
+)
+from services.referral.schemas import CaseProfileIn, PlaceIn
+
+SYSTEM_ACTOR = "putokaz-scheduler"
+AGE_BANDS = (
+    (8, "0-8"),
+    (17, "9-17"),
+    (20, "18-20"),
+    (23, "21-23"),
+    (26, "24-26"),
+    (29, "27-29"),
+    (38, "30-38"),
+    (47, "39-47"),
+)
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    for upper, band in AGE_BANDS:
+        if age <= upper:
+            return band
+    return "48+"
+
+
+def presumed_child(profile: CaseProfileIn) -> bool:
+    """Presumption of minority: unknown age counts as a child unless the caller says otherwise."""
+    if profile.age is not None:
+        return profile.age < 18
+    return profile.child is not False
+
+
+def case_profile(profile: dict[str, Any], needs: Sequence[str], urgent: bool) -> CaseProfile:
+    """The matching view of a stored (or submitted) profile; a known municipality fills in coordinates."""
+    place = profile.get("place") or {}
+    lat, lon = place.get("latitude"), place.get("longitude")
+    if lat is None:
+        known = find_municipality(place.get("municipality"))
+        if known is not None:
+            lat, lon = known.latitude, known.longitude
+    return CaseProfile(
+        needs=frozenset(needs),
+        age=profile.get("age"),
+        child=profile.get("child"),
+        sex=profile.get("sex") or "UNK",
+        nationality=profile.get("nationality"),
+        languages=frozenset(profile.get("languages") or ()),
+        forms=frozenset(profile.get("forms") or ()),
+        place=Place(
+            entity=place.get("entity"),
+            canton=place.get("canton"),
+            municipality=place.get("municipality"),
+            latitude=lat,
+            longitude=lon,
+        ),
+        urgent=urgent,
+        needs_wheelchair_access=bool(profile.get("needs_wheelchair_access")),
+        lgbtqia=bool(profile.get("lgbtqia")),
+    )
+
+
+# --- reading ---
+
+
+def render(r: Referral, principal: Principal) -> ReferralRead:
+    p = r.profile
+    sender = None
+    if r.from_org == principal.org:
+        sender = SenderDetails(
+            screening_id=r.screening_ref,
+            age=p.get("age"),
+            nationality=p.get("nationality"),
+            place=PlaceIn.model_validate(p.get("place") or {}),
+            consent_recorded=r.consent_recorded,
+            consent_text_version=r.consent_text_version,
+            created_by=r.from_sub,
+        )
+    return ReferralRead(
+        id=r.id,
+        status=r.status,
+        from_org=r.from_org,
+        to_org=r.to_org,
+        service_id=r.service_id,
+        service_type=r.service_type,
+        urgent=r.urgent,
+        profile=ProfileRead(
+            age_band=age_band(p.get("age")),
+            child=r.child,
+            sex=p.get("sex") or "UNK",
+            languages=list(p.get("languages") or ()),
+            forms=list(p.get("forms") or ()),
+            needs_wheelchair_access=bool(p.get("needs_wheelchair_access")),
+            lgbtqia=bool(p.get("lgbtqia")),
+        ),
+        reason_code=r.reason_code,
+        suggested_service_id=r.suggested_service_id if r.from_org == principal.org else None,
+        place_reserved=r.place_reserved,
+        created_at=aware(r.created_at),
+        updated_at=aware(r.updated_at),
+        deadline_at=aware(r.deadline_at),
+        answered_at=aware(r.answered_at) if r.answered_at else None,
+        started_at=aware(r.started_at) if r.started_at else None,
+        ended_at=aware(r.ended_at) if r.ended_at else None,
+        sender=sender,
+    )
+
+
+async def visible_referral(
+    session: AsyncSession, principal: Principal, referral_id: str, *, lock: bool = False
+) -> Referral:
+    """A referral the caller's organisation sent or received; anything else is simply not found."""
+    query = select(Referral).where(
+        Referral.id == referral_id, or_(Referral.from_org == principal.org, Referral.to_org == principal.org)
+    )
+    if lock:
+        query = query.with_for_update()
+    referral = await session.scalar(query)
+    if referral is None:
+        raise NotFound("No such referral")
+    return referral
+
+
+async def list_referrals(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    box: str,
+    status: str | None,
+    service_type: str | None,
+    urgent: bool | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Referral], int]:
+    if box == "sent":
+        query = select(Referral).where(Referral.from_org == principal.org)
+    elif box == "received":
+        query = select(Referral).where(Referral.to_org == principal.org)
+    else:
+        query = select(Referral).where(or_(Referral.from_org == principal.org, Referral.to_org == principal.org))
+    if status:
+        query = query.where(Referral.status == status)
+    if service_type:
+        query = query.where(Referral.service_type == service_type)
+    if urgent is not None:
+        query = query.where(Referral.urgent == urgent)
+    if created_from:
+        query = query.where(Referral.created_at >= created_from)
+    if created_to:
+        query = query.where(Referral.created_at < created_to)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def history(session: AsyncSession, principal: Principal, referral_id: str) -> list[TransitionRead]:
+    await visible_referral(session, principal, referral_id)
+    rows = await session.scalars(
+        select(ReferralTransition)
+        .where(ReferralTransition.referral_id == referral_id)
+        .order_by(ReferralTransition.at, ReferralTransition.id)
+    )
+    return [
+        TransitionRead(
+            from_status=t.from_status,
+            to_status=t.to_status,
+            at=aware(t.at),
+            actor_org=t.actor_org,
+            actor_sub=t.actor_sub if t.actor_org == principal.org else None,
+            reason_code=t.reason_code,
+        )
+        for t in rows
+    ]
+
+
+# --- writing ---
+
+
+def _record(r: Referral, from_status: str | None, actor_org: str, actor_sub: str, now: datetime) -> ReferralTransition:
+    return ReferralTransition(
+        id=uuid.uuid4().hex,
+        referral_id=r.id,
+        from_status=from_status,
+        to_status=r.status,
+        actor_org=actor_org,
+        actor_sub=actor_sub,
+        reason_code=r.reason_code,
+        at=now,
+    )
+
+
+async def create_referral(session: AsyncSession, principal: Principal, body: ReferralCreate, now: datetime) -> Referral:
+    service = await repo.get_service(session, body.service_id)
+    if service is None:
+        raise Invalid("No such service", field="service_id")
+    if service.status != "active":
+        raise Invalid("The service is not active", field="service_id")
+    child = presumed_child(body.profile)
+    consented = body.consent is not None and body.consent.recorded
+    # DESIGN.md §6: a child goes to social welfare without consent; everything else needs it.
+    if not consented and not (child and service.service_type == "social_welfare"):
+        detail = (
+            "A child may be referred without consent only to social welfare"
+            if child
+            else "An adult may be referred only with recorded consent"
+        )
+        raise Invalid(detail, field="consent")
+    profile = body.profile.model_dump(mode="json")
+    referral = Referral(
+        id=uuid.uuid4().hex,
+        fact_id=str(uuid.uuid4()),
+        fact_version=1,
+        screening_ref=body.screening_id,
+        from_org=principal.org,
+        from_sub=principal.sub,
+        to_org=service.organisation_id,
+        service_id=service.id,
+        service_type=service.service_type,
+        status="requested",
+        urgent=body.urgent,
+        child=child,
+        consent_recorded=consented,
+        consent_text_version=body.consent.text_version if body.consent else None,
+        profile=profile,
+        place_reserved=False,
+        created_at=now,
+        updated_at=now,
+        deadline_at=now + answer_deadline(body.urgent),
+    )
+    session.add(referral)
+    session.add(_record(referral, None, principal.org, principal.sub, now))
+    await session.flush()
+    await referral_changed(session, referral, occurred_at=now)
+    return referral
+
+
+async def transition(
+    session: AsyncSession,
+    principal: Principal,
+    referral_id: str,
+    target: str,
+    reason_code: str | None,
+    now: datetime,
+) -> Referral:
+    # The row lock serialises moves of one referral; the capacity UPDATE serialises places.
+    r = await visible_referral(session, principal, referral_id, lock=True)
+    side = SIDE_OF_TARGET[target]
+    allowed_org = r.to_org if side is Side.RECIPIENT else r.from_org
+    if principal.org != allowed_org:
+        # The other side may see the referral but not make this move: as if it did not exist.
+        raise NotFound("No such referral")
+    if target in REASON_REQUIRED and reason_code is None:
+        raise Invalid(f"A reason is required to mark a referral {target}", field="reason_code")
+    current = r.status
+    if not is_legal(current, target):
+        raise Conflict(
+            f"The referral is {current}; it cannot become {target}", current_status=current, requested_status=target
+        )
+    if target == "accepted" and r.service_type in ACCOMMODATION_TYPES:
+        left = await repo.reserve_place(session, r.service_id, now)
+        if left is None:
+            raise Conflict("The service has no free place left; update its capacity first", current_status=current)
+        r.place_reserved = True
+    released = False
+    if holds_place(current) and not holds_place(target) and r.place_reserved:
+        await repo.release_place(session, r.service_id, now)
+        r.place_reserved = False
+        released = True
+    r.status = target
+    r.reason_code = reason_code
+    r.updated_at = now
+    r.fact_version += 1
+    if target in ("accepted", "rejected"):
+        r.answered_at = now
+    elif target == "in_progress":
+        r.started_at = now
+    else:
+        r.ended_at = now
+    if target == "rejected":
+        r.suggested_service_id = await suggest_next(session, r)
+    session.add(_record(r, current, principal.org, principal.sub, now))
+    await session.flush()
+    extra = {"suggested_service_id": r.suggested_service_id} if target == "rejected" else None
+    await referral_changed(session, r, occurred_at=now, extra=extra)
+    if r.place_reserved or released:
+        capacity = await repo.get_capacity(session, r.service_id)
+        if capacity is not None:
+            await session.refresh(capacity)
+            await capacity_changed(session, capacity, organisation_id=r.to_org, occurred_at=now)
+    return r
+
+
+async def suggest_next(session: AsyncSession, r: Referral) -> str | None:
+    """The best other service of the same type, skipping every service already tried for this screening."""
+    tried = await session.scalars(
+        select(Referral.service_id).where(Referral.screening_ref == r.screening_ref, Referral.from_org == r.from_org)
+    )
+    case = case_profile(r.profile, [r.service_type], r.urgent)
+    candidates = await repo.matching_candidates(session, [r.service_type])
+    best = rank(case, candidates, limit=1, exclude=[r.service_id, *tried])
+    return best[0].service_id if best else None
+
+
+async def expire_overdue(session: AsyncSession, now: datetime, *, batch: int = 100) -> list[str]:
+    """Expire unanswered referrals past their deadline, each with an escalation and a next suggestion.
+
+    Safe to run in several processes: rows are locked and skipped when another sweep holds them.
+    """
+    rows = await session.scalars(
+        select(Referral)
+        .where(Referral.status == "requested", Referral.deadline_at <= now)
+        .order_by(Referral.deadline_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    expired = []
+    for r in list(rows):
+        r.status = "expired"
+        r.reason_code = None
+        r.updated_at = now
+        r.ended_at = now
+        r.fact_version += 1
+        r.suggested_service_id = await suggest_next(session, r)
+        session.add(_record(r, "requested", "system", SYSTEM_ACTOR, now))
+        await session.flush()
+        await referral_changed(
+            session,
+            r,
+            occurred_at=now,
+            extra={
+                "escalation": True,
+                "deadline_at": aware(r.deadline_at).isoformat().replace("+00:00", "Z"),
+                "suggested_service_id": r.suggested_service_id,
+            },
+        )
+        expired.append(r.id)
+    return expired
