@@ -1,0 +1,193 @@
+"""Referral test fixtures: one migrated PostgreSQL database, one app with a manual clock, clean tables per test."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from putokaz.testing import app_client, auth, service_migrations, settings_kwargs
+from services.referral.app import create_app
+from services.referral.clock import ManualClock
+from services.referral.settings import Settings
+
+TABLES = (
+    "referral_transitions",
+    "referrals",
+    "service_capacity",
+    "service_at_location",
+    "services",
+    "locations",
+    "organisations",
+    "outbox_events",
+)
+
+
+@pytest.fixture(scope="session")
+def referral_db_url(postgres_server: Any) -> str:
+    return postgres_server.create_database("referral", service_migrations("referral"))
+
+
+@pytest.fixture(scope="session")
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(scope="session")
+def referral_app(jwt_secret: str, referral_db_url: str, clock: ManualClock) -> FastAPI:
+    # The scheduler is off here; tests drive sweeps themselves (one test runs the real loop).
+    settings = Settings(**settings_kwargs(jwt_secret, referral_db_url), expiry_sweep_seconds=0)
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture(scope="session")
+async def client(referral_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(referral_app) as c:
+        yield c
+
+
+@pytest.fixture(autouse=True)
+async def clean_tables(request: pytest.FixtureRequest) -> None:
+    """Empty every table before each test that touches the database (pure tests need no server)."""
+    if not {"client", "world", "referral_app"} & set(request.fixturenames):
+        return
+    referral_app: FastAPI = request.getfixturevalue("referral_app")
+    async with referral_app.state.db.engine.begin() as conn:
+        existing = set(
+            (await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars()
+        )
+        # Other tables sharing the outbox (webhook deliveries) reference it; clear them with CASCADE.
+        await conn.execute(text(f"TRUNCATE {', '.join(t for t in TABLES if t in existing)} CASCADE"))
+
+
+async def outbox(app: FastAPI, event_type: str | None = None) -> list[dict[str, Any]]:
+    """Outbox bodies in order, with the receiving organisations under `_orgs`."""
+    async with app.state.db.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT payload, orgs FROM outbox_events ORDER BY position"))).all()
+    out = []
+    for payload, orgs in rows:
+        body = json.loads(payload)
+        body["_orgs"] = json.loads(orgs) if orgs else None
+        if event_type is None or body["type"] == event_type:
+            out.append(body)
+    return out
+
+
+@dataclass
+class World:
+    """A small directory: sender org-a (police), org-b (unrelated), provider org-p, welfare org-csw."""
+
+    medical: str
+    safe_house: str
+    safe_house_location: str
+    welfare: str
+    headers: Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, make_token: Callable[..., str]) -> World:
+    def headers(role: str, org: str) -> dict[str, str]:
+        return auth(make_token(role, org=org))
+
+    admin = headers("admin", "org-admin")
+    for org_id, kind in (
+        ("org-a", "police"),
+        ("org-b", "police"),
+        ("org-p", "service_provider"),
+        ("org-csw", "social_welfare"),
+    ):
+        r = await client.post("/api/v1/organisations", json={"id": org_id, "name": org_id, "kind": kind}, headers=admin)
+        assert r.status_code == 201, r.text
+    r = await client.post(
+        "/api/v1/locations",
+        json={
+            "organisation_id": "org-p",
+            "name": "House",
+            "confidential": True,
+            "entity": "FBIH",
+            "canton": 4,
+            "municipality": "Zenica",
+            "address_1": "Secret street 7",
+            "city": "Zenica",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    hidden = r.json()["id"]
+    r = await client.post(
+        "/api/v1/locations",
+        json={
+            "organisation_id": "org-p",
+            "name": "Clinic",
+            "entity": "FBIH",
+            "canton": 3,
+            "municipality": "Tuzla",
+            "address_1": "Clinic road 1",
+        },
+        headers=admin,
+    )
+    clinic = r.json()["id"]
+    r = await client.post(
+        "/api/v1/locations",
+        json={
+            "organisation_id": "org-csw",
+            "name": "CSW",
+            "entity": "FBIH",
+            "canton": 9,
+            "municipality": "Sarajevo Centar",
+        },
+        headers=admin,
+    )
+    csw_location = r.json()["id"]
+
+    async def service(body: dict[str, Any]) -> str:
+        r = await client.post("/api/v1/services", json=body, headers=admin)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    medical = await service(
+        {
+            "organisation_id": "org-p",
+            "name": "Clinic",
+            "service_type": "medical",
+            "location_ids": [clinic],
+            "languages": ["bs", "en"],
+        }
+    )
+    safe_house = await service(
+        {
+            "organisation_id": "org-p",
+            "name": "Safe house",
+            "service_type": "safe_house",
+            "location_ids": [hidden],
+            "capacity": {"available": 3, "maximum": 3},
+        }
+    )
+    welfare = await service(
+        {"organisation_id": "org-csw", "name": "CSW", "service_type": "social_welfare", "location_ids": [csw_location]}
+    )
+    return World(medical, safe_house, hidden, welfare, headers)
+
+
+def referral_body(service_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "screening_id": "scr-1",
+        "service_id": service_id,
+        "profile": {
+            "age": 30,
+            "sex": "F",
+            "languages": ["ar"],
+            "forms": ["sexual"],
+            "place": {"entity": "FBIH", "canton": 1, "municipality": "Bihać"},
+        },
+        "urgent": False,
+        "consent": {"recorded": True, "text_version": "v1"},
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,186 @@
+"""Directory API: who may change what, capacity bounds, confidential addresses per role, events."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.referral.tests.conftest import World, outbox, referral_body
+
+ROLES = ("police", "social_worker", "service_provider", "coordinator", "partner", "admin")
+
+
+async def test_everyone_reads_directory_but_only_admin_creates_services(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    for role in ROLES:
+        r = await client.get("/api/v1/services", headers=world.headers(role, "org-x"))
+        assert r.status_code == 200
+        assert r.json()["total"] == 3
+    body = {"organisation_id": "org-p", "name": "x", "service_type": "medical"}
+    r = await client.post("/api/v1/services", json=body, headers=world.headers("service_provider", "org-p"))
+    assert r.status_code == 403
+
+
+async def test_service_filters_and_pagination(client: httpx.AsyncClient, world: World) -> None:
+    h = world.headers("police", "org-a")
+    r = await client.get("/api/v1/services", params={"service_type": "safe_house"}, headers=h)
+    assert [s["id"] for s in r.json()["items"]] == [world.safe_house]
+    r = await client.get("/api/v1/services", params={"canton": 9}, headers=h)
+    assert [s["id"] for s in r.json()["items"]] == [world.welfare]
+    r = await client.get("/api/v1/services", params={"limit": 2, "offset": 2}, headers=h)
+    assert r.json()["total"] == 3 and len(r.json()["items"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "org", "sees_address"),
+    [
+        ("admin", "org-admin", True),
+        ("service_provider", "org-p", True),  # the owner
+        ("service_provider", "org-other", False),
+        ("police", "org-a", False),
+        ("social_worker", "org-a", False),
+        ("coordinator", "org-coord", False),
+        ("partner", "org-a", False),
+    ],
+)
+async def test_confidential_address_is_redacted_for_each_role(
+    client: httpx.AsyncClient, world: World, role: str, org: str, sees_address: bool
+) -> None:
+    h = world.headers(role, org)
+    for url in (f"/api/v1/locations/{world.safe_house_location}", f"/api/v1/services/{world.safe_house}"):
+        r = await client.get(url, headers=h)
+        assert r.status_code == 200
+        loc = r.json() if "locations" not in r.json() else r.json()["locations"][0]
+        if sees_address:
+            assert loc["location_type"] == "physical"
+            assert loc["address"]["address_1"] == "Secret street 7"
+            assert loc["latitude"] is not None
+        else:
+            assert loc["location_type"] == "redacted"
+            assert loc["address"] is None and loc["latitude"] is None and loc["longitude"] is None
+            assert "Secret" not in r.text
+            assert loc["municipality"] == "Zenica"  # the region stays visible
+
+
+async def test_referrer_sees_address_only_while_its_referral_is_accepted(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    police = world.headers("police", "org-a")
+    provider = world.headers("service_provider", "org-p")
+    url = f"/api/v1/locations/{world.safe_house_location}"
+    r = await client.post("/api/v1/referrals", json=referral_body(world.safe_house), headers=police)
+    rid = r.json()["id"]
+    assert (await client.get(url, headers=police)).json()["location_type"] == "redacted"
+    await client.post(f"/api/v1/referrals/{rid}/transitions", json={"status": "accepted"}, headers=provider)
+    assert (await client.get(url, headers=police)).json()["address"]["address_1"] == "Secret street 7"
+    # Another organisation still does not see it.
+    assert (await client.get(url, headers=world.headers("police", "org-b"))).json()["location_type"] == "redacted"
+    await client.post(f"/api/v1/referrals/{rid}/transitions", json={"status": "cancelled"}, headers=police)
+    assert (await client.get(url, headers=police)).json()["location_type"] == "redacted"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"available": -1, "maximum": 3}, "available"),
+        ({"available": 4, "maximum": 3}, "available must not exceed maximum"),
+        ({"available": 1, "maximum": -2}, "maximum"),
+        ({"available": 1, "maximum": 3, "extra": 1}, "extra"),
+    ],
+)
+async def test_capacity_out_of_bounds_is_422_and_unchanged(
+    client: httpx.AsyncClient, world: World, body: dict[str, int], field: str
+) -> None:
+    h = world.headers("service_provider", "org-p")
+    r = await client.put(f"/api/v1/services/{world.safe_house}/capacity", json=body, headers=h)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert field in r.text
+    r = await client.get(f"/api/v1/services/{world.safe_house}", headers=h)
+    assert r.json()["capacity"]["available"] == 3
+
+
+async def test_provider_keeps_own_capacity_and_event_goes_out(
+    client: httpx.AsyncClient, world: World, referral_app: FastAPI
+) -> None:
+    r = await client.put(
+        f"/api/v1/services/{world.safe_house}/capacity",
+        json={"available": 1, "maximum": 4},
+        headers=world.headers("service_provider", "org-p"),
+    )
+    assert r.status_code == 200
+    assert r.json()["available"] == 1 and r.json()["maximum"] == 4
+    events = await outbox(referral_app, "capacity.changed")
+    assert events[-1]["data"]["available"] == 1 and events[-1]["_orgs"] == ["org-p"]
+    # Another provider's service is not found, exactly like a missing one.
+    r = await client.put(
+        f"/api/v1/services/{world.safe_house}/capacity",
+        json={"available": 1, "maximum": 4},
+        headers=world.headers("service_provider", "org-q"),
+    )
+    assert r.status_code == 404
+    r = await client.patch(
+        f"/api/v1/services/{world.safe_house}",
+        json={"open_24_7": True},
+        headers=world.headers("service_provider", "org-q"),
+    )
+    assert r.status_code == 404
+
+
+async def test_provider_updates_its_service_and_location(client: httpx.AsyncClient, world: World) -> None:
+    h = world.headers("service_provider", "org-p")
+    r = await client.patch(
+        f"/api/v1/services/{world.medical}", json={"open_24_7": True, "languages": ["ar"]}, headers=h
+    )
+    assert r.status_code == 200 and r.json()["open_24_7"] is True and r.json()["languages"] == ["ar"]
+    r = await client.patch(f"/api/v1/locations/{world.safe_house_location}", json={"address_1": "New 1"}, headers=h)
+    assert r.status_code == 200 and r.json()["address"]["address_1"] == "New 1"
+    r = await client.patch(
+        f"/api/v1/locations/{world.safe_house_location}",
+        json={"address_1": "x"},
+        headers=world.headers("service_provider", "org-q"),
+    )
+    assert r.status_code == 404
+
+
+async def test_bad_directory_input_is_named(client: httpx.AsyncClient, world: World) -> None:
+    admin = world.headers("admin", "org-admin")
+    r = await client.post(
+        "/api/v1/locations",
+        json={"organisation_id": "org-p", "name": "x", "entity": "RS", "canton": 3, "municipality": "Doboj"},
+        headers=admin,
+    )
+    assert r.status_code == 422 and "cantons exist only" in r.text
+    r = await client.post(
+        "/api/v1/services",
+        json={"organisation_id": "org-p", "name": "x", "service_type": "safe_house"},
+        headers=admin,
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "capacity"
+    r = await client.post(
+        "/api/v1/services",
+        json={
+            "organisation_id": "org-a",
+            "name": "x",
+            "service_type": "medical",
+            "location_ids": [world.safe_house_location],
+        },
+        headers=admin,
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "location_ids"
+    r = await client.post("/api/v1/organisations", json={"id": "org-p", "name": "dup", "kind": "ngo"}, headers=admin)
+    assert r.status_code == 409
+
+
+async def test_matches_endpoint_ranks_and_redacts(client: httpx.AsyncClient, world: World) -> None:
+    body = {"needs": ["safe_house", "medical"], "age": 25, "place": {"municipality": "Zenica"}, "urgent": True}
+    r = await client.post("/api/v1/matches", json=body, headers=world.headers("police", "org-a"))
+    assert r.status_code == 200, r.text
+    matches = r.json()["matches"]
+    assert [m["service_id"] for m in matches] == [world.safe_house, world.medical]
+    assert matches[0]["location"]["location_type"] == "redacted"
+    assert matches[0]["reasons"] and "parts" in matches[0]
+    r = await client.post("/api/v1/matches", json=body, headers=world.headers("service_provider", "org-p"))
+    assert r.status_code == 403
