@@ -1,7 +1,8 @@
 """The public gateway: a lean ASGI app that authenticates, applies the policy table, limits and proxies.
 
-It is deliberately not a FastAPI app: routing, dependency injection and response models would
-cost more than the proxying itself (DESIGN.md §10 asks for ≥0.5× direct throughput).
+It is deliberately not a FastAPI app, and its hop to the services is a lean keep-alive pool
+(gateway/upstream.py) rather than a general-purpose client: both would cost more than the proxying
+itself (DESIGN.md §10 asks for ≥0.5× direct throughput).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from gateway.openapi import OpenApiMerger, swagger_html
 from gateway.policy import Policy, Rule
 from gateway.ratelimit import RateLimiter, make_rate_limiter
 from gateway.settings import GatewaySettings
+from gateway.upstream import UpstreamError, UpstreamPool
 from putokaz.auth import InvalidToken, TokenVerifier
 from putokaz.errors import PROBLEM_CONTENT_TYPE, problem_body
 from putokaz.logs import accept_request_id, configure_logging, request_id_var
@@ -58,15 +60,16 @@ HOP_BY_HOP = {
     b"x-forwarded-proto",
 }
 RESPONSE_DROP = {
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "upgrade",
-    "x-request-id",
-    "server",
-    "date",
-    "proxy-authenticate",
-    "trailer",
+    b"connection",
+    b"keep-alive",
+    b"transfer-encoding",
+    b"upgrade",
+    b"x-request-id",
+    b"server",
+    b"date",
+    b"proxy-authenticate",
+    b"trailer",
+    b"content-length",
 }
 
 
@@ -93,6 +96,14 @@ class Gateway:
         self.upstreams = {name: url.rstrip("/") for name, url in self.settings.upstreams().items()}
         self.metrics = ServiceMetrics("gateway")
         self.session: aiohttp.ClientSession | None = None
+        self.pools = {
+            name: UpstreamPool(
+                url,
+                max_idle=self.settings.upstream_pool_size,
+                connect_timeout=self.settings.upstream_connect_timeout_seconds,
+            )
+            for name, url in self.upstreams.items()
+        }
         self.openapi = OpenApiMerger(self)
         self.local_routes = {
             "/healthz": self._healthz,
@@ -115,6 +126,8 @@ class Gateway:
         )
 
     async def shutdown(self) -> None:
+        for pool in self.pools.values():
+            await pool.close()
         if self.session is not None:
             await self.session.close()
             self.session = None
@@ -298,35 +311,20 @@ class Gateway:
         state: dict[str, Any],
         raw_path: bytes,
     ) -> None:
-        assert self.session is not None, "gateway not started"
-        url = self.upstreams[matched.service] + raw_path.decode("latin-1")
+        target = raw_path.decode("latin-1")
         if scope.get("query_string"):
-            url += "?" + scope["query_string"].decode("latin-1")
+            target += "?" + scope["query_string"].decode("latin-1")
         client = scope.get("client")
-        forwarded = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k not in HOP_BY_HOP}
-        forwarded["x-request-id"] = request_id
-        forwarded["x-forwarded-for"] = client[0] if client else "unknown"
-        forwarded["x-forwarded-proto"] = scope.get("scheme", "http")
-        timeout = aiohttp.ClientTimeout(
-            total=self.settings.upstream_timeout_seconds, sock_connect=self.settings.upstream_connect_timeout_seconds
-        )
+        forwarded = [(k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP]
+        forwarded += [
+            (b"x-request-id", request_id.encode()),
+            (b"x-forwarded-for", (client[0] if client else "unknown").encode()),
+            (b"x-forwarded-proto", scope.get("scheme", "http").encode()),
+        ]
         try:
-            async with self.session.request(
-                scope["method"],
-                url,
-                headers=forwarded,
-                data=body or None,
-                allow_redirects=False,
-                timeout=timeout,
-                skip_auto_headers=("Content-Type",),
-            ) as upstream:
-                response_headers: list[tuple[bytes, bytes]] = [
-                    (k.lower().encode("latin-1"), v.encode("latin-1"))
-                    for k, v in upstream.headers.items()
-                    if k.lower() not in RESPONSE_DROP
-                ]
-                payload = await upstream.read()
-                status = upstream.status
+            status, upstream_headers, payload = await self.pools[matched.service].request(
+                scope["method"], target, forwarded, body, self.settings.upstream_timeout_seconds
+            )
         except TimeoutError:
             await self._problem(
                 send,
@@ -336,14 +334,14 @@ class Gateway:
                 f"The {matched.service} service did not answer in time; it may or may not have acted",
             )
             return
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError):
+        except (UpstreamError, OSError):
             await self._problem(send, state, request_id, 502, f"The {matched.service} service is unavailable")
             return
         state["status"] = status
+        response_headers = [(k, v) for k, v in upstream_headers if k not in RESPONSE_DROP]
         response_headers = _with_security_headers(response_headers)
         response_headers.append((b"x-request-id", request_id.encode()))
-        if not any(k == b"content-length" for k, _ in response_headers):
-            response_headers.append((b"content-length", str(len(payload)).encode()))
+        response_headers.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})
 
