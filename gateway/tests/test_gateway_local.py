@@ -165,3 +165,49 @@ async def test_readyz_reports_unreachable_services(jwt_secret):
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert set(response.json()["services"].values()) == {"unreachable"}
+
+
+@asynccontextmanager
+async def echo_upstream() -> AsyncIterator[str]:
+    """An upstream answering in chunks, sometimes closing the connection, echoing what it got."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        response = web.StreamResponse(status=201, headers={"content-type": "application/json"})
+        response.enable_chunked_encoding()
+        if request.query.get("close"):
+            response.force_close()
+        await response.prepare(request)
+        await response.write(b'{"method": "' + request.method.encode() + b'", ')
+        await response.write(b'"rid": "' + request.headers.get("x-request-id", "").encode() + b'", ')
+        await response.write(b'"auth": ' + (b"true" if "authorization" in request.headers else b"false") + b", ")
+        await response.write(b'"length": ' + str(len(body)).encode() + b"}")
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_chunked_and_closing_upstream_answers_pass_through_whole(jwt_secret, make_token):
+    async with echo_upstream() as url:
+        async with gateway_client(_settings(jwt_secret, screening_url=url)) as client:
+            headers = {**auth(make_token("police")), "X-Request-ID": "rid-1"}
+            answers = []
+            for i in range(6):
+                query = "?close=1" if i % 2 else ""
+                answers.append(await client.post(f"/api/v1/screenings{query}", json={"n": i}, headers=headers))
+    for answer in answers:
+        assert answer.status_code == 201
+        body = answer.json()
+        assert body["method"] == "POST" and body["rid"] == "rid-1" and body["auth"] is True
+        assert body["length"] == len(b'{"n":0}')
+        assert answer.headers["content-length"] == str(len(answer.content))
