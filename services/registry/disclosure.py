@@ -194,7 +194,7 @@ def _determined_cells(table: ProtectedTable, *, two_dimensional: bool) -> list[K
             if len(hidden) == 1:
                 out.append(hidden[0])
         return out
-    return [key for key in sorted(table.suppressed) if _is_bridge(table, key)]
+    return sorted(_bridges(table))
 
 
 def _nodes(key: Key) -> tuple[str, str]:
@@ -225,9 +225,41 @@ def _connected(graph: Mapping[str, set[str]], start: str, goal: str) -> bool:
     return False
 
 
-def _is_bridge(table: ProtectedTable, key: Key) -> bool:
-    row, col = _nodes(key)
-    return not _connected(_suppression_graph(table, exclude=key), row, col)
+def _bridges(table: ProtectedTable) -> set[Key]:
+    """Suppressed cells on no cycle of the row/column graph (Tarjan, iterative): exactly the determined ones."""
+    edges: dict[str, list[tuple[str, Key]]] = defaultdict(list)
+    for key in table.suppressed:
+        row, col = _nodes(key)
+        edges[row].append((col, key))
+        edges[col].append((row, key))
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    bridges: set[Key] = set()
+    for root in edges:
+        if root in order:
+            continue
+        order[root] = low[root] = len(order)
+        stack: list[tuple[str, Key | None, int]] = [(root, None, 0)]
+        while stack:
+            node, via, i = stack[-1]
+            if i < len(edges[node]):
+                stack[-1] = (node, via, i + 1)
+                nxt, key = edges[node][i]
+                if key == via:
+                    continue
+                if nxt in order:
+                    low[node] = min(low[node], order[nxt])
+                else:
+                    order[nxt] = low[nxt] = len(order)
+                    stack.append((nxt, key, 0))
+            else:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                    if low[node] > order[parent] and via is not None:
+                        bridges.add(via)
+    return bridges
 
 
 def _closes_cycle(graph: dict[str, set[str]], candidate: Key, row: str, col: str) -> bool:

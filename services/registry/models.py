@@ -1,9 +1,13 @@
-"""SQLAlchemy tables of the registry service."""
+"""SQLAlchemy tables of the registry service: anonymised facts, imports, processed webhooks."""
 
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Float, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.db import new_metadata
 from putokaz.events import define_event_tables
+from putokaz.events.receiver import define_receiver_tables
 
 
 class Base(DeclarativeBase):
@@ -11,3 +15,83 @@ class Base(DeclarativeBase):
 
 
 event_tables = define_event_tables(Base.metadata)
+processed_webhooks = define_receiver_tables(Base.metadata)
+
+
+class ScreeningFact(Base):
+    """One screening as an anonymised fact (DESIGN.md §9); never a name, a date of birth or free text."""
+
+    __tablename__ = "screening_facts"
+
+    fact_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    # Keyed HMAC pseudonym computed by the screening service; lets a person be counted once per period.
+    subject_key: Mapped[str | None] = mapped_column(String(128))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    quarter: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    age_band: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(3))
+    citizenship: Mapped[str] = mapped_column(String(3))
+    entity: Mapped[str | None] = mapped_column(String(4))
+    canton: Mapped[int | None] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    # Orders statuses so "the highest status of a person in a period" is a MAX / ORDER BY.
+    status_rank: Mapped[int] = mapped_column(SmallInteger)
+    # One bit per form of exploitation (see facts.FORM_BITS): several forms per fact, no join table.
+    forms_mask: Mapped[int] = mapped_column(Integer)
+    instrument: Mapped[str] = mapped_column(String(8))
+    child: Mapped[bool] = mapped_column(Boolean)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_screening_facts_period", "year", "quarter"),
+        Index("ix_screening_facts_victims", "year", "status_rank", "quarter"),
+    )
+
+
+class ReferralFact(Base):
+    """One referral as an anonymised fact: service type, outcome and how long it took."""
+
+    __tablename__ = "referral_facts"
+
+    fact_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    quarter: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    service_type: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(16))
+    hours_to_answer: Mapped[float | None] = mapped_column(Float)
+    hours_to_placement: Mapped[float | None] = mapped_column(Float)
+    entity: Mapped[str | None] = mapped_column(String(4))
+    canton: Mapped[int | None] = mapped_column(SmallInteger)
+    child: Mapped[bool] = mapped_column(Boolean)
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_referral_facts_period", "year", "quarter"),)
+
+
+class FactImport(Base):
+    """A CSV import of historical facts: all rows or none, with a per-row error report."""
+
+    __tablename__ = "fact_imports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # Imports are visible to the organisation that made them only.
+    org_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_processed: Mapped[int] = mapped_column(Integer, default=0)
+    rows_imported: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    # JSON list of {"row", "field", "message"}; messages never quote the rejected value.
+    errors: Mapped[str] = mapped_column(Text, default="[]")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

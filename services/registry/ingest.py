@@ -1,0 +1,49 @@
+"""Ingest of the internal event feed: validate the anonymised fact, deduplicate, upsert by version."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from putokaz.errors import Invalid
+from putokaz.events.receiver import WebhookMessage, record_once
+from services.registry import repository
+from services.registry.facts import FACT_MODELS, SCREENING_FACT, fact_errors
+
+logger = logging.getLogger("putokaz.registry.ingest")
+
+Outcome = Literal["stored", "superseded", "duplicate", "ignored"]
+
+
+async def ingest_message(session: AsyncSession, message: WebhookMessage) -> Outcome:
+    """Store one verified feed message in the caller's transaction.
+
+    A fact outside the contract raises `Invalid` (422): the sender's dispatcher records the failure and
+    the message can be replayed once the sender is fixed; nothing of it is stored or logged.
+    """
+    model = FACT_MODELS.get(message.type)
+    if model is None:
+        # Not a fact this registry keeps (e.g. a new event type): acknowledge so it is not retried forever.
+        logger.info("feed event ignored", extra={"webhook_id": message.id, "event_type": message.type[:100]})
+        return "ignored"
+    try:
+        fact = model.model_validate(message.data)
+    except ValidationError as exc:
+        errors = fact_errors(exc)
+        logger.warning(
+            "feed fact rejected",
+            extra={
+                "webhook_id": message.id,
+                "event_type": message.type,
+                "fields": sorted({e["field"] for e in errors}),
+            },
+        )
+        raise Invalid("The fact does not satisfy the anonymised fact contract", errors=errors) from None
+    if not await record_once(session, message.id, message.type):
+        return "duplicate"
+    table = repository.SCREENINGS if message.type == SCREENING_FACT else repository.REFERRALS
+    written = await repository.upsert_facts(session, table, [fact.row("feed")])
+    return "stored" if written else "superseded"

@@ -1,0 +1,153 @@
+"""Every query of the registry: fact upserts, aggregate counts, imports. Never commits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.dimensions import DIMENSIONS, form_matches, forms_list
+from services.registry.facts import VICTIM_MIN_RANK
+from services.registry.models import FactImport, ReferralFact, ScreeningFact
+
+SCREENINGS: Table = ScreeningFact.__table__  # type: ignore[assignment]
+REFERRALS: Table = ReferralFact.__table__  # type: ignore[assignment]
+UPSERT_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    quarter: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}" if self.quarter is None else f"{self.year}-Q{self.quarter}"
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
+    return sqlite.insert if dialect == "sqlite" else postgresql.insert
+
+
+async def upsert_facts(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert facts or replace a stored fact by a higher version; lower or equal versions change nothing.
+
+    Returns how many rows were written (new or replaced).
+    """
+    written = 0
+    insert = _insert_for(session)
+    for start in range(0, len(rows), UPSERT_CHUNK):
+        chunk = rows[start : start + UPSERT_CHUNK]
+        statement = insert(table).values(list(chunk))
+        replaceable = {c.name: statement.excluded[c.name] for c in table.columns if c.name != "fact_id"}
+        statement = statement.on_conflict_do_update(
+            index_elements=["fact_id"],
+            set_=replaceable,
+            where=table.c.version < statement.excluded.version,
+        )
+        result = await session.execute(statement)
+        written += max(result.rowcount or 0, 0)
+    return written
+
+
+def _period_filter(table: Any, period: Period) -> list[Any]:
+    clauses = [table.c.year == period.year]
+    if period.quarter is not None:
+        clauses.append(table.c.quarter == period.quarter)
+    return clauses
+
+
+def _victims(period: Period, min_rank: int) -> Any:
+    """One row per person (subject_key; an anonymous fact is its own person): their highest status."""
+    person = func.coalesce(SCREENINGS.c.subject_key, SCREENINGS.c.fact_id)
+    ranked = (
+        select(
+            *SCREENINGS.c,
+            func.row_number()
+            .over(
+                partition_by=person,
+                order_by=(SCREENINGS.c.status_rank.desc(), SCREENINGS.c.month.desc(), SCREENINGS.c.fact_id),
+            )
+            .label("person_rank"),
+        )
+        .where(*_period_filter(SCREENINGS, period), SCREENINGS.c.status_rank >= min_rank)
+        .subquery("ranked")
+    )
+    return select(ranked).where(ranked.c.person_rank == 1).subquery("victims")
+
+
+def _source(table: str, period: Period) -> tuple[Any, list[Any]]:
+    if table == "victims":
+        return _victims(period, VICTIM_MIN_RANK), []
+    source = REFERRALS if table == "referrals" else SCREENINGS
+    return source, _period_filter(source, period)
+
+
+async def count_cells(
+    session: AsyncSession, table: str, breakdowns: Sequence[str], period: Period
+) -> dict[tuple[str, ...], int]:
+    """Counts per combination of breakdown categories (people for `victims`, facts otherwise)."""
+    source, where = _source(table, period)
+    from_clause: Any = source
+    groups = []
+    for name in breakdowns:
+        if name == "form":
+            forms = forms_list()
+            from_clause = from_clause.join(forms, form_matches(source.c.forms_mask, forms))
+            groups.append(forms.c.form)
+        else:
+            groups.append(DIMENSIONS[name].expression(source))
+    labelled = [g.label(f"d{i}") for i, g in enumerate(groups)]
+    query: Select[Any] = select(*labelled, func.count().label("n")).select_from(from_clause).where(*where)
+    if groups:
+        query = query.group_by(*groups)
+    result = await session.execute(query)
+    return {tuple(str(v) for v in row[:-1]): int(row[-1]) for row in result}
+
+
+async def registered_victims(
+    session: AsyncSession, period: Period, min_rank: int
+) -> list[tuple[str, bool, str, int, int]]:
+    """(sex, child, citizenship, forms_mask, people) for persons whose highest status reaches `min_rank`."""
+    victims = _victims(period, min_rank)
+    query = select(victims.c.sex, victims.c.child, victims.c.citizenship, victims.c.forms_mask, func.count()).group_by(
+        victims.c.sex, victims.c.child, victims.c.citizenship, victims.c.forms_mask
+    )
+    result = await session.execute(query)
+    return [(r[0], bool(r[1]), r[2], int(r[3]), int(r[4])) for r in result]
+
+
+async def add_import(session: AsyncSession, record: FactImport) -> FactImport:
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def get_import(session: AsyncSession, import_id: str, org_id: str) -> FactImport | None:
+    result = await session.execute(select(FactImport).where(FactImport.id == import_id, FactImport.org_id == org_id))
+    return result.scalar_one_or_none()
+
+
+async def finish_import(
+    session: AsyncSession, import_id: str, *, status: str, processed: int, imported: int, errors: list[dict[str, Any]]
+) -> None:
+    await session.execute(
+        update(FactImport)
+        .where(FactImport.id == import_id)
+        .values(
+            status=status,
+            rows_total=processed,
+            rows_processed=processed,
+            rows_imported=imported,
+            error_count=len(errors),
+            errors=json.dumps(errors[:1000]),
+            finished_at=datetime.now(UTC),
+        )
+    )

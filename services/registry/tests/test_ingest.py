@@ -1,0 +1,108 @@
+"""The internal feed: signature, deduplication on webhook-id, versions, and refusal of identity data."""
+
+from __future__ import annotations
+
+import logging
+
+from services.registry.tests.conftest import LAST_YEAR, referral_fact, screening_fact, send, send_all, signed_event
+
+
+async def victims_total(client, coordinator, **params) -> int | str:
+    response = await client.get("/api/v1/stats/victims", params={"year": LAST_YEAR, **params}, headers=coordinator)
+    assert response.status_code == 200, response.text
+    cells = response.json()["cells"]
+    return next(c["count"] for c in cells if all(c.get(b) == "total" for b in response.json()["breakdowns"]))
+
+
+async def test_fact_is_stored_and_counted(client, coordinator) -> None:
+    await send_all(client, [screening_fact() for _ in range(6)])
+    assert await victims_total(client, coordinator) == 6
+
+
+async def test_same_webhook_id_twice_is_processed_once(client, coordinator) -> None:
+    await send_all(client, [screening_fact() for _ in range(5)])
+    first = await send(client, "registry.screening_fact", screening_fact(), msg_id="msg_dup_1")
+    # Same webhook-id, even with another fact inside: a redelivery, not a new message.
+    again = await send(client, "registry.screening_fact", screening_fact(), msg_id="msg_dup_1")
+    assert first.json() == {"status": "stored"}
+    assert again.status_code == 200 and again.json() == {"status": "duplicate"}
+    assert await victims_total(client, coordinator) == 6
+
+
+async def test_higher_version_replaces_and_lower_version_is_ignored(client, coordinator) -> None:
+    people = [screening_fact(status="potential") for _ in range(5)]
+    await send_all(client, people)
+    for fact in people:
+        newer = {**fact, "version": 2, "status": "identified"}
+        assert (await send(client, "registry.screening_fact", newer)).json() == {"status": "stored"}
+    stale = {**people[0], "version": 1, "status": "not_confirmed"}
+    assert (await send(client, "registry.screening_fact", stale)).json() == {"status": "superseded"}
+    response = await client.get(
+        "/api/v1/stats/victims", params={"year": LAST_YEAR, "by": "status"}, headers=coordinator
+    )
+    counts = {c["status"]: c["count"] for c in response.json()["cells"]}
+    assert counts == {"potential": 0, "presumed": 0, "identified": 5, "total": 5}
+
+
+async def test_identity_carrying_facts_are_rejected_without_echo(client, coordinator, caplog) -> None:
+    caplog.set_level(logging.INFO)
+    attempts = [
+        {**screening_fact(), "name": "Amira Hodzic"},
+        {**screening_fact(), "date_of_birth": "2009-04-17"},
+        {**screening_fact(), "notes": "Met at the bus station in Bihac, phone +387 61 123 456"},
+        screening_fact(citizenship="Amira Hodzic"),
+        screening_fact(subject_key="Amira Hodzic"),
+        screening_fact(age_band="2009-04-17"),
+    ]
+    for fact in attempts:
+        response = await send(client, "registry.screening_fact", fact)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        for secret in ("Amira", "2009-04-17", "Bihac", "+387", "name", "date_of_birth", "notes"):
+            assert secret not in response.text
+            assert secret not in caplog.text
+    await send_all(client, [screening_fact() for _ in range(5)])
+    assert await victims_total(client, coordinator) == 5
+
+
+async def test_inconsistent_or_future_facts_are_rejected(client) -> None:
+    for fact in (
+        screening_fact(age_band="9-17", child=False),
+        screening_fact(entity="RS", canton=3),
+        screening_fact(year=LAST_YEAR + 3),
+        screening_fact(year=str(LAST_YEAR)),
+        screening_fact(forms=["sexual", "sexual"]),
+        screening_fact(subject_key=None),
+    ):
+        response = await send(client, "registry.screening_fact", fact)
+        assert response.status_code == 422, fact
+    assert (await send(client, "registry.referral_fact", referral_fact(hours_to_answer=-1))).status_code == 422
+
+
+async def test_anonymous_fact_without_subject_key_counts_as_one_person(client, coordinator) -> None:
+    await send_all(client, [screening_fact(subject_key=None, anonymous=True) for _ in range(5)])
+    assert await victims_total(client, coordinator) == 5
+
+
+async def test_bad_signature_is_401_and_nothing_stored(client, coordinator) -> None:
+    body, headers = signed_event("registry.screening_fact", screening_fact())
+    headers["webhook-signature"] = "v1,AAAA"
+    response = await client.post("/internal/events", content=body, headers=headers)
+    assert response.status_code == 401
+    await send_all(client, [screening_fact() for _ in range(5)])
+    assert await victims_total(client, coordinator) == 5
+
+
+async def test_unknown_event_type_is_acknowledged_and_ignored(client) -> None:
+    response = await send(client, "referral.accepted", {"referral_id": "r1"})
+    assert response.status_code == 200 and response.json() == {"status": "ignored"}
+
+
+async def test_referral_facts_are_counted(client, coordinator) -> None:
+    await send_all(client, [referral_fact() for _ in range(7)], "registry.referral_fact")
+    response = await client.get(
+        "/api/v1/stats/referrals", params={"year": LAST_YEAR, "by": "service_type,answer_time"}, headers=coordinator
+    )
+    assert response.status_code == 200
+    cell = next(c for c in response.json()["cells"] if c["service_type"] == "safe_house" and c["answer_time"] == "<2h")
+    assert cell["count"] == 7
