@@ -29,7 +29,7 @@ def ensure_secret() -> str:
     if not DEV_SECRET_FILE.exists():
         DEV_SECRET_FILE.write_text(new_secret() + "\n")
         DEV_SECRET_FILE.chmod(0o600)
-        print(f"generated a dev signing secret in {DEV_SECRET_FILE.relative_to(PROJECT_ROOT)}")
+        print(f"generated a dev signing secret in {DEV_SECRET_FILE}")
     return DEV_SECRET_FILE.read_text().strip()
 
 
@@ -58,7 +58,7 @@ def seed() -> None:
     print("demo data loaded")
 
 
-def run() -> None:
+def run(port_base: int = GATEWAY_PORT) -> None:
     ensure_secret()
     migrate()
     seed()
@@ -76,9 +76,11 @@ def run() -> None:
     children: list[subprocess.Popen[bytes]] = []
     for service in SERVICES:
         child_env = {**env, "PUTOKAZ_DATABASE_URL": database_url(service)}
-        children.append(subprocess.Popen([*uvicorn, service.app, "--port", str(service.port)], env=child_env))
-    children.append(subprocess.Popen([*uvicorn, GATEWAY_APP, "--port", str(GATEWAY_PORT)], env=env))
-    print(f"Putokaz is starting: gateway http://127.0.0.1:{GATEWAY_PORT} (docs at /docs); Ctrl-C stops everything")
+        port = service.port - GATEWAY_PORT + port_base
+        env[f"PUTOKAZ_{service.name.upper()}_URL"] = f"http://127.0.0.1:{port}"
+        children.append(subprocess.Popen([*uvicorn, service.app, "--port", str(port)], env=child_env))
+    children.append(subprocess.Popen([*uvicorn, GATEWAY_APP, "--port", str(port_base)], env=env))
+    print(f"Putokaz is starting: gateway http://127.0.0.1:{port_base} (docs at /docs); Ctrl-C stops everything")
 
     stopping = False
 
@@ -133,7 +135,10 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("secret")
     commands.add_parser("migrate")
     commands.add_parser("seed")
-    commands.add_parser("run")
+    run_parser = commands.add_parser("run")
+    run_parser.add_argument(
+        "--port-base", type=int, default=GATEWAY_PORT, help="gateway port; the services take the next three"
+    )
     token_parser = commands.add_parser("token")
     token_parser.add_argument("--role", required=True)
     token_parser.add_argument("--org")
@@ -151,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "seed":
         seed()
     elif args.command == "run":
-        run()
+        run(args.port_base)
     elif args.command == "token":
         token(args.role, args.org, args.sub, args.ttl)
     elif args.command == "revision":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -11,7 +12,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = PROJECT_ROOT / "var"
+# Where `make run` keeps its SQLite files and dev secrets; overridable so tests can use a temp dir.
+VAR_DIR = Path(os.environ.get("PUTOKAZ_VAR_DIR") or PROJECT_ROOT / "var")
 DEV_SECRET_FILE = VAR_DIR / "dev-jwt-secret"
 
 SYMMETRIC_ALGORITHMS = {"HS256", "HS384", "HS512"}
