@@ -164,9 +164,12 @@ class ReferralTransition(Base):
     """One line of a referral's history: who moved it from which state to which, when, and why."""
 
     __tablename__ = "referral_transitions"
+    __table_args__ = (UniqueConstraint("referral_id", "sequence", name="uq_referral_transitions_sequence"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id"), index=True)
+    # 1 for the request, +1 per move: orders the history even when two moves share a timestamp.
+    sequence: Mapped[int] = mapped_column(Integer, server_default="1")
     from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     to_status: Mapped[str] = mapped_column(String(16))
     actor_org: Mapped[str] = mapped_column(ID)

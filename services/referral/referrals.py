@@ -192,7 +192,7 @@ async def history(session: AsyncSession, principal: Principal, referral_id: str)
     rows = await session.scalars(
         select(ReferralTransition)
         .where(ReferralTransition.referral_id == referral_id)
-        .order_by(ReferralTransition.at, ReferralTransition.id)
+        .order_by(ReferralTransition.sequence)
     )
     return [
         TransitionRead(
@@ -214,6 +214,7 @@ def _record(r: Referral, from_status: str | None, actor_org: str, actor_sub: str
     return ReferralTransition(
         id=uuid.uuid4().hex,
         referral_id=r.id,
+        sequence=r.fact_version,
         from_status=from_status,
         to_status=r.status,
         actor_org=actor_org,
@@ -295,6 +296,7 @@ async def transition(
         if left is None:
             raise Conflict("The service has no free place left; update its capacity first", current_status=current)
         r.place_reserved = True
+    reserved = r.place_reserved and target == "accepted"
     released = False
     if holds_place(current) and not holds_place(target) and r.place_reserved:
         await repo.release_place(session, r.service_id, now)
@@ -316,7 +318,7 @@ async def transition(
     await session.flush()
     extra = {"suggested_service_id": r.suggested_service_id} if target == "rejected" else None
     await referral_changed(session, r, occurred_at=now, extra=extra)
-    if r.place_reserved or released:
+    if reserved or released:
         capacity = await repo.get_capacity(session, r.service_id)
         if capacity is not None:
             await session.refresh(capacity)
