@@ -210,6 +210,7 @@ async def run_import(
     *,
     max_rows: int,
     progress: Progress | None = None,
+    write_progress: Progress | None = None,
 ) -> FactImport:
     """Validate the whole file, then write every fact in the caller's transaction, or none if any row fails."""
     await repository.add_import(session, record)
@@ -220,7 +221,7 @@ async def run_import(
         )
     else:
         table = repository.SCREENINGS if record.kind == "screening" else repository.REFERRALS
-        written = await repository.upsert_facts(session, table, parsed.rows)
+        written = await repository.upsert_facts(session, table, parsed.rows, write_progress)
         await repository.finish_import(
             session, record.id, status="completed", processed=parsed.total, imported=written, errors=[]
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +36,12 @@ def _insert_for(session: AsyncSession) -> Any:
     return sqlite.insert if dialect == "sqlite" else postgresql.insert
 
 
-async def upsert_facts(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+async def upsert_facts(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Insert facts or replace a stored fact by a higher version; lower or equal versions change nothing.
 
     Returns how many rows were written (new or replaced).
@@ -54,6 +59,8 @@ async def upsert_facts(session: AsyncSession, table: Table, rows: Sequence[dict[
         )
         result = await session.execute(statement)
         written += max(result.rowcount or 0, 0)
+        if progress:
+            progress(start + len(chunk), len(rows))
     return written
 
 
