@@ -41,8 +41,7 @@ class ProgressBar:
         self.stream.flush()
 
 
-async def import_file(path: Path, kind: imports.ImportKind, database_url: str, max_rows: int) -> int:
-    text = path.read_text(encoding="utf-8-sig")
+async def import_file(text: str, kind: imports.ImportKind, database_url: str, max_rows: int) -> int:
     db = Database(database_url)
     try:
         async with db.sessionmaker() as session, session.begin():
@@ -84,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     url = args.database_url or settings.database_url
     if not url:
         parser.error("no database: set PUTOKAZ_DATABASE_URL or pass --database-url")
-    return asyncio.run(import_file(args.file, args.kind, url, settings.import_max_rows))
+    text = args.file.read_text(encoding="utf-8-sig")
+    return asyncio.run(import_file(text, args.kind, url, settings.import_max_rows))
 
 
 if __name__ == "__main__":
