@@ -1,5 +1,295 @@
-"""HTTP routes of the screening service."""
+"""HTTP routes of the screening service: thin, each naming its roles."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
+
+from putokaz.auth import Authorize, Principal
+from putokaz.db import DbSession
+from putokaz.errors import NotFound
+from services.screening import instruments, repository, screenings
+from services.screening.identity import Keyring
+from services.screening.models import Decision, Screening
+from services.screening.schemas import (
+    AnswersUpdate,
+    AuditPage,
+    AuditRead,
+    DecisionCreate,
+    DecisionRead,
+    Language,
+    LookupMatch,
+    LookupRequest,
+    LookupResult,
+    QuestionnaireRead,
+    QuestionnaireSummary,
+    ScreeningCreate,
+    ScreeningPage,
+    ScreeningRead,
+    ScreeningSummary,
+)
 
 router = APIRouter(prefix="/api/v1")
+
+Frontline = Annotated[Principal, Depends(Authorize("police", "social_worker"))]
+FrontlineOrAdmin = Annotated[Principal, Depends(Authorize("police", "social_worker", "admin"))]
+Admin = Annotated[Principal, Depends(Authorize("admin"))]
+Identifier = Annotated[Principal, Depends(Authorize("police", "admin"))]
+Lang = Annotated[Language, Query(description="Language of the texts")]
+ScreeningId = Annotated[uuid.UUID, Path()]
+InstrumentCode = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0, le=100_000)]
+
+
+def keyring(request: Request) -> Keyring:
+    return request.app.state.keyring
+
+
+Keys = Annotated[Keyring, Depends(keyring)]
+
+
+# --- questionnaires ---
+
+
+@router.get("/questionnaires", response_model=list[QuestionnaireSummary], tags=["questionnaires"])
+async def list_questionnaires(_: FrontlineOrAdmin, session: DbSession, lang: Lang = "en") -> list[dict[str, Any]]:
+    return [instruments.localised(row, lang, full=False) for row in await instruments.latest_of_each(session)]
+
+
+@router.post(
+    "/questionnaires", response_model=QuestionnaireRead, status_code=status.HTTP_201_CREATED, tags=["questionnaires"]
+)
+async def publish_questionnaire(
+    principal: Admin, session: DbSession, body: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    definition = instruments.resolve(body)
+    row = await instruments.publish(session, definition, published_by=principal.sub)
+    return instruments.localised(row, "en")
+
+
+@router.get("/questionnaires/{code}", response_model=QuestionnaireRead, tags=["questionnaires"])
+async def get_questionnaire(
+    _: FrontlineOrAdmin, session: DbSession, code: InstrumentCode, lang: Lang = "en"
+) -> dict[str, Any]:
+    row = await instruments.latest_version(session, code)
+    if row is None:
+        raise NotFound("No such instrument")
+    return instruments.localised(row, lang)
+
+
+@router.get("/questionnaires/{code}/versions/{version}", response_model=QuestionnaireRead, tags=["questionnaires"])
+async def get_questionnaire_version(
+    _: FrontlineOrAdmin,
+    session: DbSession,
+    code: InstrumentCode,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    lang: Lang = "en",
+) -> dict[str, Any]:
+    row = await instruments.get_version(session, code, version)
+    if row is None:
+        raise NotFound("No such instrument version")
+    return instruments.localised(row, lang)
+
+
+# --- screenings ---
+
+
+def summary(row: Screening) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "instrument": row.instrument_code,
+        "instrument_version": row.instrument_version,
+        "instrument_kind": row.instrument_kind,
+        "language": row.language,
+        "direction": "rtl" if row.language in ("ar", "fa", "ps", "ur") else "ltr",
+        "state": row.state,
+        "outcome": row.outcome,
+        "urgent": row.urgent,
+        "child": row.child,
+        "anonymous": row.anonymous,
+        "place": {"entity": row.entity, "canton": row.canton, "municipality": row.municipality},
+        "screener": row.screener_sub,
+        "started_at": row.started_at,
+        "submitted_at": row.submitted_at,
+    }
+
+
+def decision_read(row: Decision) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "screening_id": row.screening_id,
+        "outcome": row.outcome,
+        "authority": row.authority,
+        "decided_on": row.decided_on,
+        "recorded_by": row.recorded_by,
+        "recorded_at": row.recorded_at,
+    }
+
+
+async def full(session: DbSession, keys: Keyring, row: Screening) -> dict[str, Any]:
+    decisions = await repository.decisions_of(session, row.org_id, row.id)
+    return {
+        **summary(row),
+        "org": row.org_id,
+        "consent": {
+            "text_version": row.consent_text_version,
+            "referral": row.consent_referral,
+            "anonymous": row.anonymous,
+        },
+        "subject": screenings.identity_of(keys, row) or ({} if not row.anonymous else None),
+        "sex": row.sex,
+        "citizenship": row.citizenship,
+        "age_band": row.age_band,
+        "answers": screenings.answers_of(keys, row),
+        "computed_outcome": row.computed_outcome,
+        "result": row.result,
+        "decisions": [decision_read(d) for d in decisions],
+    }
+
+
+@router.get("/screenings/audit", response_model=AuditPage, tags=["audit"])
+async def screening_audit(
+    _: Admin,
+    session: DbSession,
+    screening_id: Annotated[uuid.UUID | None, Query()] = None,
+    actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    action: Annotated[
+        Literal["create", "read", "list", "answer", "submit", "decide", "read_decisions", "lookup", "lookup_match"]
+        | None,
+        Query(),
+    ] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    rows, total = await repository.list_audit(
+        session,
+        screening_id=str(screening_id) if screening_id else None,
+        actor_sub=actor,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    items = [
+        AuditRead(
+            id=r.id,
+            at=r.at,
+            actor_sub=r.actor_sub,
+            actor_org=r.actor_org,
+            actor_roles=[x for x in r.actor_roles.split(",") if x],
+            action=r.action,
+            screening_id=r.screening_id,
+        )
+        for r in rows
+    ]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.post("/screenings/lookup", response_model=LookupResult, tags=["screenings"])
+async def lookup_screenings(
+    principal: Frontline, session: DbSession, keys: Keys, body: LookupRequest
+) -> dict[str, Any]:
+    matches = await screenings.lookup(session, keys, principal, body)
+    return {
+        "matches": [
+            LookupMatch(
+                screening_id=row.id,
+                started_at=row.started_at,
+                state=row.state,  # type: ignore[arg-type]
+                outcome=row.outcome,  # type: ignore[arg-type]
+                matched_on=sorted(kinds),  # type: ignore[arg-type]
+            )
+            for row, kinds in matches
+        ]
+    }
+
+
+@router.post("/screenings", response_model=ScreeningRead, status_code=status.HTTP_201_CREATED, tags=["screenings"])
+async def start_screening(
+    principal: Frontline, session: DbSession, keys: Keys, body: ScreeningCreate
+) -> dict[str, Any]:
+    row = await screenings.start(session, keys, principal, body)
+    return await full(session, keys, row)
+
+
+@router.get("/screenings", response_model=ScreeningPage, tags=["screenings"])
+async def list_screenings(
+    principal: Frontline,
+    session: DbSession,
+    state: Literal["draft", "submitted"] | None = None,
+    outcome: Literal[
+        "NO_INDICATORS", "AT_RISK", "POTENTIAL_VICTIM", "PRESUMED_VICTIM", "IDENTIFIED_VICTIM", "NOT_CONFIRMED"
+    ]
+    | None = None,
+    instrument: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,63}$")] = None,
+    language: Language | None = None,
+    urgent: bool | None = None,
+    child: bool | None = None,
+    entity: Literal["FBIH", "RS", "BD"] | None = None,
+    canton: Annotated[int | None, Query(ge=1, le=10)] = None,
+    started_from: datetime | None = None,
+    started_to: datetime | None = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    filters = repository.ScreeningFilters(
+        state, outcome, instrument, language, urgent, child, entity, canton, started_from, started_to
+    )
+    rows, total = await repository.list_screenings(session, principal.org, filters, limit, offset)
+    for row in rows:
+        repository.audit(session, principal, "list", row.id)
+    return {"items": [ScreeningSummary(**summary(r)) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/screenings/{screening_id}", response_model=ScreeningRead, tags=["screenings"])
+async def get_screening(
+    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId
+) -> dict[str, Any]:
+    row = await screenings.load(session, principal, str(screening_id))
+    repository.audit(session, principal, "read", row.id)
+    return await full(session, keys, row)
+
+
+@router.patch("/screenings/{screening_id}/answers", response_model=ScreeningRead, tags=["screenings"])
+async def save_answers(
+    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, body: AnswersUpdate
+) -> dict[str, Any]:
+    row = await screenings.save_answers(session, keys, principal, str(screening_id), body.answers)
+    return await full(session, keys, row)
+
+
+@router.post("/screenings/{screening_id}/submit", response_model=ScreeningRead, tags=["screenings"])
+async def submit_screening(
+    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId
+) -> dict[str, Any]:
+    row = await screenings.submit(session, keys, principal, str(screening_id))
+    return await full(session, keys, row)
+
+
+@router.post(
+    "/screenings/{screening_id}/decisions",
+    response_model=DecisionRead,
+    status_code=status.HTTP_201_CREATED,
+    tags=["decisions"],
+)
+async def record_decision(
+    principal: Identifier, session: DbSession, screening_id: ScreeningId, body: DecisionCreate
+) -> dict[str, Any]:
+    decision = await screenings.decide(session, principal, str(screening_id), body)
+    return decision_read(decision)
+
+
+@router.get("/screenings/{screening_id}/decisions", response_model=list[DecisionRead], tags=["decisions"])
+async def list_decisions(
+    principal: FrontlineOrAdmin, session: DbSession, screening_id: ScreeningId
+) -> list[dict[str, Any]]:
+    row = await screenings.load(session, principal, str(screening_id))
+    repository.audit(session, principal, "read_decisions", row.id)
+    return [decision_read(d) for d in await repository.decisions_of(session, principal.org, row.id)]

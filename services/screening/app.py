@@ -1,11 +1,23 @@
-"""Creates the screening service app."""
+"""Creates the screening service app: routes, the identity keyring and the built-in instruments."""
+
+from __future__ import annotations
 
 from fastapi import FastAPI
 
 from putokaz.app import create_service_app
 from services.screening.api import router
+from services.screening.instruments import load_builtin_instruments
 from services.screening.settings import Settings
 
 
+async def _load_instruments(app: FastAPI) -> None:
+    await load_builtin_instruments(app.state.db)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(name="screening", settings=settings or Settings(), routers=[router])
+    settings = settings or Settings()
+    # Built before serving: a production process without identity keys refuses to start.
+    keyring = settings.keyring()
+    app = create_service_app(name="screening", settings=settings, routers=[router], on_startup=[_load_instruments])
+    app.state.keyring = keyring
+    return app

@@ -1,9 +1,29 @@
 """SQLAlchemy tables of the screening service."""
 
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.db import new_metadata
 from putokaz.events import define_event_tables
+
+PK_BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -11,3 +31,100 @@ class Base(DeclarativeBase):
 
 
 event_tables = define_event_tables(Base.metadata)
+
+
+class Questionnaire(Base):
+    """A published instrument version; its definition never changes once stored."""
+
+    __tablename__ = "questionnaires"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_questionnaires_code_version"),)
+
+    id: Mapped[int] = mapped_column(PK_BIGINT, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    checksum: Mapped[str] = mapped_column(String(64), nullable=False)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    published_by: Mapped[str] = mapped_column(String(200), nullable=False)
+
+
+class Screening(Base):
+    __tablename__ = "screenings"
+    __table_args__ = (Index("ix_screenings_org_started", "org_id", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    screener_sub: Mapped[str] = mapped_column(String(200), nullable=False)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), nullable=False)
+    instrument_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    instrument_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    instrument_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    language: Mapped[str] = mapped_column(String(8), nullable=False)
+    entity: Mapped[str | None] = mapped_column(String(8))
+    canton: Mapped[int | None] = mapped_column(Integer)
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    consent_text_version: Mapped[str | None] = mapped_column(String(40))
+    consent_referral: Mapped[str] = mapped_column(String(16), nullable=False)
+    anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    child: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    age_band: Mapped[str] = mapped_column(String(8), nullable=False)
+    sex: Mapped[str] = mapped_column(String(3), nullable=False)
+    citizenship: Mapped[str] = mapped_column(String(3), nullable=False)
+    # AES-GCM envelopes `kid:base64`; identity is NULL for an anonymous notification.
+    identity_ct: Mapped[str | None] = mapped_column(Text)
+    answers_ct: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    computed_outcome: Mapped[str | None] = mapped_column(String(24))
+    outcome: Mapped[str | None] = mapped_column(String(24), index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    forms: Mapped[list[str] | None] = mapped_column(JSON)
+    subject_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    fact_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
+    fact_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BlindIndex(Base):
+    """Keyed HMACs of normalised identity for "screened before?" lookups without decrypting."""
+
+    __tablename__ = "screening_blind_index"
+    __table_args__ = (Index("ix_screening_blind_index_org_digest", "org_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(PK_BIGINT, primary_key=True, autoincrement=True)
+    screening_id: Mapped[str] = mapped_column(ForeignKey("screenings.id", ondelete="CASCADE"), nullable=False)
+    org_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class Decision(Base):
+    """An identification decision by an authorised person; never overwritten (history)."""
+
+    __tablename__ = "screening_decisions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    screening_id: Mapped[str] = mapped_column(ForeignKey("screenings.id"), nullable=False, index=True)
+    org_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(24), nullable=False)
+    authority: Mapped[str] = mapped_column(String(200), nullable=False)
+    decided_on: Mapped[date] = mapped_column(Date, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class AuditEntry(Base):
+    """Who read or wrote which screening, when; never identity or answers."""
+
+    __tablename__ = "screening_audit"
+
+    id: Mapped[int] = mapped_column(PK_BIGINT, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
+    actor_org: Mapped[str] = mapped_column(String(200), nullable=False)
+    actor_roles: Mapped[str] = mapped_column(String(200), nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    screening_id: Mapped[str | None] = mapped_column(String(36), index=True)

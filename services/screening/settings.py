@@ -1,7 +1,63 @@
 """Settings of the screening service (environment prefix PUTOKAZ_)."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import model_validator
+
 from putokaz.settings import VAR_DIR, KernelSettings
+from services.screening.identity import Keyring, KeyringError, load_or_create_dev_keys
+
+DEV_KEYS_FILE = VAR_DIR / "screening-identity-keys.json"
 
 
 class Settings(KernelSettings):
     database_url: str | None = f"sqlite+aiosqlite:///{VAR_DIR / 'screening.db'}"
+
+    # Identity protection (DESIGN.md §6). Production must set all four; dev generates them into var/.
+    identity_keys: str | None = None  # JSON {kid: base64 32-byte key}
+    identity_active_key: str | None = None
+    identity_blind_index_key: str | None = None
+    identity_pseudonym_key: str | None = None
+    identity_dev_keys_file: Path = DEV_KEYS_FILE
+
+    @model_validator(mode="after")
+    def _check_identity_keys(self) -> Settings:
+        if self.environment == "production":
+            # Fail at start, not at the first screening.
+            self.keyring()
+        return self
+
+    def _configured(self) -> bool:
+        return any(
+            (self.identity_keys, self.identity_active_key, self.identity_blind_index_key, self.identity_pseudonym_key)
+        )
+
+    def keyring(self) -> Keyring:
+        if self._configured() or self.environment == "production":
+            if not all(
+                (
+                    self.identity_keys,
+                    self.identity_active_key,
+                    self.identity_blind_index_key,
+                    self.identity_pseudonym_key,
+                )
+            ):
+                raise KeyringError(
+                    "PUTOKAZ_IDENTITY_KEYS, PUTOKAZ_IDENTITY_ACTIVE_KEY, PUTOKAZ_IDENTITY_BLIND_INDEX_KEY and "
+                    "PUTOKAZ_IDENTITY_PSEUDONYM_KEY are all required; refusing to start"
+                )
+            return Keyring.from_config(
+                self.identity_keys or "",
+                self.identity_active_key or "",
+                self.identity_blind_index_key or "",
+                self.identity_pseudonym_key or "",
+            )
+        dev = load_or_create_dev_keys(self.identity_dev_keys_file)
+        return Keyring.from_config(
+            dev["identity_keys"],
+            dev["identity_active_key"],
+            dev["identity_blind_index_key"],
+            dev["identity_pseudonym_key"],
+        )

@@ -1,0 +1,232 @@
+"""The shape of an instrument (questions, types, skip logic, texts) and the checks a version must pass to publish."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+LANGUAGES = ("en", "bs", "hr", "sr", "ar", "fa", "ps", "ur")
+RTL_LANGUAGES = frozenset({"ar", "fa", "ps", "ur"})
+KINDS = ("quick", "adult", "child")
+QUESTION_TYPES = ("yes_no", "yes_no_unsure", "single_choice", "multiple_choice", "number", "date", "text")
+YES_NO_VALUES = {"yes_no": ("yes", "no", "declined"), "yes_no_unsure": ("yes", "no", "unsure", "declined")}
+VULNERABILITY_LEVELS = ("individual", "household", "community", "structural")
+FORMS = (
+    "sexual",
+    "forced_labour",
+    "begging",
+    "forced_criminality",
+    "forced_marriage",
+    "domestic_servitude",
+    "organ_removal",
+    "illegal_adoption",
+    "other",
+)
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Translation(Strict):
+    text: str = Field(min_length=1, max_length=2000)
+    status: Literal["reviewed", "draft"] = "draft"
+
+
+def _translations(value: Any) -> Any:
+    """Accept `{lang: "text"}` as shorthand for `{lang: {text, status: draft}}` (English: reviewed)."""
+    if isinstance(value, dict):
+        return {
+            lang: {"text": entry, "status": "reviewed" if lang == "en" else "draft"}
+            if isinstance(entry, str)
+            else entry
+            for lang, entry in value.items()
+        }
+    return value
+
+
+class Texts(Strict):
+    """One text in every language; each translation says whether a person has reviewed it."""
+
+    en: Translation
+    bs: Translation
+    hr: Translation
+    sr: Translation
+    ar: Translation
+    fa: Translation
+    ps: Translation
+    ur: Translation
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return _translations(value)
+
+    def get(self, language: str) -> Translation:
+        return getattr(self, language)
+
+
+class Option(Strict):
+    code: Code
+    label: Texts
+
+
+class ShowIf(Strict):
+    """Ask this question only when another question's answer equals one of `any_of` (or contains one)."""
+
+    question: Code
+    any_of: list[str] = Field(min_length=1, max_length=50)
+
+
+class Question(Strict):
+    id: Code
+    type: Literal["yes_no", "yes_no_unsure", "single_choice", "multiple_choice", "number", "date", "text"]
+    text: Texts
+    help: Texts | None = None
+    required: bool = False
+    # What a "yes" means to the rule; at most one role per question.
+    indicator: str | None = Field(default=None, pattern=r"^(DR|CR|AR|EX|CD|AD)\.[a-z_]{1,60}$")
+    # Filled from the indicator catalogue at publication for the instrument's population (adult/child).
+    strength: Literal["S", "M", "W"] | None = None
+    vulnerability: Literal["individual", "household", "community", "structural"] | None = None
+    role: Literal["quick", "act", "forms", "age"] | None = None
+    urgent: bool = False
+    options: list[Option] | None = Field(default=None, max_length=50)
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = Field(default=None, ge=1, le=5000)
+    show_if: ShowIf | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Question:
+        choice = self.type in ("single_choice", "multiple_choice")
+        if choice and not self.options:
+            raise ValueError(f"question {self.id}: a choice question needs options")
+        if not choice and self.options:
+            raise ValueError(f"question {self.id}: only choice questions have options")
+        if self.options and len({o.code for o in self.options}) != len(self.options):
+            raise ValueError(f"question {self.id}: option codes must be unique")
+        flagged = self.indicator or self.vulnerability or self.role in ("quick", "act") or self.urgent
+        if flagged and self.type not in YES_NO_VALUES:
+            raise ValueError(f"question {self.id}: indicators, vulnerability, quick, act and urgent need a yes/no type")
+        if sum(x is not None for x in (self.indicator, self.vulnerability, self.role)) > 1:
+            raise ValueError(f"question {self.id}: at most one of indicator, vulnerability, role")
+        if self.role == "forms":
+            if self.type != "multiple_choice" or not self.options or {o.code for o in self.options} - set(FORMS):
+                raise ValueError(f"question {self.id}: the forms question is multiple choice over {', '.join(FORMS)}")
+        if self.role == "age" and self.type != "number":
+            raise ValueError(f"question {self.id}: the age question is a number")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"question {self.id}: minimum is above maximum")
+        return self
+
+
+class Section(Strict):
+    id: Code
+    title: Texts
+    questions: list[Question] = Field(min_length=1, max_length=200)
+
+
+class ConsentText(Strict):
+    version: str = Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")
+    text: Texts
+
+
+class InstrumentDefinition(Strict):
+    """A complete, self-contained instrument version: what is stored and never changed once published."""
+
+    code: Code
+    version: int = Field(ge=1, le=1_000_000)
+    kind: Literal["quick", "adult", "child"]
+    title: Texts
+    description: Texts | None = None
+    consent: ConsentText
+    sections: list[Section] = Field(min_length=1, max_length=50)
+
+    @field_validator("sections")
+    @classmethod
+    def _unique_sections(cls, sections: list[Section]) -> list[Section]:
+        if len({s.id for s in sections}) != len(sections):
+            raise ValueError("section ids must be unique")
+        return sections
+
+    @model_validator(mode="after")
+    def _check_questions(self) -> InstrumentDefinition:
+        questions = self.questions()
+        ids = [q.id for q in questions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("question ids must be unique across sections")
+        by_id = {q.id: q for q in questions}
+        for q in questions:
+            if q.show_if is not None:
+                target = by_id.get(q.show_if.question)
+                if target is None:
+                    raise ValueError(f"question {q.id}: show_if names an unknown question")
+                allowed = _answer_codes(target)
+                if allowed is not None and set(q.show_if.any_of) - allowed:
+                    raise ValueError(f"question {q.id}: show_if values are not answers of {target.id}")
+        _check_acyclic(by_id)
+        codes = [q.indicator for q in questions if q.indicator]
+        if len(set(codes)) != len(codes):
+            raise ValueError("each indicator is asked at most once")
+        if self.kind == "quick" and not any(q.role == "quick" for q in questions):
+            raise ValueError("a quick instrument needs yes/no items with role quick")
+        if self.kind != "quick" and not codes:
+            raise ValueError("an adult or child instrument needs indicator questions")
+        if self.kind == "child" and not any(q.role == "act" for q in questions):
+            raise ValueError("a child instrument needs a question recording the act (role act)")
+        if sum(q.role == "forms" for q in questions) > 1:
+            raise ValueError("at most one forms question")
+        return self
+
+    def questions(self) -> list[Question]:
+        return [q for s in self.sections for q in s.questions]
+
+    def question_map(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions()}
+
+
+def _answer_codes(question: Question) -> set[str] | None:
+    if question.type in YES_NO_VALUES:
+        return set(YES_NO_VALUES[question.type])
+    if question.options:
+        return {o.code for o in question.options}
+    return None
+
+
+def _check_acyclic(by_id: dict[str, Question]) -> None:
+    """Skip logic must form no cycle, or no answer could ever make a question visible."""
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    for start in by_id:
+        path = start
+        while path is not None and state.get(path) is None:
+            state[path] = 1
+            cond = by_id[path].show_if
+            path = cond.question if cond else None
+        if path is not None and state.get(path) == 1:
+            raise ValueError(f"skip logic has a cycle through question {path}")
+        # Mark the walked chain as finished.
+        node: str | None = start
+        while node is not None and state.get(node) == 1:
+            state[node] = 2
+            cond = by_id[node].show_if
+            node = cond.question if cond else None
+
+
+def is_visible(question: Question, answers: dict[str, Any], by_id: dict[str, Question]) -> bool:
+    """A question is asked when its condition holds and the question it depends on is itself asked."""
+    seen: set[str] = set()
+    current: Question | None = question
+    while current is not None and current.show_if is not None:
+        if current.id in seen:
+            return False
+        seen.add(current.id)
+        cond = current.show_if
+        answer = answers.get(cond.question)
+        values = answer if isinstance(answer, list) else [answer]
+        if not any(isinstance(v, str) and v in cond.any_of for v in values):
+            return False
+        current = by_id.get(cond.question)
+    return True

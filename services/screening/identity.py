@@ -1,0 +1,141 @@
+"""Protected identity: AES-GCM with a key id per value, blind index and registry pseudonym (keyed HMACs)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+class KeyringError(ValueError):
+    """The identity keys are missing or malformed; the service must not start."""
+
+
+def _decode_key(name: str, value: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (ValueError, TypeError) as exc:
+        raise KeyringError(f"{name} is not base64") from exc
+    if len(raw) != KEY_BYTES:
+        raise KeyringError(f"{name} must be {KEY_BYTES} random bytes")
+    return raw
+
+
+def new_key() -> str:
+    return base64.b64encode(os.urandom(KEY_BYTES)).decode()
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """Encryption keys by id (one active), plus the blind-index and pseudonym HMAC keys."""
+
+    keys: dict[str, bytes]
+    active: str
+    blind_index_key: bytes
+    pseudonym_key: bytes
+
+    @classmethod
+    def from_config(cls, keys_json: str, active: str, blind_index_key: str, pseudonym_key: str) -> Keyring:
+        try:
+            raw = json.loads(keys_json)
+        except json.JSONDecodeError as exc:
+            raise KeyringError("PUTOKAZ_IDENTITY_KEYS is not JSON") from exc
+        if not isinstance(raw, dict) or not raw:
+            raise KeyringError("PUTOKAZ_IDENTITY_KEYS must be a JSON object {kid: base64 key}")
+        keys = {}
+        for kid, value in raw.items():
+            if not isinstance(kid, str) or not kid or ":" in kid or not isinstance(value, str):
+                raise KeyringError("PUTOKAZ_IDENTITY_KEYS has a malformed entry")
+            keys[kid] = _decode_key(f"identity key {kid!r}", value)
+        if active not in keys:
+            raise KeyringError("PUTOKAZ_IDENTITY_ACTIVE_KEY names no key in PUTOKAZ_IDENTITY_KEYS")
+        blind = _decode_key("PUTOKAZ_IDENTITY_BLIND_INDEX_KEY", blind_index_key)
+        pseudonym = _decode_key("PUTOKAZ_IDENTITY_PSEUDONYM_KEY", pseudonym_key)
+        if blind == pseudonym:
+            raise KeyringError("the blind-index and pseudonym keys must differ")
+        return cls(keys, active, blind, pseudonym)
+
+    def encrypt(self, plaintext: bytes, context: str) -> str:
+        """`kid:base64(nonce|ciphertext)`; `context` (e.g. "screening:<id>:identity") is bound as AAD."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.active]).encrypt(nonce, plaintext, context.encode())
+        return f"{self.active}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, envelope: str, context: str) -> bytes:
+        kid, _, body = envelope.partition(":")
+        key = self.keys.get(kid)
+        if key is None:
+            raise KeyringError("a stored value uses a key id that is not configured")
+        raw = base64.b64decode(body)
+        try:
+            return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
+        except InvalidTag as exc:
+            raise KeyringError("a stored value failed authentication") from exc
+
+    def encrypt_json(self, value: Any, context: str) -> str:
+        return self.encrypt(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), context)
+
+    def decrypt_json(self, envelope: str, context: str) -> Any:
+        return json.loads(self.decrypt(envelope, context))
+
+    @staticmethod
+    def key_id(envelope: str) -> str:
+        return envelope.partition(":")[0]
+
+    def blind_index(self, kind: str, normalised: str) -> str:
+        return hmac.new(self.blind_index_key, f"{kind}\x1f{normalised}".encode(), hashlib.sha256).hexdigest()
+
+    def subject_key(self, normalised: str) -> str:
+        return hmac.new(self.pseudonym_key, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_text(value: str) -> str:
+    """Case, accents, spacing and punctuation removed, so "Đurić, Ana" and "djuric ana" agree."""
+    value = value.strip().lower().replace("đ", "dj").replace("ß", "ss").replace("ł", "l").replace("ø", "o")
+    decomposed = unicodedata.normalize("NFKD", value)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    words = "".join(c if c.isalnum() else " " for c in kept).split()
+    return " ".join(words)
+
+
+def normalise_person(given_name: str | None, family_name: str | None, date_of_birth: str | None) -> str | None:
+    """`given|family|dob`, names normalised and order-insensitive within each; None without a name."""
+    if not (given_name and given_name.strip()) and not (family_name and family_name.strip()):
+        return None
+    given = " ".join(sorted(normalise_text(given_name or "").split()))
+    family = " ".join(sorted(normalise_text(family_name or "").split()))
+    return f"{given}|{family}|{date_of_birth or ''}"
+
+
+def normalise_document(number: str) -> str:
+    return "".join(c for c in normalise_text(number) if c.isalnum()).upper()
+
+
+def load_or_create_dev_keys(path: Path) -> dict[str, str]:
+    """Dev/test only: keys generated on first use into var/ (never a constant in the code)."""
+    if path.exists():
+        return json.loads(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kid = "dev-" + os.urandom(4).hex()
+    config = {
+        "identity_keys": json.dumps({kid: new_key()}),
+        "identity_active_key": kid,
+        "identity_blind_index_key": new_key(),
+        "identity_pseudonym_key": new_key(),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(config, handle)
+    return config

@@ -1,0 +1,236 @@
+"""Instrument versions: the indicator catalogue, publication (validated, immutable) and localised views."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from putokaz.db import Database
+from putokaz.errors import Conflict, Invalid
+from services.screening.definitions import LANGUAGES, RTL_LANGUAGES, InstrumentDefinition, Question, Texts
+from services.screening.models import Questionnaire
+
+INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
+CATALOGUE_FILE = INSTRUMENTS_DIR / "indicators.yaml"
+logger = logging.getLogger("putokaz.screening.instruments")
+
+
+@lru_cache(maxsize=1)
+def indicator_catalogue() -> dict[str, dict[str, Any]]:
+    """ILO/EC operational indicators: dimension, adult and child strength, the plain question in 8 languages."""
+    raw = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    catalogue: dict[str, dict[str, Any]] = {}
+    for code, entry in raw["indicators"].items():
+        Texts.model_validate(entry["text"])
+        catalogue[code] = {**entry, "dimension": code.split(".", 1)[0]}
+    return catalogue
+
+
+def _errors_from(exc: ValidationError, prefix: str = "") -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        out.append({"field": f"{prefix}{loc}" if loc else prefix.rstrip(".") or "body", "message": err["msg"]})
+    return out
+
+
+def resolve(raw: dict[str, Any]) -> InstrumentDefinition:
+    """Fill indicator texts and strengths from the catalogue, then validate the whole version.
+
+    The stored definition is self-contained: a later catalogue change never alters a published version.
+    """
+    if not isinstance(raw, dict):
+        raise Invalid("An instrument must be an object", field="body")
+    data = copy.deepcopy(raw)
+    kind = data.get("kind")
+    catalogue = indicator_catalogue()
+    errors: list[dict[str, Any]] = []
+    sections = data.get("sections")
+    if isinstance(sections, list):
+        for s_index, section in enumerate(sections):
+            questions = section.get("questions") if isinstance(section, dict) else None
+            if not isinstance(questions, list):
+                continue
+            for q_index, question in enumerate(questions):
+                if not isinstance(question, dict) or not question.get("indicator"):
+                    continue
+                field = f"sections.{s_index}.questions.{q_index}.indicator"
+                entry = catalogue.get(question["indicator"])
+                if entry is None:
+                    errors.append({"field": field, "message": "unknown indicator"})
+                    continue
+                strength = entry.get("child" if kind == "child" else "adult")
+                if kind not in ("adult", "child") or strength is None:
+                    errors.append({"field": field, "message": f"indicator does not apply to a {kind} instrument"})
+                    continue
+                if question.get("strength") not in (None, strength):
+                    errors.append({"field": field, "message": f"strength must be {strength} (catalogue)"})
+                question["strength"] = strength
+                question.setdefault("text", entry["text"])
+    if errors:
+        raise Invalid("The instrument refers to indicators it may not use", errors=errors)
+    try:
+        return InstrumentDefinition.model_validate(data)
+    except ValidationError as exc:
+        errors = _errors_from(exc)
+        raise Invalid(f"The instrument is not valid: {errors[0]['message']}", errors=errors) from None
+
+
+def checksum(definition: InstrumentDefinition) -> str:
+    canonical = json.dumps(definition.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def publish(session: AsyncSession, definition: InstrumentDefinition, published_by: str) -> Questionnaire:
+    """Store a new version; the same (code, version) again → 409, a version below the latest → 422."""
+    existing = await session.scalar(
+        select(Questionnaire).where(Questionnaire.code == definition.code, Questionnaire.version == definition.version)
+    )
+    if existing is not None:
+        raise Conflict(f"Version {definition.version} of {definition.code} is published and cannot change")
+    latest = await latest_version(session, definition.code)
+    if latest is not None and latest.kind != definition.kind:
+        raise Invalid("A new version must keep the instrument's kind", field="kind")
+    if latest is not None and definition.version < latest.version:
+        raise Invalid(f"The version must be above the latest ({latest.version})", field="version")
+    row = Questionnaire(
+        code=definition.code,
+        version=definition.version,
+        kind=definition.kind,
+        definition=definition.model_dump(mode="json", exclude_none=True),
+        checksum=checksum(definition),
+        published_at=datetime.now(UTC),
+        published_by=published_by,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def latest_version(session: AsyncSession, code: str) -> Questionnaire | None:
+    return await session.scalar(
+        select(Questionnaire).where(Questionnaire.code == code).order_by(Questionnaire.version.desc()).limit(1)
+    )
+
+
+async def get_version(session: AsyncSession, code: str, version: int | None) -> Questionnaire | None:
+    if version is None:
+        return await latest_version(session, code)
+    return await session.scalar(
+        select(Questionnaire).where(Questionnaire.code == code, Questionnaire.version == version)
+    )
+
+
+async def latest_of_each(session: AsyncSession) -> list[Questionnaire]:
+    rows = (await session.scalars(select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version))).all()
+    latest: dict[str, Questionnaire] = {}
+    for row in rows:
+        latest[row.code] = row
+    return list(latest.values())
+
+
+def definition_of(row: Questionnaire) -> InstrumentDefinition:
+    return _parsed(row.id, row.checksum, json.dumps(row.definition))
+
+
+@lru_cache(maxsize=64)
+def _parsed(_id: int, _checksum: str, payload: str) -> InstrumentDefinition:
+    # Published versions are immutable, so a parsed copy can be cached by id and checksum.
+    return InstrumentDefinition.model_validate_json(payload)
+
+
+def builtin_files() -> list[Path]:
+    return sorted(p for p in INSTRUMENTS_DIR.glob("*.yaml") if p.name != CATALOGUE_FILE.name)
+
+
+async def load_builtin_instruments(db: Database) -> int:
+    """Publish the instrument files not yet in the database (idempotent; safe when processes race)."""
+    loaded = 0
+    for path in builtin_files():
+        definition = resolve(yaml.safe_load(path.read_text(encoding="utf-8")))
+        async with db.sessionmaker() as session:
+            existing = await get_version(session, definition.code, definition.version)
+            if existing is not None:
+                if existing.checksum != checksum(definition):
+                    logger.warning(
+                        "instrument file differs from its published version; publish a new version instead",
+                        extra={"code": definition.code, "version": definition.version},
+                    )
+                continue
+            try:
+                await publish(session, definition, published_by="builtin")
+                await session.commit()
+                loaded += 1
+            except (Conflict, IntegrityError):
+                await session.rollback()
+    return loaded
+
+
+def localised_question(question: Question, language: str) -> dict[str, Any]:
+    text = question.text.get(language)
+    out: dict[str, Any] = {
+        "id": question.id,
+        "type": question.type,
+        "text": text.text,
+        "text_status": text.status,
+        "required": question.required,
+    }
+    if question.help is not None:
+        out["help"] = question.help.get(language).text
+    if question.options:
+        out["options"] = [{"code": o.code, "label": o.label.get(language).text} for o in question.options]
+    if question.indicator:
+        out["indicator"] = {"code": question.indicator, "strength": question.strength}
+    for name in ("vulnerability", "role", "minimum", "maximum", "max_length"):
+        value = getattr(question, name)
+        if value is not None:
+            out[name] = value
+    if question.urgent:
+        out["urgent"] = True
+    if question.show_if is not None:
+        out["show_if"] = question.show_if.model_dump()
+    return out
+
+
+def localised(row: Questionnaire, language: str, *, full: bool = True) -> dict[str, Any]:
+    definition = definition_of(row)
+    out: dict[str, Any] = {
+        "code": row.code,
+        "version": row.version,
+        "kind": row.kind,
+        "language": language,
+        "direction": "rtl" if language in RTL_LANGUAGES else "ltr",
+        "title": definition.title.get(language).text,
+        "published_at": row.published_at,
+        "languages": list(LANGUAGES),
+    }
+    if not full:
+        return out
+    if definition.description is not None:
+        out["description"] = definition.description.get(language).text
+    out["consent"] = {
+        "version": definition.consent.version,
+        "text": definition.consent.text.get(language).text,
+        "text_status": definition.consent.text.get(language).status,
+    }
+    out["sections"] = [
+        {
+            "id": s.id,
+            "title": s.title.get(language).text,
+            "questions": [localised_question(q, language) for q in s.questions],
+        }
+        for s in definition.sections
+    ]
+    return out

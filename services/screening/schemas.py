@@ -1,0 +1,247 @@
+"""Request and response models of the screening API (requests reject unknown fields)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Language = Literal["en", "bs", "hr", "sr", "ar", "fa", "ps", "ur"]
+Entity = Literal["FBIH", "RS", "BD"]
+Sex = Literal["F", "M", "X", "UNK"]
+AgeBand = Literal["0-8", "9-17", "18-20", "21-23", "24-26", "27-29", "30-38", "39-47", "48+", "unknown"]
+ComputedOutcome = Literal["NO_INDICATORS", "AT_RISK", "POTENTIAL_VICTIM", "PRESUMED_VICTIM"]
+AnyOutcome = Literal[
+    "NO_INDICATORS", "AT_RISK", "POTENTIAL_VICTIM", "PRESUMED_VICTIM", "IDENTIFIED_VICTIM", "NOT_CONFIRMED"
+]
+Name = Field(default=None, min_length=1, max_length=100)
+
+
+class StrictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Place(StrictRequest):
+    entity: Entity | None = None
+    canton: int | None = Field(default=None, ge=1, le=10)
+    municipality: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _canton_in_fbih(self) -> Place:
+        if self.canton is not None and self.entity != "FBIH":
+            raise ValueError("canton is only used in the Federation of BiH (entity FBIH)")
+        return self
+
+
+class Document(StrictRequest):
+    type: Literal["passport", "id_card", "residence_permit", "travel_document", "other"]
+    number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9 ./-]+$")
+
+
+class SubjectCreate(StrictRequest):
+    """Who is screened. Names, date of birth, phone, documents and notes are encrypted at rest."""
+
+    given_name: str | None = Name
+    family_name: str | None = Name
+    date_of_birth: date | None = None
+    age_estimate: int | None = Field(default=None, ge=0, le=120)
+    # Asked when age is unknown; anything but an explicit "no" presumes a child (presumption of minority).
+    possibly_minor: bool | None = None
+    sex: Sex = "UNK"
+    citizenship: str = Field(default="UNK", pattern=r"^([A-Z]{2}|UNK)$")
+    phone: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^\+?[0-9 ()/-]+$")
+    documents: list[Document] = Field(default_factory=list, max_length=5)
+    notes: str | None = Field(default=None, min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _plausible_birth_date(self) -> SubjectCreate:
+        if self.date_of_birth is not None and not (date(1900, 1, 1) <= self.date_of_birth <= date.today()):
+            raise ValueError("date_of_birth must be between 1900-01-01 and today")
+        return self
+
+
+class ConsentCreate(StrictRequest):
+    text_version: str = Field(min_length=1, max_length=40)
+    referral: Literal["given", "declined"]
+
+
+class ScreeningCreate(StrictRequest):
+    instrument: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    version: int | None = Field(default=None, ge=1, le=1_000_000)
+    language: Language
+    place: Place = Field(default_factory=Place)
+    subject: SubjectCreate = Field(default_factory=SubjectCreate)
+    consent: ConsentCreate | None = None
+
+
+class AnswersUpdate(StrictRequest):
+    """Answers by question id; `null` removes an answer. Each value is checked against its question."""
+
+    answers: dict[str, Any] = Field(min_length=1, max_length=300)
+
+
+class DecisionCreate(StrictRequest):
+    outcome: Literal["IDENTIFIED_VICTIM", "NOT_CONFIRMED"]
+    authority: str = Field(min_length=2, max_length=200)
+    decided_on: date
+
+    @model_validator(mode="after")
+    def _not_in_future(self) -> DecisionCreate:
+        if self.decided_on > date.today() or self.decided_on < date(2000, 1, 1):
+            raise ValueError("decided_on must be a past date (2000 or later)")
+        return self
+
+
+class LookupRequest(StrictRequest):
+    given_name: str | None = Name
+    family_name: str | None = Name
+    date_of_birth: date | None = None
+    document_number: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9 ./-]+$")
+
+    @model_validator(mode="after")
+    def _something_to_look_up(self) -> LookupRequest:
+        if not (self.given_name or self.family_name or self.document_number):
+            raise ValueError("give a name or a document number")
+        return self
+
+
+class SubjectRead(BaseModel):
+    given_name: str | None = None
+    family_name: str | None = None
+    date_of_birth: date | None = None
+    age_estimate: int | None = None
+    possibly_minor: bool | None = None
+    phone: str | None = None
+    documents: list[Document] = Field(default_factory=list)
+    notes: str | None = None
+
+
+class ConsentRead(BaseModel):
+    text_version: str | None
+    referral: Literal["given", "declined", "not_required"]
+    anonymous: bool
+
+
+class DimensionRead(BaseModel):
+    dimension: str
+    positive: bool
+    strong: int
+    medium: int
+    weak: int
+    indicators: list[str]
+    rule: str | None
+
+
+class ResultRead(BaseModel):
+    outcome: ComputedOutcome
+    rule: str
+    reasons: list[str]
+    dimensions: list[DimensionRead]
+    act_recorded: bool
+    vulnerability_factors: list[str]
+    unsure: list[str]
+    forms: list[str]
+    urgent: bool
+    recommended_service_types: list[str]
+    recommended_actions: list[str]
+
+
+class DecisionRead(BaseModel):
+    id: str
+    screening_id: str
+    outcome: Literal["IDENTIFIED_VICTIM", "NOT_CONFIRMED"]
+    authority: str
+    decided_on: date
+    recorded_by: str
+    recorded_at: datetime
+
+
+class ScreeningSummary(BaseModel):
+    id: str
+    instrument: str
+    instrument_version: int
+    instrument_kind: str
+    language: Language
+    direction: Literal["ltr", "rtl"]
+    state: Literal["draft", "submitted"]
+    outcome: AnyOutcome | None
+    urgent: bool
+    child: bool
+    anonymous: bool
+    place: Place
+    screener: str
+    started_at: datetime
+    submitted_at: datetime | None
+
+
+class ScreeningRead(ScreeningSummary):
+    org: str
+    consent: ConsentRead
+    subject: SubjectRead | None
+    sex: Sex
+    citizenship: str
+    age_band: AgeBand
+    answers: dict[str, Any]
+    computed_outcome: ComputedOutcome | None
+    result: ResultRead | None
+    decisions: list[DecisionRead]
+
+
+class Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+
+
+class ScreeningPage(Page):
+    items: list[ScreeningSummary]
+
+
+class LookupMatch(BaseModel):
+    screening_id: str
+    started_at: datetime
+    state: Literal["draft", "submitted"]
+    outcome: AnyOutcome | None
+    matched_on: list[Literal["name_dob", "document"]]
+
+
+class LookupResult(BaseModel):
+    matches: list[LookupMatch]
+
+
+class AuditRead(BaseModel):
+    id: int
+    at: datetime
+    actor_sub: str
+    actor_org: str
+    actor_roles: list[str]
+    action: str
+    screening_id: str | None
+
+
+class AuditPage(Page):
+    items: list[AuditRead]
+
+
+class ConsentTextRead(BaseModel):
+    version: str
+    text: str
+    text_status: Literal["reviewed", "draft"]
+
+
+class QuestionnaireSummary(BaseModel):
+    code: str
+    version: int
+    kind: Literal["quick", "adult", "child"]
+    language: Language
+    direction: Literal["ltr", "rtl"]
+    title: str
+    published_at: datetime
+    languages: list[str]
+
+
+class QuestionnaireRead(QuestionnaireSummary):
+    description: str | None = None
+    consent: ConsentTextRead
+    sections: list[dict[str, Any]]

@@ -1,0 +1,347 @@
+"""The screening workflow: start, answer, submit, identification decisions, lookup; no HTTP here."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from putokaz.auth import Principal
+from putokaz.errors import Conflict, Invalid, NotFound
+from putokaz.events import emit
+from services.screening import instruments, repository
+from services.screening.answers import evaluate, merge_answers, missing_required
+from services.screening.identity import Keyring, normalise_document, normalise_person
+from services.screening.models import BlindIndex, Decision, Screening
+from services.screening.schemas import DecisionCreate, LookupRequest, ScreeningCreate, SubjectCreate
+
+ADULT_AGE = 18
+REGISTRY_STATUS = {
+    "NO_INDICATORS": "none",
+    "AT_RISK": "at_risk",
+    "POTENTIAL_VICTIM": "potential",
+    "PRESUMED_VICTIM": "presumed",
+    "IDENTIFIED_VICTIM": "identified",
+    "NOT_CONFIRMED": "not_confirmed",
+}
+AGE_BANDS = (
+    (8, "0-8"),
+    (17, "9-17"),
+    (20, "18-20"),
+    (23, "21-23"),
+    (26, "24-26"),
+    (29, "27-29"),
+    (38, "30-38"),
+    (47, "39-47"),
+)
+
+
+def age_in_years(subject: SubjectCreate, on: date) -> int | None:
+    if subject.date_of_birth is not None:
+        dob = subject.date_of_birth
+        return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+    return subject.age_estimate
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    return next((band for upper, band in AGE_BANDS if age <= upper), "48+")
+
+
+def presumed_child(subject: SubjectCreate, age: int | None) -> bool:
+    """Under 18, or age unknown unless the screener states the person is clearly an adult (presumption of minority)."""
+    if age is not None:
+        return age < ADULT_AGE
+    return subject.possibly_minor is not False
+
+
+def _identity_context(screening_id: str, field: str) -> str:
+    return f"screening:{screening_id}:{field}"
+
+
+def identity_of(keyring: Keyring, screening: Screening) -> dict[str, Any] | None:
+    if screening.identity_ct is None:
+        return None
+    return keyring.decrypt_json(screening.identity_ct, _identity_context(screening.id, "identity"))
+
+
+def answers_of(keyring: Keyring, screening: Screening) -> dict[str, Any]:
+    if screening.answers_ct is None:
+        return {}
+    return keyring.decrypt_json(screening.answers_ct, _identity_context(screening.id, "answers"))
+
+
+async def start(session: AsyncSession, keyring: Keyring, principal: Principal, body: ScreeningCreate) -> Screening:
+    now = datetime.now(UTC)
+    subject = body.subject
+    age = age_in_years(subject, now.date())
+    child = presumed_child(subject, age)
+    code = body.instrument or ("child" if child else "adult")
+    row = await instruments.get_version(session, code, body.version)
+    if row is None:
+        raise Invalid(
+            "No published instrument with this code and version", field="version" if body.version else "instrument"
+        )
+    if row.kind == "adult" and child:
+        raise Invalid(
+            "A person under 18, or of unknown age who may be a minor, is screened with the child instrument",
+            field="instrument",
+        )
+    if row.kind == "child" and not child:
+        raise Invalid(
+            "The child instrument is for persons under 18 or of unknown age who may be minors", field="instrument"
+        )
+    definition = instruments.definition_of(row)
+    if child:
+        consent_referral = "not_required"
+        consent_version = body.consent.text_version if body.consent else definition.consent.version
+    else:
+        if body.consent is None:
+            raise Invalid("An adult's consent (text version and referral choice) is required", field="consent")
+        consent_referral = body.consent.referral
+        consent_version = body.consent.text_version
+    if consent_version != definition.consent.version:
+        raise Invalid(
+            f"The consent text version of this instrument is {definition.consent.version}", field="consent.text_version"
+        )
+    anonymous = not child and consent_referral == "declined"
+    screening_id = str(uuid.uuid4())
+    identity = None if anonymous else _identity_payload(subject)
+    normalised = normalise_person(subject.given_name, subject.family_name, _iso(subject.date_of_birth))
+    # Without a name (or anonymous) the person cannot be re-recognised: a random pseudonym counts them once.
+    subject_key = keyring.subject_key(normalised) if normalised and not anonymous else secrets.token_hex(32)
+    screening = Screening(
+        id=screening_id,
+        org_id=principal.org,
+        screener_sub=principal.sub,
+        questionnaire_id=row.id,
+        instrument_code=row.code,
+        instrument_version=row.version,
+        instrument_kind=row.kind,
+        language=body.language,
+        entity=body.place.entity,
+        canton=body.place.canton,
+        municipality=body.place.municipality,
+        consent_text_version=consent_version,
+        consent_referral=consent_referral,
+        anonymous=anonymous,
+        child=child,
+        age_band=age_band(age),
+        sex=subject.sex,
+        citizenship=subject.citizenship,
+        identity_ct=keyring.encrypt_json(identity, _identity_context(screening_id, "identity")) if identity else None,
+        answers_ct=None,
+        state="draft",
+        urgent=False,
+        subject_key=subject_key,
+        fact_id=str(uuid.uuid4()),
+        fact_version=0,
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(screening)
+    await session.flush()
+    if not anonymous:
+        _add_blind_index(session, keyring, screening, subject, normalised)
+    repository.audit(session, principal, "create", screening_id)
+    return screening
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _identity_payload(subject: SubjectCreate) -> dict[str, Any] | None:
+    payload = subject.model_dump(
+        mode="json",
+        include={
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "age_estimate",
+            "possibly_minor",
+            "phone",
+            "documents",
+            "notes",
+        },
+        exclude_none=True,
+    )
+    if not payload.get("documents"):
+        payload.pop("documents", None)
+    return payload or None
+
+
+def _add_blind_index(
+    session: AsyncSession, keyring: Keyring, screening: Screening, subject: SubjectCreate, normalised: str | None
+) -> None:
+    digests = []
+    if normalised:
+        digests.append(("name_dob", keyring.blind_index("name_dob", normalised)))
+    for document in subject.documents:
+        digests.append(("document", keyring.blind_index("document", normalise_document(document.number))))
+    for kind, digest in dict.fromkeys(digests):
+        session.add(BlindIndex(screening_id=screening.id, org_id=screening.org_id, kind=kind, digest=digest))
+
+
+async def load(
+    session: AsyncSession, principal: Principal, screening_id: str, *, for_update: bool = False
+) -> Screening:
+    screening = await repository.get_screening(session, principal.org, screening_id, for_update=for_update)
+    if screening is None:
+        raise NotFound("No such screening")
+    return screening
+
+
+async def save_answers(
+    session: AsyncSession, keyring: Keyring, principal: Principal, screening_id: str, update: dict[str, Any]
+) -> Screening:
+    screening = await load(session, principal, screening_id, for_update=True)
+    if screening.state != "draft":
+        raise Conflict("The screening is submitted; answers can no longer change")
+    definition = instruments.definition_of(await _questionnaire(session, screening))
+    merged = merge_answers(definition, answers_of(keyring, screening), update)
+    screening.answers_ct = keyring.encrypt_json(merged, _identity_context(screening.id, "answers"))
+    screening.updated_at = datetime.now(UTC)
+    repository.audit(session, principal, "answer", screening.id)
+    return screening
+
+
+async def _questionnaire(session: AsyncSession, screening: Screening) -> Any:
+    row = await instruments.get_version(session, screening.instrument_code, screening.instrument_version)
+    assert row is not None  # a screening's version is published and never deleted
+    return row
+
+
+async def submit(session: AsyncSession, keyring: Keyring, principal: Principal, screening_id: str) -> Screening:
+    screening = await load(session, principal, screening_id, for_update=True)
+    if screening.state != "draft":
+        raise Conflict("The screening is already submitted")
+    definition = instruments.definition_of(await _questionnaire(session, screening))
+    answers = answers_of(keyring, screening)
+    missing = missing_required(definition, answers)
+    if missing:
+        raise Invalid(
+            "Required questions are unanswered",
+            errors=[{"field": f"answers.{q}", "message": "required"} for q in missing],
+        )
+    evaluation = evaluate(
+        definition, answers, child=screening.child, language=screening.language, anonymous=screening.anonymous
+    )
+    now = datetime.now(UTC)
+    outcome = evaluation.decision.outcome.value
+    screening.state = "submitted"
+    screening.computed_outcome = outcome
+    screening.outcome = outcome
+    screening.urgent = evaluation.urgent
+    screening.result = evaluation.as_result()
+    screening.forms = evaluation.forms
+    screening.submitted_at = now
+    screening.updated_at = now
+    await emit(
+        session,
+        "screening.submitted",
+        {
+            "screening_id": screening.id,
+            "org": screening.org_id,
+            "instrument": screening.instrument_code,
+            "instrument_version": screening.instrument_version,
+            "outcome": outcome,
+            "urgent": screening.urgent,
+            "child": screening.child,
+            "anonymous": screening.anonymous,
+            "recommended_service_types": evaluation.recommended_service_types,
+            "submitted_at": now.isoformat().replace("+00:00", "Z"),
+        },
+        aggregate_id=screening.id,
+    )
+    await emit_fact(session, screening)
+    repository.audit(session, principal, "submit", screening.id)
+    return screening
+
+
+async def emit_fact(session: AsyncSession, screening: Screening) -> None:
+    """The anonymised registry fact; re-emitted with version+1 whenever the outcome changes."""
+    screening.fact_version += 1
+    when = screening.submitted_at or screening.started_at
+    await emit(
+        session,
+        "registry.screening_fact",
+        {
+            "fact_id": screening.fact_id,
+            "version": screening.fact_version,
+            "subject_key": screening.subject_key,
+            "year": when.year,
+            "month": when.month,
+            "age_band": screening.age_band,
+            "sex": screening.sex,
+            "citizenship": screening.citizenship,
+            "entity": screening.entity,
+            "canton": screening.canton,
+            "status": REGISTRY_STATUS[screening.outcome or "NO_INDICATORS"],
+            "forms": list(screening.forms or []),
+            "instrument": screening.instrument_kind,
+            "child": screening.child,
+            "anonymous": screening.anonymous,
+        },
+        aggregate_id=screening.fact_id,
+    )
+
+
+async def decide(session: AsyncSession, principal: Principal, screening_id: str, body: DecisionCreate) -> Decision:
+    screening = await load(session, principal, screening_id, for_update=True)
+    if screening.state != "submitted":
+        raise Conflict("Submit the screening before recording an identification decision")
+    if screening.submitted_at and body.decided_on < screening.submitted_at.date():
+        raise Invalid("The decision cannot predate the screening", field="decided_on")
+    now = datetime.now(UTC)
+    decision = Decision(
+        id=str(uuid.uuid4()),
+        screening_id=screening.id,
+        org_id=screening.org_id,
+        outcome=body.outcome,
+        authority=body.authority,
+        decided_on=body.decided_on,
+        recorded_by=principal.sub,
+        recorded_at=now,
+    )
+    session.add(decision)
+    screening.outcome = body.outcome
+    screening.updated_at = now
+    await session.flush()
+    await emit(
+        session,
+        "screening.decision_recorded",
+        {
+            "screening_id": screening.id,
+            "decision_id": decision.id,
+            "org": screening.org_id,
+            "outcome": body.outcome,
+            "decided_on": body.decided_on.isoformat(),
+            "child": screening.child,
+        },
+        aggregate_id=screening.id,
+    )
+    await emit_fact(session, screening)
+    repository.audit(session, principal, "decide", screening.id)
+    return decision
+
+
+async def lookup(
+    session: AsyncSession, keyring: Keyring, principal: Principal, body: LookupRequest
+) -> list[tuple[Screening, set[str]]]:
+    digests: dict[str, str] = {}
+    normalised = normalise_person(body.given_name, body.family_name, _iso(body.date_of_birth))
+    if normalised:
+        digests["name_dob"] = keyring.blind_index("name_dob", normalised)
+    if body.document_number:
+        digests["document"] = keyring.blind_index("document", normalise_document(body.document_number))
+    found = await repository.blind_index_matches(session, principal.org, digests)
+    rows = await repository.screenings_by_ids(session, principal.org, list(found))
+    repository.audit(session, principal, "lookup")
+    for row in rows:
+        repository.audit(session, principal, "lookup_match", row.id)
+    return [(row, found[row.id]) for row in rows]
