@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.errors import Conflict, NotFound
-from putokaz.events.dispatcher import FAILED, PENDING, new_delivery_id
+from putokaz.events.dispatcher import FAILED, PENDING, aware, new_delivery_id
 from putokaz.events.outbox import EventTables, event_body, new_message_id
 from putokaz.events.signing import new_webhook_secret
 
@@ -36,20 +36,26 @@ def _scope(t: EventTables, owner_org: str | None) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _times(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: aware(v) if isinstance(v, datetime) else v for k, v in values.items()}
+
+
 def endpoint_dict(row: Row[Any]) -> dict[str, Any]:
     m = row._mapping
-    return {
-        "id": m["id"],
-        "org_id": m["org_id"],
-        "url": m["url"],
-        "event_types": json.loads(m["event_types"]),
-        "description": m["description"],
-        "enabled": m["enabled"],
-        "disabled_reason": m["disabled_reason"],
-        "failing_since": m["failing_since"],
-        "created_at": m["created_at"],
-        "updated_at": m["updated_at"],
-    }
+    return _times(
+        {
+            "id": m["id"],
+            "org_id": m["org_id"],
+            "url": m["url"],
+            "event_types": json.loads(m["event_types"]),
+            "description": m["description"],
+            "enabled": m["enabled"],
+            "disabled_reason": m["disabled_reason"],
+            "failing_since": m["failing_since"],
+            "created_at": m["created_at"],
+            "updated_at": m["updated_at"],
+        }
+    )
 
 
 async def create_endpoint(
@@ -191,7 +197,7 @@ async def enqueue_test_event(
 
 def delivery_dict(row: Row[Any]) -> dict[str, Any]:
     m = row._mapping
-    return {key: m[key] for key in DELIVERY_FIELDS}
+    return _times({key: m[key] for key in DELIVERY_FIELDS})
 
 
 DELIVERY_FIELDS = (
@@ -248,7 +254,7 @@ async def list_attempts(
     a = t.attempts
     await get_delivery(session, t, endpoint_id, delivery_id, owner_org)
     rows = await session.execute(select(a).where(a.c.delivery_id == delivery_id).order_by(a.c.id))
-    return [dict(r._mapping) for r in rows]
+    return [_times(dict(r._mapping)) for r in rows]
 
 
 async def replay_delivery(

@@ -5,9 +5,11 @@ from fastapi import FastAPI
 from putokaz.app import create_service_app
 from services.referral.api import router as directory_router
 from services.referral.clock import Clock, utc_now
+from services.referral.models import event_tables
 from services.referral.referral_api import router as referral_router
 from services.referral.scheduler import start_scheduler, stop_scheduler
 from services.referral.settings import Settings
+from services.referral.webhooks_api import router as webhooks_router
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -15,7 +17,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = create_service_app(
         name="referral",
         settings=settings or Settings(),
-        routers=[directory_router, referral_router],
+        routers=[directory_router, referral_router, webhooks_router],
+        events=event_tables,
         on_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],
     )
