@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from putokaz.app import create_service_app
 from services.screening.api import router
 from services.screening.instruments import load_builtin_instruments
+from services.screening.models import event_tables
 from services.screening.settings import Settings
 
 
@@ -18,6 +19,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     # Built before serving: a production process without identity keys refuses to start.
     keyring = settings.keyring()
-    app = create_service_app(name="screening", settings=settings, routers=[router], on_startup=[_load_instruments])
+    app = create_service_app(
+        name="screening", settings=settings, routers=[router], on_startup=[_load_instruments], events=event_tables
+    )
     app.state.keyring = keyring
     return app
