@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 from deploy.processes import DEMO_ORGS, GATEWAY_APP, GATEWAY_PORT, SERVICES, ServiceProcess
 from putokaz.auth import ROLES, issue_token, new_secret
 from putokaz.db import Database
+from putokaz.events.signing import new_webhook_secret
 from putokaz.migrations import alembic_config, upgrade
 from putokaz.settings import DEV_SECRET_FILE, PROJECT_ROOT, VAR_DIR
 
@@ -31,6 +33,32 @@ def ensure_secret() -> str:
         DEV_SECRET_FILE.chmod(0o600)
         print(f"generated a dev signing secret in {DEV_SECRET_FILE}")
     return DEV_SECRET_FILE.read_text().strip()
+
+
+REGISTRY_FEED_SECRET_FILE = VAR_DIR / "registry-feed-secret"
+
+
+def ensure_feed_secret() -> str:
+    """The registry feed's Standard Webhooks secret, generated on first run (never a constant in code)."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    if not REGISTRY_FEED_SECRET_FILE.exists():
+        REGISTRY_FEED_SECRET_FILE.write_text(new_webhook_secret() + "\n")
+        REGISTRY_FEED_SECRET_FILE.chmod(0o600)
+        print(f"generated a registry feed secret in {REGISTRY_FEED_SECRET_FILE.relative_to(PROJECT_ROOT)}")
+    return REGISTRY_FEED_SECRET_FILE.read_text().strip()
+
+
+def event_env(service: ServiceProcess, feed_secret: str, port_base: int = GATEWAY_PORT) -> dict[str, str]:
+    """Registry: the feed secret it verifies. Screening and referral: the feed as an internal subscription."""
+    registry = next(s for s in SERVICES if s.name == "registry")
+    if service.name == "registry":
+        return {"PUTOKAZ_REGISTRY_FEED_SECRET": feed_secret}
+    feed = {
+        "url": f"http://127.0.0.1:{registry.port - GATEWAY_PORT + port_base}/internal/events",
+        "secret": feed_secret,
+        "event_types": ["registry.*"],
+    }
+    return {"PUTOKAZ_INTERNAL_SUBSCRIPTIONS": json.dumps([feed])}
 
 
 def migrate() -> None:
@@ -60,9 +88,12 @@ def seed() -> None:
 
 def run(port_base: int = GATEWAY_PORT) -> None:
     ensure_secret()
+    feed_secret = ensure_feed_secret()
     migrate()
     seed()
     env = {**os.environ, "PUTOKAZ_ENVIRONMENT": os.environ.get("PUTOKAZ_ENVIRONMENT", "dev")}
+    # Local demos may point partner webhooks at a receiver on this machine.
+    env.setdefault("PUTOKAZ_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
     uvicorn = [
         sys.executable,
         "-m",
@@ -75,7 +106,7 @@ def run(port_base: int = GATEWAY_PORT) -> None:
     ]
     children: list[subprocess.Popen[bytes]] = []
     for service in SERVICES:
-        child_env = {**env, "PUTOKAZ_DATABASE_URL": database_url(service)}
+        child_env = {**env, "PUTOKAZ_DATABASE_URL": database_url(service), **event_env(service, feed_secret, port_base)}
         port = service.port - GATEWAY_PORT + port_base
         env[f"PUTOKAZ_{service.name.upper()}_URL"] = f"http://127.0.0.1:{port}"
         children.append(subprocess.Popen([*uvicorn, service.app, "--port", str(port)], env=child_env))
