@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from putokaz.auth import Authorize, Principal
 from putokaz.db import DbSession
 from putokaz.errors import NotFound
 from services.referral import directory
 from services.referral import repository as repo
+from services.referral.candidates import CandidateCache
 from services.referral.clock import Now
 from services.referral.matching import rank
 from services.referral.referrals import case_profile
@@ -185,10 +186,11 @@ async def set_capacity(
 
 
 @router.post("/matches", response_model=MatchResponse, tags=["matching"])
-async def find_matches(body: MatchRequest, principal: Frontline, session: DbSession) -> MatchResponse:
+async def find_matches(body: MatchRequest, principal: Frontline, session: DbSession, request: Request) -> MatchResponse:
     """Eligible services for a case profile, best first, each with its score parts and reasons."""
     case = case_profile(body.model_dump(mode="json"), body.needs, body.urgent)
-    candidates = await repo.matching_candidates(session, body.needs)
+    cache: CandidateCache = request.app.state.candidate_cache
+    candidates = await cache.candidates(session, body.needs)
     matches = rank(case, candidates, limit=body.limit, exclude=body.exclude_service_ids)
     location_ids = [m.location_id for m in matches if m.location_id]
     locations = {loc.id: loc for loc in [await repo.get_location(session, i) for i in location_ids] if loc}

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from putokaz.app import create_service_app
 from services.referral.api import router as directory_router
+from services.referral.candidates import CandidateCache
 from services.referral.clock import Clock, utc_now
 from services.referral.models import event_tables
 from services.referral.referral_api import router as referral_router
@@ -23,4 +24,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         on_shutdown=[stop_scheduler],
     )
     app.state.clock = clock or utc_now
+    app.state.candidate_cache = CandidateCache()
     return app

@@ -220,6 +220,7 @@ async def update_location(
     if (loc.latitude is None) != (loc.longitude is None):
         raise Invalid("Give both latitude and longitude, or neither", field="latitude")
     loc.updated_at = now
+    await repo.bump_directory_version(session)
     await session.flush()
     return loc
 
@@ -262,6 +263,7 @@ async def create_service(session: AsyncSession, body: ServiceCreate, now: dateti
                 updated=now,
             )
         )
+    await repo.bump_directory_version(session)
     await session.flush()
     return service
 
@@ -288,6 +290,7 @@ async def update_service(
         await _check_locations(session, service.organisation_id, location_ids)
         await _link_locations(session, service.id, location_ids)
     service.updated_at = now
+    await repo.bump_directory_version(session)
     await session.flush()
     return service
 

@@ -96,6 +96,15 @@ class Service(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class DirectoryVersion(Base):
+    """One row counting directory changes that matter to matching; lets each process cache candidates safely."""
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class ServiceAtLocation(Base):
     """HSDS `service_at_location`: where a service is delivered."""
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referral.matching import Candidate, CandidateLocation
 from services.referral.models import (
+    DirectoryVersion,
     Location,
     Organisation,
     Referral,
@@ -188,10 +189,34 @@ async def release_place(session: AsyncSession, service_id: str, now: datetime) -
     return result.scalar_one_or_none()
 
 
+async def directory_version(session: AsyncSession) -> int:
+    return int(await session.scalar(select(DirectoryVersion.version).where(DirectoryVersion.id == 1)) or 0)
+
+
+async def bump_directory_version(session: AsyncSession) -> None:
+    """Every write that can change a matching candidate calls this in its own transaction."""
+    await session.execute(
+        update(DirectoryVersion).where(DirectoryVersion.id == 1).values(version=DirectoryVersion.version + 1)
+    )
+
+
+async def capacities(session: AsyncSession, service_types: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Current (available, maximum) of services of these types: always read fresh, never cached."""
+    if not service_types:
+        return {}
+    rows = await session.execute(
+        select(ServiceCapacity.service_id, ServiceCapacity.available, ServiceCapacity.maximum)
+        .join(Service, Service.id == ServiceCapacity.service_id)
+        .where(Service.service_type.in_(list(service_types)))
+    )
+    return {sid: (available, maximum) for sid, available, maximum in rows}
+
+
 async def matching_candidates(session: AsyncSession, needs: Sequence[str]) -> list[Candidate]:
     """Active services of the needed types with their locations and capacity, as plain values.
 
-    Two narrow Core queries instead of ORM objects: loading is most of the matching time.
+    Two narrow Core queries instead of ORM objects. Requests go through `CandidateCache`, which
+    calls this only when the directory version moved.
     """
     service_rows = (
         await session.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -21,6 +21,7 @@ ServiceType = Literal[
     "interpretation",
     "other",
 ]
+SERVICE_TYPES: tuple[str, ...] = get_args(ServiceType)
 ServiceStatus = Literal["active", "inactive", "defunct", "temporarily closed"]
 OrganisationKind = Literal[
     "police", "social_welfare", "ngo", "service_provider", "international", "government", "other"

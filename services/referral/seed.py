@@ -9,6 +9,7 @@ from typing import Any
 from putokaz.db import Database
 from services.referral.geography import find_municipality
 from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
+from services.referral.repository import bump_directory_version
 
 EVERY_FORM = ["sexual", "forced_labour", "begging", "forced_criminality", "forced_marriage", "domestic_servitude"]
 MIGRANT_LANGUAGES = ["ar", "fa", "ps", "ur", "en"]
@@ -393,3 +394,4 @@ async def load_demo_data(db: Database) -> None:
             if await session.get(type(row), row.id) is None:
                 session.add(row)
                 await session.flush()
+        await bump_directory_version(session)

@@ -184,3 +184,26 @@ async def test_matches_endpoint_ranks_and_redacts(client: httpx.AsyncClient, wor
     assert matches[0]["reasons"] and "parts" in matches[0]
     r = await client.post("/api/v1/matches", json=body, headers=world.headers("service_provider", "org-p"))
     assert r.status_code == 403
+
+
+async def test_matches_follow_directory_and_capacity_changes_at_once(client: httpx.AsyncClient, world: World) -> None:
+    police = world.headers("police", "org-a")
+    provider = world.headers("service_provider", "org-p")
+    body = {"needs": ["safe_house", "medical"], "age": 25, "place": {"municipality": "Zenica"}}
+
+    async def matched() -> list[str]:
+        r = await client.post("/api/v1/matches", json=body, headers=police)
+        return [m["service_id"] for m in r.json()["matches"]]
+
+    assert await matched() == [world.safe_house, world.medical]  # also fills the candidate cache
+    await client.put(
+        f"/api/v1/services/{world.safe_house}/capacity", json={"available": 0, "maximum": 3}, headers=provider
+    )
+    assert await matched() == [world.medical]  # a full shelter drops out immediately
+    await client.patch(f"/api/v1/services/{world.medical}", json={"status": "temporarily closed"}, headers=provider)
+    assert await matched() == []
+    await client.put(
+        f"/api/v1/services/{world.safe_house}/capacity", json={"available": 1, "maximum": 3}, headers=provider
+    )
+    await client.patch(f"/api/v1/services/{world.safe_house}", json={"minimum_age": 30}, headers=provider)
+    assert await matched() == []  # eligibility edits are seen without a restart

@@ -1,0 +1,42 @@
+"""A per-process cache of matching candidates, revalidated on every call against the directory version.
+
+Loading 2,000 services costs more than ranking them, so the static part (eligibility, places,
+languages) is kept in memory and reloaded only when `directory_version` moved; free places are
+read fresh on every call because they change with every accepted referral.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.referral import repository as repo
+from services.referral.matching import ACCOMMODATION_TYPES, Candidate
+from services.referral.schemas import SERVICE_TYPES
+
+
+class CandidateCache:
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._by_type: dict[str, list[Candidate]] = {}
+
+    async def candidates(self, session: AsyncSession, needs: Sequence[str]) -> list[Candidate]:
+        version = await repo.directory_version(session)
+        if version != self._version:
+            loaded = await repo.matching_candidates(session, SERVICE_TYPES)
+            by_type: dict[str, list[Candidate]] = {}
+            for candidate in loaded:
+                by_type.setdefault(candidate.service_type, []).append(candidate)
+            self._by_type, self._version = by_type, version
+        wanted = sorted(set(needs))
+        places = await repo.capacities(session, wanted)
+        out: list[Candidate] = []
+        for service_type in wanted:
+            for candidate in self._by_type.get(service_type, ()):
+                if service_type in ACCOMMODATION_TYPES or candidate.service_id in places:
+                    available, maximum = places.get(candidate.service_id, (None, None))
+                    candidate = dataclasses.replace(candidate, available=available, maximum=maximum)
+                out.append(candidate)
+        return out
