@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,8 +16,12 @@ DEFAULT_TEXT_LENGTH = 2000
 LOCAL_LANGUAGES = frozenset({"bs", "hr", "sr"})
 
 
+QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
 def _field(question_id: str) -> str:
-    return f"answers.{question_id}"
+    # Only well-formed ids are echoed: a key could carry anything a caller typed.
+    return f"answers.{question_id}" if QUESTION_ID.match(question_id) else "answers"
 
 
 def check_value(question: Question, value: Any) -> Any:

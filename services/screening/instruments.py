@@ -53,6 +53,8 @@ def resolve(raw: dict[str, Any]) -> InstrumentDefinition:
     """
     if not isinstance(raw, dict):
         raise Invalid("An instrument must be an object", field="body")
+    if "kind" in raw and raw["kind"] not in ("quick", "adult", "child"):
+        raise Invalid("kind must be quick, adult or child", field="kind")
     data = copy.deepcopy(raw)
     kind = data.get("kind")
     catalogue = indicator_catalogue()
@@ -66,6 +68,8 @@ def resolve(raw: dict[str, Any]) -> InstrumentDefinition:
             for q_index, question in enumerate(questions):
                 if not isinstance(question, dict) or not question.get("indicator"):
                     continue
+                if not isinstance(question["indicator"], str):
+                    continue  # the model validation reports the wrong type
                 field = f"sections.{s_index}.questions.{q_index}.indicator"
                 entry = catalogue.get(question["indicator"])
                 if entry is None:

@@ -1,0 +1,147 @@
+"""Instruments: built-in versions loaded, localised reads, and validated, immutable publication by admins."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+from services.screening.definitions import LANGUAGES
+from services.screening.instruments import (
+    INSTRUMENTS_DIR,
+    builtin_files,
+    indicator_catalogue,
+    load_builtin_instruments,
+    resolve,
+)
+
+
+def quick_definition(version: int, code: str = "quick_test") -> dict[str, Any]:
+    raw = yaml.safe_load((INSTRUMENTS_DIR / "quick.yaml").read_text(encoding="utf-8"))
+    raw["code"], raw["version"] = code, version
+    return raw
+
+
+def adult_definition() -> dict[str, Any]:
+    return yaml.safe_load((INSTRUMENTS_DIR / "adult.yaml").read_text(encoding="utf-8"))
+
+
+def error_fields(response: Any) -> set[str]:
+    return {e["field"] for e in response.json().get("errors", [])}
+
+
+def test_adult_and_child_instruments_ask_every_indicator_of_their_population() -> None:
+    catalogue = indicator_catalogue()
+    for code, population in (("adult", "adult"), ("child", "child")):
+        definition = resolve(yaml.safe_load((INSTRUMENTS_DIR / f"{code}.yaml").read_text(encoding="utf-8")))
+        asked = {q.indicator for q in definition.questions() if q.indicator}
+        expected = {c for c, entry in catalogue.items() if entry.get(population) is not None}
+        assert asked == expected, code
+        assert {c.split(".")[0] for c in asked} == {"DR", "CR", "AR", "EX", "CD", "AD"}
+
+
+def test_child_instrument_grades_indicators_up() -> None:
+    child = resolve(yaml.safe_load((INSTRUMENTS_DIR / "child.yaml").read_text(encoding="utf-8")))
+    adult = resolve(adult_definition())
+    adult_strength = {q.indicator: q.strength for q in adult.questions() if q.indicator}
+    child_strength = {q.indicator: q.strength for q in child.questions() if q.indicator}
+    assert adult_strength["CR.debt_bondage"] == "M" and child_strength["CR.debt_bondage"] == "S"
+    assert adult_strength["DR.education"] == "W" and child_strength["DR.education"] == "S"
+    assert adult_strength["AD.past_difficulties"] == "W" and child_strength["AD.past_difficulties"] == "M"
+    assert any(q.role == "act" for q in child.questions())
+
+
+def test_quick_screen_has_four_to_six_yes_no_items_in_every_language() -> None:
+    quick = resolve(yaml.safe_load((INSTRUMENTS_DIR / "quick.yaml").read_text(encoding="utf-8")))
+    items = [q for q in quick.questions() if q.role == "quick"]
+    assert 4 <= len(items) <= 6 and all(q.type == "yes_no" for q in items)
+    for q in items:
+        texts = {lang: q.text.get(lang).text for lang in LANGUAGES}
+        assert len(set(texts.values())) >= 6, q.id  # real translations, not English copies
+        assert q.text.en.status == "reviewed"
+
+
+async def test_builtin_loading_is_idempotent(screening_app, client, headers) -> None:
+    assert await load_builtin_instruments(screening_app.state.db) == 0
+    listed = (await client.get("/api/v1/questionnaires", headers=headers("police", org="org-x"))).json()
+    codes = {q["code"] for q in listed}
+    assert {"quick", "adult", "child"} <= codes
+    assert len(builtin_files()) == 3
+
+
+async def test_questionnaire_is_served_in_each_language_with_direction(client, headers) -> None:
+    h = headers("social_worker", org="org-x")
+    for lang in LANGUAGES:
+        response = await client.get(f"/api/v1/questionnaires/adult/versions/1?lang={lang}", headers=h)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["direction"] == ("rtl" if lang in ("ar", "fa", "ps", "ur") else "ltr")
+        assert body["consent"]["version"] == "2026-1"
+        question = body["sections"][1]["questions"][0]
+        assert question["indicator"] == {"code": "DR.job_nature", "strength": "S"}
+    assert (await client.get("/api/v1/questionnaires/adult?lang=xx", headers=h)).status_code == 422
+    assert (await client.get("/api/v1/questionnaires/nothing", headers=h)).status_code == 404
+
+
+async def test_admin_publishes_a_new_version_and_it_cannot_change(client, headers) -> None:
+    admin = headers("admin", org="demo-admin")
+    code = "quick_publish"
+    first = await client.post("/api/v1/questionnaires", json=quick_definition(1, code), headers=admin)
+    assert first.status_code == 201, first.text
+    changed = quick_definition(1, code)
+    changed["title"]["en"] = "Changed after publication"
+    again = await client.post("/api/v1/questionnaires", json=changed, headers=admin)
+    assert again.status_code == 409
+    stored = (await client.get(f"/api/v1/questionnaires/{code}/versions/1", headers=admin)).json()
+    assert stored["title"] == "Quick screen"
+    second = await client.post("/api/v1/questionnaires", json=quick_definition(2, code), headers=admin)
+    assert second.status_code == 201
+    assert (await client.get(f"/api/v1/questionnaires/{code}", headers=admin)).json()["version"] == 2
+    older = await client.post("/api/v1/questionnaires", json=quick_definition(1, code) | {"version": 1}, headers=admin)
+    assert older.status_code == 409
+    police = headers("police", org="org-x")
+    assert (
+        await client.post("/api/v1/questionnaires", json=quick_definition(3, code), headers=police)
+    ).status_code == 403
+
+
+async def test_publication_is_validated_and_names_the_field(client, headers) -> None:
+    admin = headers("admin", org="demo-admin")
+
+    unknown_indicator = adult_definition() | {"code": "adult_bad", "version": 1}
+    unknown_indicator["sections"][1]["questions"][0]["indicator"] = "DR.made_up"
+    response = await client.post("/api/v1/questionnaires", json=unknown_indicator, headers=admin)
+    assert response.status_code == 422
+    assert error_fields(response) == {"sections.1.questions.0.indicator"}
+
+    wrong_strength = adult_definition() | {"code": "adult_bad", "version": 1}
+    wrong_strength["sections"][1]["questions"][0]["strength"] = "W"
+    response = await client.post("/api/v1/questionnaires", json=wrong_strength, headers=admin)
+    assert response.status_code == 422
+
+    missing_language = quick_definition(1, "quick_bad")
+    del missing_language["sections"][0]["questions"][0]["text"]["ps"]
+    response = await client.post("/api/v1/questionnaires", json=missing_language, headers=admin)
+    assert response.status_code == 422
+    assert error_fields(response) == {"sections.0.questions.0.text.ps"}
+
+    cyclic = quick_definition(1, "quick_bad")
+    questions = cyclic["sections"][0]["questions"]
+    questions[0]["show_if"] = {"question": questions[1]["id"], "any_of": ["yes"]}
+    questions[1]["show_if"] = {"question": questions[0]["id"], "any_of": ["yes"]}
+    response = await client.post("/api/v1/questionnaires", json=cyclic, headers=admin)
+    assert response.status_code == 422 and "cycle" in response.json()["detail"]
+
+    dangling = quick_definition(1, "quick_bad")
+    dangling["sections"][0]["questions"][0]["show_if"] = {"question": "nowhere", "any_of": ["yes"]}
+    assert (await client.post("/api/v1/questionnaires", json=dangling, headers=admin)).status_code == 422
+
+    child_only_in_adult = copy.deepcopy(adult_definition()) | {"code": "adult_bad", "version": 1}
+    child_only_in_adult["sections"][2]["questions"][1]["indicator"] = "EX.commercial_sex_child"
+    response = await client.post("/api/v1/questionnaires", json=child_only_in_adult, headers=admin)
+    assert response.status_code == 422
+
+    # Nothing of the refused versions was stored.
+    listed = (await client.get("/api/v1/questionnaires", headers=admin)).json()
+    assert not any(q["code"] in ("adult_bad", "quick_bad") for q in listed)
