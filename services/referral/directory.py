@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from services.referral import repository as repo
-from services.referral.geography import find_municipality, geography_problem
+from services.referral.geography import find_municipality
 from services.referral.matching import ACCOMMODATION_TYPES
 from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
 from services.referral.publish import capacity_changed
@@ -313,9 +313,3 @@ async def set_capacity(
     await session.flush()
     await capacity_changed(session, capacity, organisation_id=service.organisation_id, occurred_at=now)
     return capacity
-
-
-def check_geography(entity: str | None, canton: int | None) -> None:
-    problem = geography_problem(entity, canton)
-    if problem:
-        raise Invalid(problem, field="canton")

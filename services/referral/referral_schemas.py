@@ -86,14 +86,3 @@ class TransitionRead(BaseModel):
     actor_org: str
     actor_sub: str | None = Field(description="Shown only to the actor's own organisation")
     reason_code: str | None
-
-
-class ReferralListParams(Strict):
-    box: Literal["sent", "received", "all"] = "all"
-    status: str | None = None
-    service_type: str | None = None
-    urgent: bool | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
-    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
