@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Language = Literal["en", "bs", "hr", "sr", "ar", "fa", "ps", "ur"]
 Entity = Literal["FBIH", "RS", "BD"]
@@ -15,6 +15,8 @@ ComputedOutcome = Literal["NO_INDICATORS", "AT_RISK", "POTENTIAL_VICTIM", "PRESU
 AnyOutcome = Literal[
     "NO_INDICATORS", "AT_RISK", "POTENTIAL_VICTIM", "PRESUMED_VICTIM", "IDENTIFIED_VICTIM", "NOT_CONFIRMED"
 ]
+# SQLite hands back naive datetimes; every time the API shows is UTC and says so.
+UtcDatetime = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
 Name = Field(default=None, min_length=1, max_length=100)
 
 
@@ -154,7 +156,7 @@ class DecisionRead(BaseModel):
     authority: str
     decided_on: date
     recorded_by: str
-    recorded_at: datetime
+    recorded_at: UtcDatetime
 
 
 class ScreeningSummary(BaseModel):
@@ -171,8 +173,8 @@ class ScreeningSummary(BaseModel):
     anonymous: bool
     place: Place
     screener: str
-    started_at: datetime
-    submitted_at: datetime | None
+    started_at: UtcDatetime
+    submitted_at: UtcDatetime | None
 
 
 class ScreeningRead(ScreeningSummary):
@@ -200,7 +202,7 @@ class ScreeningPage(Page):
 
 class LookupMatch(BaseModel):
     screening_id: str
-    started_at: datetime
+    started_at: UtcDatetime
     state: Literal["draft", "submitted"]
     outcome: AnyOutcome | None
     matched_on: list[Literal["name_dob", "document"]]
@@ -212,7 +214,7 @@ class LookupResult(BaseModel):
 
 class AuditRead(BaseModel):
     id: int
-    at: datetime
+    at: UtcDatetime
     actor_sub: str
     actor_org: str
     actor_roles: list[str]
@@ -237,7 +239,7 @@ class QuestionnaireSummary(BaseModel):
     language: Language
     direction: Literal["ltr", "rtl"]
     title: str
-    published_at: datetime
+    published_at: UtcDatetime
     languages: list[str]
 
 

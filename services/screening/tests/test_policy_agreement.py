@@ -1,0 +1,39 @@
+"""Every screening route declares its roles, and they equal the gateway policy's roles for that route."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from gateway.policy import POLICY, Policy
+from putokaz.auth import Authorize
+from services.screening.api import router
+
+
+def _roles(dependant: Any) -> frozenset[str]:
+    found: frozenset[str] = frozenset()
+    for dep in dependant.dependencies:
+        if isinstance(dep.call, Authorize):
+            found |= dep.call.roles
+        found |= _roles(dep)
+    return found
+
+
+def test_screening_routes_match_the_gateway_policy_exactly() -> None:
+    policy = Policy()
+    used = set()
+    mismatches = []
+    for route in router.routes:
+        assert isinstance(route, APIRoute)
+        roles = _roles(route.dependant)
+        assert roles, f"{route.path} declares no roles"
+        for method in route.methods:
+            rule = policy.match(method, re.sub(r"\{[^}]+\}", "x1", route.path))
+            assert rule is not None, f"{method} {route.path} is not in the gateway policy"
+            used.add(rule)
+            if rule.service != "screening" or rule.roles != roles:
+                mismatches.append((method, route.path, sorted(rule.roles), sorted(roles)))
+    assert mismatches == []
+    assert [(r.method, r.path) for r in POLICY if r.service == "screening" and r not in used] == []
