@@ -221,7 +221,12 @@ async def run_import(
         )
     else:
         table = repository.SCREENINGS if record.kind == "screening" else repository.REFERRALS
+        if record.kind == "screening":
+            previous = await repository.stored_periods(session, [r["fact_id"] for r in parsed.rows])
         written = await repository.upsert_facts(session, table, parsed.rows, write_progress)
+        if record.kind == "screening":
+            years = {r["year"] for r in parsed.rows} | {year for _, year in previous}
+            await repository.refresh_person_periods(session, years=sorted(years))
         await repository.finish_import(
             session, record.id, status="completed", processed=parsed.total, imported=written, errors=[]
         )

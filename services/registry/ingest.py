@@ -44,6 +44,13 @@ async def ingest_message(session: AsyncSession, message: WebhookMessage) -> Outc
         raise Invalid("The fact does not satisfy the anonymised fact contract", errors=errors) from None
     if not await record_once(session, message.id, message.type):
         return "duplicate"
-    table = repository.SCREENINGS if message.type == SCREENING_FACT else repository.REFERRALS
-    written = await repository.upsert_facts(session, table, [fact.row("feed")])
+    row = fact.row("feed")
+    if message.type != SCREENING_FACT:
+        written = await repository.upsert_facts(session, repository.REFERRALS, [row])
+        return "stored" if written else "superseded"
+    previous = await repository.stored_periods(session, [row["fact_id"]])
+    written = await repository.upsert_facts(session, repository.SCREENINGS, [row])
+    if written:
+        for person, year in {(row["subject_key"] or row["fact_id"], row["year"]), *previous}:
+            await repository.refresh_person_periods(session, years=[year], person=person)
     return "stored" if written else "superseded"

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import Boolean, DateTime, Float, Index, Integer, SmallInteger, String, Text, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.db import new_metadata
@@ -45,10 +45,29 @@ class ScreeningFact(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Pre-computed "this is the person's highest-status fact of the year / of the quarter", kept current
+    # on every write (repository.refresh_person_periods): counting people becomes a plain filtered count.
+    top_of_year: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    top_of_quarter: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_screening_facts_period", "year", "quarter"),
-        Index("ix_screening_facts_victims", "year", "status_rank", "quarter"),
+        Index("ix_screening_facts_person", "subject_key", "year"),
+        Index(
+            "ix_screening_facts_victims_year",
+            "year",
+            "status_rank",
+            postgresql_where=text("top_of_year"),
+            sqlite_where=text("top_of_year"),
+        ),
+        Index(
+            "ix_screening_facts_victims_quarter",
+            "year",
+            "quarter",
+            "status_rank",
+            postgresql_where=text("top_of_quarter"),
+            sqlite_where=text("top_of_quarter"),
+        ),
     )
 
 

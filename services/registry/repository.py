@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, func, select, update
+from sqlalchemy import Select, Table, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from services.registry.models import FactImport, ReferralFact, ScreeningFact
 SCREENINGS: Table = ScreeningFact.__table__  # type: ignore[assignment]
 REFERRALS: Table = ReferralFact.__table__  # type: ignore[assignment]
 UPSERT_CHUNK = 1000
+PERSON_COLUMNS = ("sex", "age_band", "child", "citizenship", "entity", "canton", "status", "forms_mask")
 
 
 @dataclass(frozen=True)
@@ -72,22 +73,59 @@ def _period_filter(table: Any, period: Period) -> list[Any]:
 
 
 def _victims(period: Period, min_rank: int) -> Any:
-    """One row per person (subject_key; an anonymous fact is its own person): their highest status."""
-    person = func.coalesce(SCREENINGS.c.subject_key, SCREENINGS.c.fact_id)
-    ranked = (
-        select(
-            *SCREENINGS.c,
-            func.row_number()
-            .over(
-                partition_by=person,
-                order_by=(SCREENINGS.c.status_rank.desc(), SCREENINGS.c.month.desc(), SCREENINGS.c.fact_id),
-            )
-            .label("person_rank"),
-        )
-        .where(*_period_filter(SCREENINGS, period), SCREENINGS.c.status_rank >= min_rank)
-        .subquery("ranked")
+    """One row per person (subject_key; an anonymous fact is its own person): their highest-status fact."""
+    top = SCREENINGS.c.top_of_year if period.quarter is None else SCREENINGS.c.top_of_quarter
+    return (
+        select(*(SCREENINGS.c[name] for name in PERSON_COLUMNS))
+        .where(*_period_filter(SCREENINGS, period), top, SCREENINGS.c.status_rank >= min_rank)
+        .subquery("victims")
     )
-    return select(ranked).where(ranked.c.person_rank == 1).subquery("victims")
+
+
+def _person() -> Any:
+    return func.coalesce(SCREENINGS.c.subject_key, SCREENINGS.c.fact_id)
+
+
+async def refresh_person_periods(session: AsyncSession, *, years: Sequence[int], person: str | None = None) -> None:
+    """Re-mark each person's highest-status fact per year and per quarter (ties: latest month, then fact_id).
+
+    Called after every write in the same transaction: for one person on ingest, for whole years after
+    an import. On PostgreSQL a per-person advisory lock keeps two concurrent facts of one person from
+    both (or neither) being marked.
+    """
+    if person is not None and session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:person))"), {"person": person})
+    order = (SCREENINGS.c.status_rank.desc(), SCREENINGS.c.month.desc(), SCREENINGS.c.fact_id)
+    ranked = select(
+        SCREENINGS.c.fact_id.label("ranked_id"),
+        func.row_number().over(partition_by=(_person(), SCREENINGS.c.year), order_by=order).label("in_year"),
+        func.row_number()
+        .over(partition_by=(_person(), SCREENINGS.c.year, SCREENINGS.c.quarter), order_by=order)
+        .label("in_quarter"),
+    ).where(SCREENINGS.c.year.in_(list(years)))
+    if person is not None:
+        ranked = ranked.where(_person() == person)
+    ranks = ranked.subquery("ranks")
+    top_year = ranks.c.in_year == 1
+    top_quarter = ranks.c.in_quarter == 1
+    await session.execute(
+        update(SCREENINGS)
+        .where(
+            SCREENINGS.c.fact_id == ranks.c.ranked_id,
+            (SCREENINGS.c.top_of_year != top_year) | (SCREENINGS.c.top_of_quarter != top_quarter),
+        )
+        .values(top_of_year=top_year, top_of_quarter=top_quarter)
+    )
+
+
+async def stored_periods(session: AsyncSession, fact_ids: Sequence[str]) -> set[tuple[str, int]]:
+    """(person, year) of facts already stored under these ids: a new version may move a fact elsewhere."""
+    found: set[tuple[str, int]] = set()
+    for start in range(0, len(fact_ids), UPSERT_CHUNK):
+        chunk = list(fact_ids[start : start + UPSERT_CHUNK])
+        result = await session.execute(select(_person(), SCREENINGS.c.year).where(SCREENINGS.c.fact_id.in_(chunk)))
+        found.update((row[0], int(row[1])) for row in result)
+    return found
 
 
 def _source(table: str, period: Period) -> tuple[Any, list[Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from services.registry.tests.conftest import LAST_YEAR, referral_fact, screening_fact, send, send_all, signed_event
 
@@ -106,3 +107,20 @@ async def test_referral_facts_are_counted(client, coordinator) -> None:
     assert response.status_code == 200
     cell = next(c for c in response.json()["cells"] if c["service_type"] == "safe_house" and c["answer_time"] == "<2h")
     assert cell["count"] == 7
+
+
+async def test_withdrawn_identification_hands_the_count_to_the_persons_other_screening(client, coordinator) -> None:
+    people = []
+    for _ in range(5):
+        key = uuid.uuid4().hex
+        people.append(
+            (screening_fact(subject_key=key, status="identified"), screening_fact(subject_key=key, status="potential"))
+        )
+    await send_all(client, [fact for pair in people for fact in pair])
+    for identified, _ in people:
+        await send_all(client, [{**identified, "version": 2, "status": "not_confirmed"}])
+    response = await client.get(
+        "/api/v1/stats/victims", params={"year": LAST_YEAR, "by": "status"}, headers=coordinator
+    )
+    counts = {c["status"]: c["count"] for c in response.json()["cells"]}
+    assert counts == {"potential": 5, "presumed": 0, "identified": 0, "total": 5}

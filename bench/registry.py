@@ -1,0 +1,243 @@
+"""Statistics over 1,000,000 facts on PostgreSQL: median and p99 per representative query (target median ≤ 100 ms).
+
+Loads synthetic screening facts (plus referral facts) with COPY into a throwaway database, then calls
+the registry's statistics endpoints in-process (routing, SQL, disclosure control and JSON included).
+The database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from bench.common import median, percentile, postgres_server, result
+from putokaz.auth import issue_token, new_secret
+from putokaz.db import Database
+from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, app_client, auth, service_migrations, settings_kwargs
+from services.registry.app import create_app
+from services.registry.facts import AGE_BANDS, FORM_BITS, SERVICE_TYPES, STATUS_RANK
+from services.registry.repository import refresh_person_periods
+from services.registry.settings import Settings
+
+YEARS = (2021, 2022, 2023, 2024, 2025)
+STATUSES = ("none", "at_risk", "potential", "presumed", "identified", "not_confirmed")
+STATUS_WEIGHTS = (50, 20, 15, 8, 5, 2)
+CITIZENSHIPS = ("BA", "AF", "PK", "BI", "IN", "MA", "TR", "CU", "RS", "HR", "UNK")
+CITIZENSHIP_WEIGHTS = (30, 25, 10, 8, 6, 5, 4, 3, 3, 3, 3)
+REFERRAL_STATUSES = ("requested", "accepted", "rejected", "in_progress", "completed", "failed", "cancelled", "expired")
+
+QUERIES: list[tuple[str, str, dict[str, Any]]] = [
+    ("screenings by sex", "/api/v1/stats/screenings", {"year": 2024, "by": "sex"}),
+    ("victims (once per person)", "/api/v1/stats/victims", {"year": 2024}),
+    ("victims by sex x age band", "/api/v1/stats/victims", {"year": 2024, "by": "sex,age_band"}),
+    (
+        "victims by form x nationality, quarter",
+        "/api/v1/stats/victims",
+        {"year": 2023, "period": "quarter", "quarter": 3, "by": "form,nationality"},
+    ),
+    ("victims by citizenship x canton", "/api/v1/stats/victims", {"year": 2024, "by": "citizenship,canton"}),
+    (
+        "referrals by service type x answer time",
+        "/api/v1/stats/referrals",
+        {"year": 2024, "by": "service_type,answer_time"},
+    ),
+    ("eurostat annual report", "/api/v1/reports/eurostat", {"year": 2024}),
+]
+
+
+def screening_rows(count: int, people: int, rng: random.Random) -> list[tuple[Any, ...]]:
+    keys = [uuid.UUID(int=rng.getrandbits(128)).hex * 2 for _ in range(people)]
+    forms = list(FORM_BITS.values())
+    now = datetime.now(UTC)
+    rows = []
+    for _ in range(count):
+        status = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
+        band = rng.choice(AGE_BANDS)
+        child = band in ("0-8", "9-17") or (band == "unknown" and rng.random() < 0.5)
+        entity = rng.choice(("FBIH", "FBIH", "RS", "BD"))
+        month = rng.randint(1, 12)
+        mask = 0
+        if STATUS_RANK[status] >= STATUS_RANK["potential"]:
+            for _ in range(rng.choice((1, 1, 1, 2))):
+                mask |= rng.choice(forms)
+        rows.append(
+            (
+                str(uuid.UUID(int=rng.getrandbits(128))),
+                1,
+                rng.choice(keys),
+                rng.choice(YEARS),
+                (month - 1) // 3 + 1,
+                month,
+                band,
+                rng.choice(("F", "M", "F", "M", "X", "UNK")),
+                rng.choices(CITIZENSHIPS, CITIZENSHIP_WEIGHTS)[0],
+                entity,
+                rng.randint(1, 10) if entity == "FBIH" else None,
+                status,
+                STATUS_RANK[status],
+                mask,
+                rng.choice(("quick", "adult", "child")),
+                child,
+                False,
+                "import",
+                now,
+            )
+        )
+    return rows
+
+
+def referral_rows(count: int, rng: random.Random) -> list[tuple[Any, ...]]:
+    now = datetime.now(UTC)
+    rows = []
+    for _ in range(count):
+        month = rng.randint(1, 12)
+        entity = rng.choice(("FBIH", "RS", "BD"))
+        answered = rng.random() < 0.85
+        rows.append(
+            (
+                str(uuid.UUID(int=rng.getrandbits(128))),
+                1,
+                rng.choice(YEARS),
+                (month - 1) // 3 + 1,
+                month,
+                rng.choice(SERVICE_TYPES),
+                rng.choice(REFERRAL_STATUSES),
+                rng.expovariate(1 / 12) if answered else None,
+                rng.expovariate(1 / 48) if answered and rng.random() < 0.6 else None,
+                entity,
+                rng.randint(1, 10) if entity == "FBIH" else None,
+                rng.random() < 0.6,
+                rng.random() < 0.3,
+                "import",
+                now,
+            )
+        )
+    return rows
+
+
+async def load(url: str, facts: int, referrals: int) -> float:
+    started = time.perf_counter()
+    rng = random.Random(20261124)
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        # Facts reach the registry in time order; loading them that way keeps a period's rows together
+        # on disk as on a live system (a random order would scatter every year over every page).
+        every = screening_rows(facts, people=max(1, facts * 6 // 10), rng=rng)
+        every.sort(key=lambda row: (row[3], row[5]))
+        chunk = 200_000
+        for start in range(0, facts, chunk):
+            rows = every[start : start + chunk]
+            await conn.copy_records_to_table(
+                "screening_facts",
+                records=rows,
+                columns=[
+                    "fact_id",
+                    "version",
+                    "subject_key",
+                    "year",
+                    "quarter",
+                    "month",
+                    "age_band",
+                    "sex",
+                    "citizenship",
+                    "entity",
+                    "canton",
+                    "status",
+                    "status_rank",
+                    "forms_mask",
+                    "instrument",
+                    "child",
+                    "anonymous",
+                    "source",
+                    "updated_at",
+                ],
+            )
+        await conn.copy_records_to_table(
+            "referral_facts",
+            records=sorted(referral_rows(referrals, rng), key=lambda row: (row[2], row[4])),
+            columns=[
+                "fact_id",
+                "version",
+                "year",
+                "quarter",
+                "month",
+                "service_type",
+                "status",
+                "hours_to_answer",
+                "hours_to_placement",
+                "entity",
+                "canton",
+                "child",
+                "urgent",
+                "source",
+                "updated_at",
+            ],
+        )
+        await conn.execute("ANALYZE screening_facts")
+    finally:
+        await conn.close()
+    # Mark each person's top fact per period with the registry's own code, as an import does.
+    db = Database(url)
+    try:
+        async with db.sessionmaker() as session, session.begin():
+            await refresh_person_periods(session, years=YEARS)
+    finally:
+        await db.dispose()
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        # Fresh statistics and a visibility map, as autovacuum would leave them on a live system.
+        await conn.execute("VACUUM FULL ANALYZE screening_facts")
+        await conn.execute("VACUUM ANALYZE referral_facts")
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
+async def measure(url: str, repeats: int) -> None:
+    secret = new_secret()
+    settings = Settings(**settings_kwargs(secret, url), log_level="WARNING")
+    token = issue_token(
+        secret, sub="bench", roles=["coordinator"], org="bench", issuer=TEST_ISSUER, audience=TEST_AUDIENCE
+    )
+    app = create_app(settings)
+    async with app_client(app) as client:
+        for name, path, params in QUERIES:
+            timings = []
+            for i in range(repeats + 2):
+                started = time.perf_counter()
+                response = await client.get(path, params=params, headers=auth(token))
+                elapsed = (time.perf_counter() - started) * 1000
+                if response.status_code != 200:
+                    raise SystemExit(f"{name}: {response.status_code} {response.text[:300]}")
+                if i >= 2:  # the first calls warm the pool and PostgreSQL's caches
+                    timings.append(elapsed)
+            result(f"{name}: median", median(timings), "ms", "≤ 100")
+            result(f"{name}: p99", percentile(timings, 0.99), "ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--facts", type=int, default=1_000_000)
+    parser.add_argument("--referrals", type=int, default=200_000)
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    server = postgres_server()
+    try:
+        url = server.create_database("bench_registry", service_migrations("registry"))
+        seconds = asyncio.run(load(url, args.facts, args.referrals))
+        result("load (COPY + VACUUM ANALYZE)", seconds, "s")
+        result("screening facts", str(args.facts))
+        asyncio.run(measure(url, args.repeats))
+    finally:
+        server.drop_all()
+
+
+if __name__ == "__main__":
+    main()
