@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -15,6 +15,20 @@ OrgId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,
 Url = Annotated[str, StringConstraints(min_length=8, max_length=2048, pattern=r"^https?://\S+$")]
 EventTypePattern = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Items(BaseModel, Generic[ItemT]):
+    """A JSON object around every list, so lists can grow fields (paging) without breaking clients."""
+
+    items: list[ItemT]
+
+
+class DeliveryPage(Items["DeliveryRead"]):
+    limit: int
+    offset: int
 
 
 class StrictModel(BaseModel):

@@ -19,6 +19,7 @@ from services.referral.models import event_tables
 from services.referral.webhook_schemas import (
     AttemptRead,
     DeliveryId,
+    DeliveryPage,
     DeliveryRead,
     DeliveryStatus,
     EndpointCreate,
@@ -27,6 +28,7 @@ from services.referral.webhook_schemas import (
     EndpointRead,
     EndpointUpdate,
     EventTypeRead,
+    Items,
     ReplayFailed,
     ReplayResult,
     SecretRotated,
@@ -54,10 +56,10 @@ async def checked_url(request: Request, url: str) -> str:
         raise Invalid(f"The webhook URL is refused: {exc}", field="url") from None
 
 
-@router.get("/event-types", response_model=list[EventTypeRead])
-async def list_event_types(_: Manager) -> list[EventTypeRead]:
+@router.get("/event-types", response_model=Items[EventTypeRead])
+async def list_event_types(_: Manager) -> Items[EventTypeRead]:
     """Event types an endpoint may subscribe to (`referral.*` subscribes to every referral event)."""
-    return [EventTypeRead(type=t, description=d) for t, d in PARTNER_EVENT_TYPES.items()]
+    return Items(items=[EventTypeRead(type=t, description=d) for t, d in PARTNER_EVENT_TYPES.items()])
 
 
 @router.post("/endpoints", response_model=EndpointCreated, status_code=201)
@@ -75,9 +77,9 @@ async def create_endpoint(
     return EndpointCreated(**endpoint, secret=secret)
 
 
-@router.get("/endpoints", response_model=list[EndpointRead])
-async def list_endpoints(principal: Manager, session: DbSession) -> list[EndpointRead]:
-    return [EndpointRead(**e) for e in await repo.list_endpoints(session, T, owner_scope(principal))]
+@router.get("/endpoints", response_model=Items[EndpointRead])
+async def list_endpoints(principal: Manager, session: DbSession) -> Items[EndpointRead]:
+    return Items(items=[EndpointRead(**e) for e in await repo.list_endpoints(session, T, owner_scope(principal))])
 
 
 @router.get("/endpoints/{endpoint_id}", response_model=EndpointRead)
@@ -119,7 +121,7 @@ async def send_test_event(endpoint_id: EndpointId, principal: Manager, session: 
     return DeliveryRead(**await repo.enqueue_test_event(session, T, endpoint_id, owner_scope(principal), now))
 
 
-@router.get("/endpoints/{endpoint_id}/deliveries", response_model=list[DeliveryRead])
+@router.get("/endpoints/{endpoint_id}/deliveries", response_model=DeliveryPage)
 async def list_deliveries(
     endpoint_id: EndpointId,
     principal: Manager,
@@ -127,20 +129,20 @@ async def list_deliveries(
     status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-) -> list[DeliveryRead]:
+) -> DeliveryPage:
     """Newest first."""
     rows = await repo.list_deliveries(
         session, T, endpoint_id, owner_scope(principal), status=status, limit=limit, offset=offset
     )
-    return [DeliveryRead(**r) for r in rows]
+    return DeliveryPage(items=[DeliveryRead(**r) for r in rows], limit=limit, offset=offset)
 
 
-@router.get("/endpoints/{endpoint_id}/deliveries/{delivery_id}/attempts", response_model=list[AttemptRead])
+@router.get("/endpoints/{endpoint_id}/deliveries/{delivery_id}/attempts", response_model=Items[AttemptRead])
 async def list_attempts(
     endpoint_id: EndpointId, delivery_id: DeliveryId, principal: Manager, session: DbSession
-) -> list[AttemptRead]:
+) -> Items[AttemptRead]:
     rows = await repo.list_attempts(session, T, endpoint_id, delivery_id, owner_scope(principal))
-    return [AttemptRead(**{k: v for k, v in r.items() if k != "delivery_id"}) for r in rows]
+    return Items(items=[AttemptRead(**{k: v for k, v in r.items() if k != "delivery_id"}) for r in rows])
 
 
 @router.post("/endpoints/{endpoint_id}/deliveries/{delivery_id}/replay", response_model=DeliveryRead, status_code=202)

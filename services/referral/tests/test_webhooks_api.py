@@ -88,7 +88,7 @@ async def create(client: httpx.AsyncClient, headers: dict[str, str], url: str, *
 async def test_event_types_are_listed(client: httpx.AsyncClient, partner: dict[str, str]) -> None:
     r = await client.get(f"{BASE}/event-types", headers=partner)
     assert r.status_code == 200
-    types = {t["type"] for t in r.json()}
+    types = {t["type"] for t in r.json()["items"]}
     assert {"referral.requested", "referral.expired", "capacity.changed"} <= types
     assert not any(t.startswith("registry.") for t in types)
 
@@ -100,11 +100,15 @@ async def test_secret_is_shown_once_and_endpoint_listed_for_its_owner_only(
     assert created["secret"].startswith("whsec_") and len(base64.b64decode(created["secret"][6:])) == 32
     r = await client.get(f"{BASE}/endpoints/{created['id']}", headers=partner)
     assert r.status_code == 200 and "secret" not in r.json()
-    assert [e["id"] for e in (await client.get(f"{BASE}/endpoints", headers=partner)).json()] == [created["id"]]
+    assert [e["id"] for e in (await client.get(f"{BASE}/endpoints", headers=partner)).json()["items"]] == [
+        created["id"]
+    ]
     stranger = auth(make_token("partner", org="someone-else-" + uuid.uuid4().hex[:6]))
-    assert created["id"] not in [e["id"] for e in (await client.get(f"{BASE}/endpoints", headers=stranger)).json()]
+    assert created["id"] not in [
+        e["id"] for e in (await client.get(f"{BASE}/endpoints", headers=stranger)).json()["items"]
+    ]
     admin = auth(make_token("admin", org="org-admin"))
-    assert created["id"] in [e["id"] for e in (await client.get(f"{BASE}/endpoints", headers=admin)).json()]
+    assert created["id"] in [e["id"] for e in (await client.get(f"{BASE}/endpoints", headers=admin)).json()["items"]]
 
 
 async def test_other_organisations_endpoint_is_404_everywhere(
@@ -217,9 +221,9 @@ async def test_referral_event_is_delivered_signed_and_visible_with_its_attempts(
     payload = Webhook(created["secret"]).verify(request.body, request.headers)
     assert request.headers["webhook-id"] == message_id and payload["type"] == "referral.accepted"
     ep = f"{BASE}/endpoints/{created['id']}"
-    [delivery] = (await client.get(f"{ep}/deliveries", headers=partner)).json()
+    [delivery] = (await client.get(f"{ep}/deliveries", headers=partner)).json()["items"]
     assert delivery["message_id"] == message_id and delivery["status"] == "delivered"
-    [attempt] = (await client.get(f"{ep}/deliveries/{delivery['id']}/attempts", headers=partner)).json()
+    [attempt] = (await client.get(f"{ep}/deliveries/{delivery['id']}/attempts", headers=partner)).json()["items"]
     assert attempt["succeeded"] and attempt["response_status"] == 200 and attempt["response_body"] == "ok"
 
 
@@ -250,21 +254,23 @@ async def test_test_event_rotation_and_replays(
     for delay in (5, 300, 1800, 7200, 18000, 36000, 36000):
         clock.advance(timedelta(seconds=delay))
         await deliver(referral_app, loopback_allowed, clock)
-    failed = (await client.get(f"{ep}/deliveries", params={"status": "failed"}, headers=partner)).json()
+    failed = (await client.get(f"{ep}/deliveries", params={"status": "failed"}, headers=partner)).json()["items"]
     assert len(failed) == 2
     receiver.default = ScriptedAnswer(status=200)
     r = await client.post(f"{ep}/deliveries/{failed[0]['id']}/replay", headers=partner)
     assert r.status_code == 202 and r.json()["status"] == "pending" and r.json()["attempt_count"] == 0
     assert (await client.post(f"{ep}/deliveries/dlv_unknown/replay", headers=partner)).status_code == 404
     await deliver(referral_app, loopback_allowed)
-    assert len((await client.get(f"{ep}/deliveries", params={"status": "failed"}, headers=partner)).json()) == 1
+    assert (
+        len((await client.get(f"{ep}/deliveries", params={"status": "failed"}, headers=partner)).json()["items"]) == 1
+    )
     since = (referral_app.state.clock() - timedelta(hours=1)).isoformat()
     r = await client.post(f"{ep}/replay-failed", json={"since": since}, headers=partner)
     assert r.status_code == 202 and r.json() == {"replayed": 1}
     await deliver(referral_app, loopback_allowed)
-    statuses = {d["status"] for d in (await client.get(f"{ep}/deliveries", headers=partner)).json()}
+    statuses = {d["status"] for d in (await client.get(f"{ep}/deliveries", headers=partner)).json()["items"]}
     assert statuses == {"delivered"}
-    attempts = (await client.get(f"{ep}/deliveries/{failed[0]['id']}/attempts", headers=partner)).json()
+    attempts = (await client.get(f"{ep}/deliveries/{failed[0]['id']}/attempts", headers=partner)).json()["items"]
     assert [a["response_status"] for a in attempts] == [500] * 8 + [200]
 
 
