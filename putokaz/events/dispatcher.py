@@ -254,16 +254,17 @@ class Dispatcher:
             ).all()
             if not events:
                 return 0
-            endpoints = (
-                await session.execute(
+            endpoints = [
+                (row, json.loads(row.event_types))
+                for row in await session.execute(
                     select(e.c.id, e.c.kind, e.c.org_id, e.c.event_types).where(e.c.enabled.is_(True))
                 )
-            ).all()
+            ]
             rows = []
             for event in events:
                 orgs = set(json.loads(event.orgs)) if event.orgs else set()
-                for endpoint in endpoints:
-                    if not any_matches(json.loads(endpoint.event_types), event.event_type):
+                for endpoint, patterns in endpoints:
+                    if not any_matches(patterns, event.event_type):
                         continue
                     if endpoint.kind == "partner" and (
                         event.event_type.startswith(INTERNAL_ONLY_PREFIX) or endpoint.org_id not in orgs

@@ -421,3 +421,42 @@ async def test_unknown_endpoint_row_is_not_required_for_direct_outbox_insert(db:
     async with db.sessionmaker() as session:
         fanned = await session.scalar(select(T.outbox.c.fanned_out_at))
     assert fanned is not None
+
+
+async def test_database_connections_dropped_mid_run_lose_nothing(
+    db: Database, receiver: LoopbackReceiver, postgres_server: PostgresServer
+) -> None:
+    await add_endpoint(db, receiver.url())
+    d = Dispatcher(db, T, settings(dispatcher_poll_seconds=0.05))
+    d.start()
+
+    async def delivered(count: int) -> None:
+        for _ in range(400):
+            if len(set(receiver.ids())) >= count:
+                return
+            await asyncio.sleep(0.025)
+        raise AssertionError(f"only {len(set(receiver.ids()))} of {count} delivered")
+
+    before = [await emit_one(db, aggregate=f"b{i}") for i in range(5)]
+    await delivered(5)
+    # What a database restart looks like from the pool: every open connection is cut.
+    admin = Database(postgres_server.admin_url)
+    async with admin.engine.connect() as conn:
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+            ),
+            {"n": db.engine.url.database},
+        )
+    await admin.dispose()
+    after = []
+    for i in range(5):
+        for _ in range(50):
+            try:
+                after.append(await emit_one(db, aggregate=f"a{i}"))
+                break
+            except Exception:
+                await asyncio.sleep(0.05)
+    await delivered(10)
+    await d.stop()
+    assert set(receiver.ids()) == set(before + after)
