@@ -179,7 +179,7 @@ def _add_linear_complement(table: ProtectedTable, *, two_dimensional: bool) -> b
             graph = _suppression_graph(table, exclude=key)
             row, col = _nodes(key)
             closing = [c for c in candidates if _closes_cycle(graph, c, row, col)]
-            candidates = closing or candidates
+            candidates = closing or candidates or _bridging_cells(table, graph, row, col)
         if candidates:
             _suppress(table, candidates[0], f"cell {_describe(key)} could be recovered from the totals")
             return True
@@ -260,6 +260,30 @@ def _bridges(table: ProtectedTable) -> set[Key]:
                     if low[node] > order[parent] and via is not None:
                         bridges.add(via)
     return bridges
+
+
+def _reachable(graph: Mapping[str, set[str]], start: str) -> set[str]:
+    seen, stack = {start}, [start]
+    while stack:
+        for nxt in graph.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _bridging_cells(table: ProtectedTable, graph: dict[str, set[str]], row: str, col: str) -> list[Key]:
+    """When the determined cell's own lines hold only zeros and suppressed cells: published cells elsewhere
+    that join its row's and its column's sides of the graph, closing a cycle through it."""
+    side_a, side_b = _reachable(graph, row), _reachable(graph, col)
+    out = []
+    for key, value in table.values.items():
+        if key in table.suppressed or value == 0:
+            continue
+        r, c = _nodes(key)
+        if (r in side_a and c in side_b) or (r in side_b and c in side_a):
+            out.append(key)
+    return sorted(out, key=lambda k: (TOTAL in k, table.values[k], k))
 
 
 def _closes_cycle(graph: dict[str, set[str]], candidate: Key, row: str, col: str) -> bool:
