@@ -9,8 +9,24 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from sqlalchemy import MetaData
 
-from putokaz.testing import free_port
+from putokaz.db import Database
+from putokaz.testing import PostgresServer, free_port
+
+
+def database_with_tables(server: PostgresServer, label: str, metadata: MetaData) -> str:
+    """A throwaway PostgreSQL database holding `metadata`'s tables (created directly, no migrations)."""
+    url = server.create_database(label)
+
+    async def prepare() -> None:
+        db = Database(url)
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        await db.dispose()
+
+    asyncio.run(prepare())
+    return url
 
 
 @dataclass

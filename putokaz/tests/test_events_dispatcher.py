@@ -19,7 +19,7 @@ from putokaz.events.endpoints import create_endpoint, replay_delivery, replay_fa
 from putokaz.events.receiver import define_receiver_tables
 from putokaz.events.schedule import RETRY_DELAYS, FakeClock
 from putokaz.events.signing import new_webhook_secret
-from putokaz.events.testing import LoopbackReceiver, ScriptedAnswer, loopback_receiver
+from putokaz.events.testing import LoopbackReceiver, ScriptedAnswer, database_with_tables, loopback_receiver
 from putokaz.testing import PostgresServer
 
 metadata = new_metadata()
@@ -30,16 +30,7 @@ FEED_SECRET = new_webhook_secret()
 
 @pytest.fixture(scope="module")
 def events_db_url(postgres_server: PostgresServer) -> str:
-    url = postgres_server.create_database("events")
-
-    async def prepare() -> None:
-        db = Database(url)
-        async with db.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-        await db.dispose()
-
-    asyncio.run(prepare())
-    return url
+    return database_with_tables(postgres_server, "events", metadata)
 
 
 @pytest.fixture

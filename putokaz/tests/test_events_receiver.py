@@ -19,6 +19,7 @@ from standardwebhooks.webhooks import Webhook
 from putokaz.db import Database
 from putokaz.errors import install_problem_handlers
 from putokaz.events.receiver import WebhookMessage, WebhookSignature, define_receiver_tables, record_once
+from putokaz.events.testing import database_with_tables
 from putokaz.testing import PostgresServer
 
 metadata = MetaData()
@@ -29,16 +30,7 @@ OLD_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 @pytest.fixture(scope="module")
 def receiver_db_url(postgres_server: PostgresServer) -> str:
-    url = postgres_server.create_database("events_receiver")
-
-    async def prepare() -> None:
-        db = Database(url)
-        async with db.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-        await db.dispose()
-
-    asyncio.run(prepare())
-    return url
+    return database_with_tables(postgres_server, "events_receiver", metadata)
 
 
 @pytest.fixture
