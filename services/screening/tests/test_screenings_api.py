@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from services.screening.tests.conftest import adult_subject, start_body
 
@@ -293,3 +295,17 @@ async def test_roles_outside_frontline_are_refused(client, headers, org) -> None
         response = await client.post("/api/v1/screenings", json=start_body(), headers=headers(role, org=org))
         assert response.status_code == 403
     assert (await client.get("/api/v1/screenings")).status_code == 401
+
+
+async def test_concurrent_submits_give_one_result_and_one_conflict(screening_app, client, headers, org) -> None:
+    h = headers("police", org=org)
+    sid = (await start(client, h, instrument="quick"))["id"]
+    await answer(client, h, sid, {"documents_held": "yes"})
+    responses = await asyncio.gather(*(client.post(f"/api/v1/screenings/{sid}/submit", headers=h) for _ in range(4)))
+    assert sorted(r.status_code for r in responses) == [200, 409, 409, 409]
+    async with screening_app.state.db.engine.connect() as conn:
+        count = await conn.scalar(
+            text("SELECT count(*) FROM outbox_events WHERE aggregate_id = :id AND event_type = 'screening.submitted'"),
+            {"id": sid},
+        )
+    assert count == 1
