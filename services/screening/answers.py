@@ -53,10 +53,11 @@ def check_value(question: Question, value: Any) -> Any:
             raise Invalid(f"Answer a number from {question.minimum} to {question.maximum}", field=field)
         return value
     if question.type == "date":
-        try:
-            return date.fromisoformat(value).isoformat() if isinstance(value, str) and len(value) == 10 else None
-        except ValueError:
-            pass
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                return date.fromisoformat(value).isoformat()
+            except ValueError:
+                pass
         raise Invalid("Answer a date as YYYY-MM-DD", field=field)
     if not isinstance(value, str) or not value.strip():
         raise Invalid("Answer a non-empty text", field=field)
@@ -76,10 +77,7 @@ def merge_answers(definition: InstrumentDefinition, current: dict[str, Any], upd
         if value is None:
             merged.pop(question_id, None)
         else:
-            checked = check_value(question, value)
-            if checked is None:
-                raise Invalid("Answer a date as YYYY-MM-DD", field=_field(question_id))
-            merged[question_id] = checked
+            merged[question_id] = check_value(question, value)
     skipped = [qid for qid in merged if not is_visible(by_id[qid], merged, by_id)]
     if skipped:
         raise Invalid(
