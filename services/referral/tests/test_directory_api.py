@@ -207,3 +207,10 @@ async def test_matches_follow_directory_and_capacity_changes_at_once(client: htt
     )
     await client.patch(f"/api/v1/services/{world.safe_house}", json={"minimum_age": 30}, headers=provider)
     assert await matched() == []  # eligibility edits are seen without a restart
+
+
+async def test_nul_characters_are_bad_input_not_a_database_error(client: httpx.AsyncClient, world: World) -> None:
+    r = await client.post(
+        "/api/v1/organisations", json={"name": "a\x00b", "kind": "ngo"}, headers=world.headers("admin", "org-admin")
+    )
+    assert r.status_code == 422
