@@ -19,13 +19,14 @@ from services.screening.schemas import (
     AuditPage,
     AuditRead,
     DecisionCreate,
+    DecisionList,
     DecisionRead,
     Language,
     LookupMatch,
     LookupRequest,
     LookupResult,
+    QuestionnaireList,
     QuestionnaireRead,
-    QuestionnaireSummary,
     ScreeningCreate,
     ScreeningPage,
     ScreeningRead,
@@ -55,9 +56,10 @@ Keys = Annotated[Keyring, Depends(keyring)]
 # --- questionnaires ---
 
 
-@router.get("/questionnaires", response_model=list[QuestionnaireSummary], tags=["questionnaires"])
-async def list_questionnaires(_: FrontlineOrAdmin, session: DbSession, lang: Lang = "en") -> list[dict[str, Any]]:
-    return [instruments.localised(row, lang, full=False) for row in await instruments.latest_of_each(session)]
+@router.get("/questionnaires", response_model=QuestionnaireList, tags=["questionnaires"])
+async def list_questionnaires(_: FrontlineOrAdmin, session: DbSession, lang: Lang = "en") -> dict[str, Any]:
+    rows = await instruments.latest_of_each(session)
+    return {"items": [instruments.localised(row, lang, full=False) for row in rows]}
 
 
 @router.post(
@@ -286,10 +288,8 @@ async def record_decision(
     return decision_read(decision)
 
 
-@router.get("/screenings/{screening_id}/decisions", response_model=list[DecisionRead], tags=["decisions"])
-async def list_decisions(
-    principal: FrontlineOrAdmin, session: DbSession, screening_id: ScreeningId
-) -> list[dict[str, Any]]:
+@router.get("/screenings/{screening_id}/decisions", response_model=DecisionList, tags=["decisions"])
+async def list_decisions(principal: FrontlineOrAdmin, session: DbSession, screening_id: ScreeningId) -> dict[str, Any]:
     row = await screenings.load(session, principal, str(screening_id))
     repository.audit(session, principal, "read_decisions", row.id)
-    return [decision_read(d) for d in await repository.decisions_of(session, principal.org, row.id)]
+    return {"items": [decision_read(d) for d in await repository.decisions_of(session, principal.org, row.id)]}

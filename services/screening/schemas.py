@@ -247,3 +247,11 @@ class QuestionnaireRead(QuestionnaireSummary):
     description: str | None = None
     consent: ConsentTextRead
     sections: list[dict[str, Any]]
+
+
+class QuestionnaireList(BaseModel):
+    items: list[QuestionnaireSummary]
+
+
+class DecisionList(BaseModel):
+    items: list[DecisionRead]

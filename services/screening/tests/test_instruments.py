@@ -64,7 +64,7 @@ def test_quick_screen_has_four_to_six_yes_no_items_in_every_language() -> None:
 
 async def test_builtin_loading_is_idempotent(screening_app, client, headers) -> None:
     assert await load_builtin_instruments(screening_app.state.db) == 0
-    listed = (await client.get("/api/v1/questionnaires", headers=headers("police", org="org-x"))).json()
+    listed = (await client.get("/api/v1/questionnaires", headers=headers("police", org="org-x"))).json()["items"]
     codes = {q["code"] for q in listed}
     assert {"quick", "adult", "child"} <= codes
     assert len(builtin_files()) == 3
@@ -143,5 +143,5 @@ async def test_publication_is_validated_and_names_the_field(client, headers) -> 
     assert response.status_code == 422
 
     # Nothing of the refused versions was stored.
-    listed = (await client.get("/api/v1/questionnaires", headers=admin)).json()
+    listed = (await client.get("/api/v1/questionnaires", headers=admin)).json()["items"]
     assert not any(q["code"] in ("adult_bad", "quick_bad") for q in listed)

@@ -241,7 +241,7 @@ async def test_identification_decision_history_by_police_only(client, headers, o
     assert first.status_code == 201, first.text
     withdrawn = decision | {"outcome": "NOT_CONFIRMED", "decided_on": today}
     assert (await client.post(f"/api/v1/screenings/{sid}/decisions", json=withdrawn, headers=police)).status_code == 201
-    history = (await client.get(f"/api/v1/screenings/{sid}/decisions", headers=social)).json()
+    history = (await client.get(f"/api/v1/screenings/{sid}/decisions", headers=social)).json()["items"]
     assert [d["outcome"] for d in history] == ["IDENTIFIED_VICTIM", "NOT_CONFIRMED"]
     assert history[0]["authority"] == "Prosecutor's Office of BiH"
     current = (await client.get(f"/api/v1/screenings/{sid}", headers=social)).json()
