@@ -203,7 +203,18 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
-        logger.error("database error", extra={"error_type": type(exc.orig).__name__})
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        logger.error("database error", extra={"error_type": type(exc.orig).__name__, "sqlstate": sqlstate})
+        if sqlstate.startswith("22"):
+            # SQLSTATE class 22 "data exception": a value the database cannot store (a NUL character,
+            # a number out of range) — the caller's input, not our outage.
+            return problem_response(
+                422,
+                "A value in the request cannot be stored (invalid character or out of range)",
+                errors=[{"field": "body", "message": "invalid character or value out of range"}],
+            )
+        if sqlstate.startswith("23"):
+            return problem_response(409, "The request conflicts with the current state of a record")
         return problem_response(
             503, "The database could not complete the request; nothing was saved.", headers={"Retry-After": "5"}
         )

@@ -117,3 +117,12 @@ async def test_database_down_is_503_not_500(kernel_settings, make_token):
         )
     assert response.status_code == 503
     assert "Retry-After" in response.headers
+
+
+async def test_value_the_database_cannot_store_is_422_not_503(kernel_app, make_token):
+    async with app_client(kernel_app) as client:
+        response = await client.post(
+            "/api/v1/notes", json={"title": "nul\u0000byte", "pages": 1}, headers=auth(make_token("police"))
+        )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body"
