@@ -17,6 +17,8 @@ AnyOutcome = Literal[
 ]
 # SQLite hands back naive datetimes; every time the API shows is UTC and says so.
 UtcDatetime = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
+# Plain (unencrypted) text columns refuse control characters; PostgreSQL text cannot even hold NUL.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Name = Field(default=None, min_length=1, max_length=100)
 
 
@@ -27,7 +29,7 @@ class StrictRequest(BaseModel):
 class Place(StrictRequest):
     entity: Entity | None = None
     canton: int | None = Field(default=None, ge=1, le=10)
-    municipality: str | None = Field(default=None, min_length=1, max_length=100)
+    municipality: str | None = Field(default=None, min_length=1, max_length=100, pattern=PRINTABLE)
 
     @model_validator(mode="after")
     def _canton_in_fbih(self) -> Place:
@@ -85,7 +87,7 @@ class AnswersUpdate(StrictRequest):
 
 class DecisionCreate(StrictRequest):
     outcome: Literal["IDENTIFIED_VICTIM", "NOT_CONFIRMED"]
-    authority: str = Field(min_length=2, max_length=200)
+    authority: str = Field(min_length=2, max_length=200, pattern=PRINTABLE)
     decided_on: date
 
     @model_validator(mode="after")

@@ -283,6 +283,7 @@ async def test_start_validation_names_the_field(client, headers, org) -> None:
         (start_body(subject=adult_subject(date_of_birth="2999-01-01")), "body.subject"),
         (start_body(instrument="nonexistent"), "instrument"),
         (start_body(surprise=True), "body.surprise"),
+        (start_body(place={"entity": "RS", "municipality": "Banja\x00Luka"}), "body.place.municipality"),
     ]
     for body, field in cases:
         response = await client.post("/api/v1/screenings", json=body, headers=h)
