@@ -6,6 +6,7 @@ can be tested exhaustively and benchmarked on its own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -68,6 +69,19 @@ class CandidateLocation:
     municipality: str
     latitude: float | None
     longitude: float | None
+    confidential: bool = False
+
+
+# Distances to a confidential location are given only in bands: exact kilometres from several case
+# places would let anyone triangulate a safe house.
+CONFIDENTIAL_DISTANCE_BAND_KM = 25.0
+
+
+def shown_distance_km(km: float, confidential: bool) -> float:
+    """The distance as reported and scored: exact for public places, rounded up to a band for confidential ones."""
+    if not confidential:
+        return km
+    return math.ceil(max(km, 0.1) / CONFIDENTIAL_DISTANCE_BAND_KM) * CONFIDENTIAL_DISTANCE_BAND_KM
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +168,16 @@ def score(case: CaseProfile, c: Candidate) -> Match:
     parts: dict[str, float] = {}
     reasons: list[str] = []
     loc, km = _nearest(case, c)
+    banded = loc is not None and loc.confidential
+    if km is not None:
+        km = shown_distance_km(km, banded)
 
     if km is None:
         parts["distance"] = 0.0
         reasons.append("distance unknown")
     else:
         parts["distance"] = round(W_DISTANCE * max(0.0, 1.0 - km / DISTANCE_HORIZON_KM), 2)
-        reasons.append(f"about {round(km)} km away")
+        reasons.append(f"within {round(km)} km (confidential address)" if banded else f"about {round(km)} km away")
 
     parts["same_canton"] = 0.0
     parts["same_entity"] = 0.0

@@ -255,6 +255,7 @@ async def matching_candidates(session: AsyncSession, needs: Sequence[str]) -> li
                 Location.municipality,
                 Location.latitude,
                 Location.longitude,
+                Location.confidential,
             )
             .join(Location, Location.id == ServiceAtLocation.location_id)
             .join(Service, Service.id == ServiceAtLocation.service_id)
@@ -262,8 +263,8 @@ async def matching_candidates(session: AsyncSession, needs: Sequence[str]) -> li
         )
     ).all()
     by_service: dict[str, list[CandidateLocation]] = defaultdict(list)
-    for sid, lid, entity, canton, municipality, lat, lon in location_rows:
-        by_service[sid].append(CandidateLocation(lid, entity, canton, municipality, lat, lon))
+    for sid, lid, entity, canton, municipality, lat, lon, confidential in location_rows:
+        by_service[sid].append(CandidateLocation(lid, entity, canton, municipality, lat, lon, bool(confidential)))
     return [
         Candidate(
             service_id=r[0],

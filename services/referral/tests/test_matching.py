@@ -148,3 +148,26 @@ def test_ranking_properties(case: CaseProfile, candidates: list[Candidate]) -> N
     scores = [m.score for m in ranked]
     assert scores == sorted(scores, reverse=True)
     assert all(0 <= m.score <= 100 and m.score == round(sum(m.parts.values()), 2) for m in ranked)
+
+
+def test_confidential_safe_house_distance_is_banded_so_it_cannot_be_triangulated() -> None:
+    m = find_municipality("Zenica")
+    assert m is not None
+    secret_location = (CandidateLocation("safe", m.entity, m.canton, m.name, m.latitude, m.longitude, True),)
+    safe_house = Candidate(
+        service_id="safe",
+        organisation_id="org",
+        name="safe",
+        service_type="safe_house",
+        locations=secret_location,
+        available=2,
+        maximum=5,
+    )
+    distances = set()
+    for place in ("Bihać", "Tuzla", "Mostar", "Travnik", "Cazin"):
+        case = CaseProfile(needs=frozenset({"safe_house"}), age=30, place=near(place))
+        (match,) = rank(case, [safe_house])
+        assert match.distance_km is not None and match.distance_km % 25 == 0
+        assert any("confidential" in r for r in match.reasons)
+        distances.add(match.distance_km)
+    assert len(distances) > 1  # still useful for ranking, just coarse
