@@ -193,7 +193,11 @@ async def load(url: str, facts: int, referrals: int) -> float:
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         # Fresh statistics and a visibility map, as autovacuum would leave them on a live system.
-        await conn.execute("VACUUM FULL ANALYZE screening_facts")
+        # The flag update above wrote new row versions at the end of the table; a live registry receives
+        # facts in time order, so put a period's rows back together, then set the visibility map
+        # (index-only scans) and statistics as autovacuum would.
+        await conn.execute("CLUSTER screening_facts USING ix_screening_facts_period")
+        await conn.execute("VACUUM ANALYZE screening_facts")
         await conn.execute("VACUUM ANALYZE referral_facts")
     finally:
         await conn.close()
@@ -232,7 +236,7 @@ def main() -> None:
     try:
         url = server.create_database("bench_registry", service_migrations("registry"))
         seconds = asyncio.run(load(url, args.facts, args.referrals))
-        result("load (COPY + VACUUM ANALYZE)", seconds, "s")
+        result("load (COPY, mark top facts, CLUSTER, VACUUM)", seconds, "s")
         result("screening facts", str(args.facts))
         asyncio.run(measure(url, args.repeats))
     finally:
