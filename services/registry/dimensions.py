@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, Table, and_, case, cast, column, func, or_, values
+from sqlalchemy import ColumnElement, Integer, String, Table, and_, case, cast, func, literal, or_, select, union_all
 
 from services.registry.facts import (
     AGE_BANDS,
@@ -149,12 +150,16 @@ DIMENSIONS: dict[str, Dimension] = {
 }
 
 
-def forms_list() -> object:
-    """A literal (form, bit) relation; bit 0 stands for facts recording no form."""
+def forms_list() -> Any:
+    """A literal (form, bit) relation; bit 0 stands for facts recording no form.
+
+    A UNION ALL of constant rows rather than VALUES: SQLite cannot name the columns of a VALUES list.
+    """
     rows = [(form, bit) for form, bit in FORM_BITS.items()] + [(UNSPECIFIED_FORM, 0)]
-    return values(column("form", String), column("bit", Integer), name="forms_list").data(rows)
+    selects = [select(literal(form, String).label("form"), literal(bit, Integer).label("bit")) for form, bit in rows]
+    return union_all(*selects).subquery("forms_list")
 
 
-def form_matches(mask: ColumnElement[int], forms: object) -> ColumnElement[bool]:
-    bit = forms.c.bit  # type: ignore[attr-defined]
+def form_matches(mask: ColumnElement[int], forms: Any) -> ColumnElement[bool]:
+    bit = forms.c.bit
     return or_(and_(bit == 0, mask == 0), and_(bit != 0, mask.op("&")(bit) != 0))
