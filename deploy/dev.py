@@ -44,7 +44,7 @@ def ensure_feed_secret() -> str:
     if not REGISTRY_FEED_SECRET_FILE.exists():
         REGISTRY_FEED_SECRET_FILE.write_text(new_webhook_secret() + "\n")
         REGISTRY_FEED_SECRET_FILE.chmod(0o600)
-        print(f"generated a registry feed secret in {REGISTRY_FEED_SECRET_FILE.relative_to(PROJECT_ROOT)}")
+        print(f"generated a registry feed secret in {REGISTRY_FEED_SECRET_FILE}")
     return REGISTRY_FEED_SECRET_FILE.read_text().strip()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -61,9 +62,10 @@ def merge(documents: dict[str, dict[str, Any] | None], policy: Any) -> dict[str,
             schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
         for path, operations in document.get("paths", {}).items():
             kept = {}
+            sample = re.sub(r"\{[^}]+\}", "x1", path)
             for method, operation in operations.items():
-                if method in HTTP_METHODS and policy.match(method.upper(), path) is not None:
-                    rule = policy.match(method.upper(), path)
+                rule = policy.match(method.upper(), sample) if method in HTTP_METHODS else None
+                if rule is not None:
                     operation = _rewrite_refs(operation, renames)
                     operation["security"] = [{"bearerAuth": []}]
                     operation.setdefault("description", "")

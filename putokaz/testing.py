@@ -312,3 +312,25 @@ def stack(
         yield running
     finally:
         running.stop()
+
+
+def api_routes(app: FastAPI) -> Iterator[tuple[str, str, Any]]:
+    """(method, full path, dependant) of every FastAPI route, including those of included routers.
+
+    FastAPI ≥0.16x keeps included routers lazily (`_IncludedRouter`), so `app.routes` alone misses them.
+    """
+
+    def walk(routes: Any) -> Iterator[Any]:
+        for route in routes:
+            if hasattr(route, "effective_route_contexts"):
+                yield from route.effective_route_contexts()
+            else:
+                yield route
+
+    for context in walk(app.routes):
+        route = getattr(context, "original_route", context)
+        dependant = getattr(route, "dependant", None)
+        if dependant is None:
+            continue
+        for method in sorted(set(getattr(context, "methods", None) or ()) - {"HEAD", "OPTIONS"}):
+            yield method, context.path, dependant

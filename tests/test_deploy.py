@@ -10,6 +10,7 @@ import yaml
 
 from deploy.processes import GATEWAY_PORT, SERVICES
 from gateway.settings import GatewaySettings
+from putokaz.events.config import EventSettings
 from putokaz.settings import PROJECT_ROOT, KernelSettings
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
@@ -17,7 +18,7 @@ PROCESSES = {"gateway": GATEWAY_PORT, **{s.name: s.port for s in SERVICES}}
 
 
 def _settings_fields() -> set[str]:
-    fields = set(KernelSettings.model_fields) | set(GatewaySettings.model_fields)
+    fields = set(KernelSettings.model_fields) | set(GatewaySettings.model_fields) | set(EventSettings.model_fields)
     for service in SERVICES:
         module = importlib.import_module(f"services.{service.name}.settings")
         fields |= set(module.Settings.model_fields)

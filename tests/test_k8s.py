@@ -104,3 +104,16 @@ def test_network_policy_lets_only_the_gateway_reach_the_services():
         for p in rule["from"]
     }
     assert feed_sources == {"screening", "referral"}
+
+
+def test_every_putokaz_variable_in_the_manifests_is_a_real_setting():
+    from tests.test_deploy import _settings_fields
+
+    fields = _settings_fields() | {f"{s.name}_database_url" for s in SERVICES}
+    names = set(_by_kind("ConfigMap")["putokaz-config"]["data"])
+    for doc in _applied():
+        if doc["kind"] in ("Deployment", "Job"):
+            for container in doc["spec"]["template"]["spec"]["containers"]:
+                names |= {e["name"] for e in container.get("env", [])}
+    unknown = sorted(n for n in names if n.startswith("PUTOKAZ_") and n.removeprefix("PUTOKAZ_").lower() not in fields)
+    assert unknown == []

@@ -8,12 +8,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from gateway.policy import POLICY, Policy
 from putokaz.auth import ROLES, Authorize, Public
 from putokaz.events.receiver import WebhookSignature
-from putokaz.testing import SERVICE_APPS, auth, settings_kwargs
+from putokaz.testing import SERVICE_APPS, api_routes, auth, settings_kwargs
 
 SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -45,17 +44,17 @@ def _sample_path(template: str) -> str:
 
 
 def _routes(apps: dict[str, FastAPI]) -> list[tuple[str, str, str, list[Any]]]:
-    out = []
-    for service, app in apps.items():
-        for route in app.routes:
-            if isinstance(route, APIRoute):
-                for method in route.methods - {"HEAD", "OPTIONS"}:
-                    out.append((service, method, route.path, _guards(route.dependant)))
-    return out
+    return [
+        (service, method, path, _guards(dependant))
+        for service, app in apps.items()
+        for method, path, dependant in api_routes(app)
+    ]
 
 
 def test_every_service_route_declares_who_may_call_it(jwt_secret):
-    unguarded = [(s, m, p) for s, m, p, guards in _routes(_service_apps(jwt_secret)) if not guards]
+    routes = _routes(_service_apps(jwt_secret))
+    assert len(routes) > 50
+    unguarded = [(s, m, p) for s, m, p, guards in routes if not guards]
     assert unguarded == []
 
 
@@ -139,3 +138,15 @@ def test_gateway_ready_when_all_services_are(stack):
         response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["services"] == {"screening": "ready", "referral": "ready", "registry": "ready"}
+
+
+def test_merged_openapi_has_every_policy_route(stack):
+    document = httpx.get(stack.url + "/openapi.json").json()
+    documented = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
+    policy = Policy()
+    missing = [
+        (r.method, r.path)
+        for r in POLICY
+        if not any(m == r.method and policy.match(m, _fill(p)) == r for m, p in documented)
+    ]
+    assert missing == []
