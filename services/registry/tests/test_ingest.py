@@ -124,3 +124,17 @@ async def test_withdrawn_identification_hands_the_count_to_the_persons_other_scr
     )
     counts = {c["status"]: c["count"] for c in response.json()["cells"]}
     assert counts == {"potential": 5, "presumed": 0, "identified": 0, "total": 5}
+
+
+async def test_concurrent_facts_of_one_person_still_count_them_once(client, coordinator) -> None:
+    import asyncio
+
+    keys = [uuid.uuid4().hex for _ in range(5)]
+    facts = [screening_fact(subject_key=k, status=s) for k in keys for s in ("potential", "presumed", "identified")]
+    responses = await asyncio.gather(*(send(client, "registry.screening_fact", f) for f in facts))
+    assert all(r.status_code == 200 for r in responses)
+    response = await client.get(
+        "/api/v1/stats/victims", params={"year": LAST_YEAR, "by": "status"}, headers=coordinator
+    )
+    counts = {c["status"]: c["count"] for c in response.json()["cells"]}
+    assert counts == {"potential": 0, "presumed": 0, "identified": 5, "total": 5}
