@@ -23,7 +23,7 @@ from putokaz.db import Database
 from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, app_client, auth, service_migrations, settings_kwargs
 from services.registry.app import create_app
 from services.registry.facts import AGE_BANDS, FORM_BITS, SERVICE_TYPES, STATUS_RANK
-from services.registry.repository import refresh_person_periods
+from services.registry.repository import REFERRALS, SCREENINGS, refresh_person_periods
 from services.registry.settings import Settings
 
 YEARS = (2021, 2022, 2023, 2024, 2025)
@@ -32,6 +32,10 @@ STATUS_WEIGHTS = (50, 20, 15, 8, 5, 2)
 CITIZENSHIPS = ("BA", "AF", "PK", "BI", "IN", "MA", "TR", "CU", "RS", "HR", "UNK")
 CITIZENSHIP_WEIGHTS = (30, 25, 10, 8, 6, 5, 4, 3, 3, 3, 3)
 REFERRAL_STATUSES = ("requested", "accepted", "rejected", "in_progress", "completed", "failed", "cancelled", "expired")
+
+# Tuples below follow the tables' column order; the top-of-period flags are computed after loading.
+SCREENING_COLUMNS = [c.name for c in SCREENINGS.columns if not c.name.startswith("top_of_")]
+REFERRAL_COLUMNS = [c.name for c in REFERRALS.columns]
 
 QUERIES: list[tuple[str, str, dict[str, Any]]] = [
     ("screenings by sex", "/api/v1/stats/screenings", {"year": 2024, "by": "sex"}),
@@ -137,48 +141,12 @@ async def load(url: str, facts: int, referrals: int) -> float:
             await conn.copy_records_to_table(
                 "screening_facts",
                 records=rows,
-                columns=[
-                    "fact_id",
-                    "version",
-                    "subject_key",
-                    "year",
-                    "quarter",
-                    "month",
-                    "age_band",
-                    "sex",
-                    "citizenship",
-                    "entity",
-                    "canton",
-                    "status",
-                    "status_rank",
-                    "forms_mask",
-                    "instrument",
-                    "child",
-                    "anonymous",
-                    "source",
-                    "updated_at",
-                ],
+                columns=SCREENING_COLUMNS,
             )
         await conn.copy_records_to_table(
             "referral_facts",
             records=sorted(referral_rows(referrals, rng), key=lambda row: (row[2], row[4])),
-            columns=[
-                "fact_id",
-                "version",
-                "year",
-                "quarter",
-                "month",
-                "service_type",
-                "status",
-                "hours_to_answer",
-                "hours_to_placement",
-                "entity",
-                "canton",
-                "child",
-                "urgent",
-                "source",
-                "updated_at",
-            ],
+            columns=REFERRAL_COLUMNS,
         )
         await conn.execute("ANALYZE screening_facts")
     finally:
