@@ -225,6 +225,23 @@ class UvicornProcess:
                 self.process.wait()
 
 
+async def _load_demo_data(service: str, url: str) -> None:
+    """The demo data `make run` loads (instruments, the BiH-shaped directory), for whole-system tests."""
+    import importlib
+
+    from putokaz.db import Database
+
+    try:
+        module = importlib.import_module(f"services.{service}.seed")
+    except ModuleNotFoundError:
+        return
+    db = Database(url)
+    try:
+        await module.load_demo_data(db)
+    finally:
+        await db.dispose()
+
+
 @dataclass
 class Stack:
     """The whole system as real processes: three services on PostgreSQL and the gateway."""
@@ -278,6 +295,8 @@ def start_stack(
         ]
     )
     urls = {name: postgres_server.create_database(f"stack_{name}", service_migrations(name)) for name in SERVICE_APPS}
+    for name, url in urls.items():
+        asyncio.run(_load_demo_data(name, url))
     common = {**base_env, "PUTOKAZ_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
     services: dict[str, UvicornProcess] = {}
     try:

@@ -14,7 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from putokaz.auth import issue_token
 from putokaz.settings import PROJECT_ROOT
+from tests.journeys import adult_journey
 
 
 def _free_block(size: int = 4) -> int:
@@ -119,6 +121,18 @@ def test_make_run_routes_an_authenticated_request_to_each_service(dev_system):
     assert organisations.status_code == 200, organisations.text
     assert "demo-safe-house-zenica" in organisations.text
     assert stats.status_code == 200, stats.text
+
+
+def test_adult_journey_on_the_sqlite_default(dev_system):
+    """The same journey as on PostgreSQL, on what `make run` starts."""
+    base, var_dir, _, _ = dev_system
+    secret = (Path(var_dir) / "dev-jwt-secret").read_text().strip()
+
+    def make_token(*roles: str, org: str, sub: str | None = None) -> str:
+        return issue_token(secret, sub=sub or f"dev-{roles[0]}", roles=list(roles), org=org)
+
+    with httpx.Client(base_url=f"http://127.0.0.1:{base}", timeout=30) as client:
+        adult_journey(client, make_token)
 
 
 def test_ctrl_c_stops_every_process(dev_system):
