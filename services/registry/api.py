@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from putokaz.auth import Authorize, Principal
@@ -15,7 +15,7 @@ from services.registry import imports, statistics
 from services.registry.eurostat import eurostat_report
 from services.registry.export import eurostat_csv, table_csv
 from services.registry.ingest import ingest_message
-from services.registry.repository import get_import
+from services.registry.repository import add_import, get_import
 from services.registry.schemas import EurostatReportRead, ImportRead, IngestRead, StatsTableRead
 from services.registry.settings import Settings
 
@@ -123,12 +123,16 @@ IMPORT_BODY: dict[str, Any] = {
     status_code=201,
     response_model=ImportRead,
     openapi_extra=IMPORT_BODY,
-    responses={422: {"description": "rejected: nothing imported; the per-row error report is in `errors`"}},
+    responses={
+        202: {"description": "a large file: accepted, processed in the background; poll the Location"},
+        422: {"description": "rejected: nothing imported; the per-row error report is in `errors`"},
+    },
 )
 async def create_import(
     request: Request,
     session: DbSession,
     principal: Annotated[Principal, Depends(Authorize("admin"))],
+    background: BackgroundTasks,
     kind: Annotated[imports.ImportKind, Query(description="screening or referral facts")] = "screening",
 ) -> Any:
     """Import historical anonymised facts from CSV: every row valid, or nothing imported."""
@@ -145,6 +149,21 @@ async def create_import(
     except UnicodeDecodeError:
         raise Invalid("The file is not UTF-8 text", field="body") from None
     record = imports.new_import(kind, principal.sub, principal.org)
+    if text.count("\n") > settings.import_inline_rows:
+        # Committed before the 202 (DbSession), then processed after the answer has been sent.
+        await add_import(session, record)
+        background.add_task(
+            imports.run_import_in_background,
+            request.app.state.db,
+            record.id,
+            text,
+            max_rows=settings.import_max_rows,
+        )
+        return JSONResponse(
+            ImportRead.of(record).model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": f"/api/v1/imports/{record.id}"},
+        )
     record = await imports.run_import(session, record, text, max_rows=settings.import_max_rows)
     read = ImportRead.of(record)
     if record.status == "rejected":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,6 +16,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz.db import Database
 from services.registry import repository
 from services.registry.facts import REFERRAL_FACT, SCREENING_FACT, ReferralFactIn, ScreeningFactIn, fact_errors
 from services.registry.models import FactImport
@@ -59,6 +63,8 @@ BOOLEANS = {"child", "anonymous", "urgent"}
 TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no"}
 MAX_ERRORS = 1000
+PROGRESS_SECONDS = 0.5
+logger = logging.getLogger("putokaz.registry.imports")
 
 Progress = Callable[[int, int], None]
 
@@ -203,6 +209,33 @@ def new_import(kind: ImportKind, created_by: str, org_id: str) -> FactImport:
     )
 
 
+async def validate(text: str, kind: ImportKind, *, max_rows: int, progress: Progress | None = None) -> ParsedFile:
+    """Parse and validate in a worker thread: a large file must not stall the event loop."""
+    return await asyncio.to_thread(parse_csv, text, kind, max_rows=max_rows, progress=progress)
+
+
+async def apply(
+    session: AsyncSession, record: FactImport, parsed: ParsedFile, write_progress: Progress | None = None
+) -> None:
+    """Reject the import if any row failed; otherwise write every fact in the caller's transaction."""
+    if parsed.errors:
+        await repository.finish_import(
+            session, record.id, status="rejected", processed=parsed.total, imported=0, errors=parsed.errors
+        )
+        return
+    table = repository.SCREENINGS if record.kind == "screening" else repository.REFERRALS
+    previous: set[tuple[str, int]] = set()
+    if record.kind == "screening":
+        previous = await repository.stored_periods(session, [r["fact_id"] for r in parsed.rows])
+    written = await repository.upsert_facts(session, table, parsed.rows, write_progress)
+    if record.kind == "screening":
+        years = {r["year"] for r in parsed.rows} | {year for _, year in previous}
+        await repository.refresh_person_periods(session, years=sorted(years))
+    await repository.finish_import(
+        session, record.id, status="completed", processed=parsed.total, imported=written, errors=[]
+    )
+
+
 async def run_import(
     session: AsyncSession,
     record: FactImport,
@@ -212,23 +245,51 @@ async def run_import(
     progress: Progress | None = None,
     write_progress: Progress | None = None,
 ) -> FactImport:
-    """Validate the whole file, then write every fact in the caller's transaction, or none if any row fails."""
+    """Record the import, validate the whole file, then write all facts or none, in the caller's transaction."""
     await repository.add_import(session, record)
-    parsed = parse_csv(text, record.kind, max_rows=max_rows, progress=progress)  # type: ignore[arg-type]
-    if parsed.errors:
-        await repository.finish_import(
-            session, record.id, status="rejected", processed=parsed.total, imported=0, errors=parsed.errors
-        )
-    else:
-        table = repository.SCREENINGS if record.kind == "screening" else repository.REFERRALS
-        if record.kind == "screening":
-            previous = await repository.stored_periods(session, [r["fact_id"] for r in parsed.rows])
-        written = await repository.upsert_facts(session, table, parsed.rows, write_progress)
-        if record.kind == "screening":
-            years = {r["year"] for r in parsed.rows} | {year for _, year in previous}
-            await repository.refresh_person_periods(session, years=sorted(years))
-        await repository.finish_import(
-            session, record.id, status="completed", processed=parsed.total, imported=written, errors=[]
-        )
+    parsed = await validate(text, record.kind, max_rows=max_rows, progress=progress)  # type: ignore[arg-type]
+    await apply(session, record, parsed, write_progress)
     await session.refresh(record)
     return record
+
+
+async def run_import_in_background(db: Database, import_id: str, text: str, *, max_rows: int) -> None:
+    """A large import after its 202 answer: progress is committed as it goes, the facts in one transaction."""
+    done = {"validated": 0, "written": 0}
+
+    async def report_progress() -> None:
+        while True:
+            await asyncio.sleep(PROGRESS_SECONDS)
+            async with db.sessionmaker() as session, session.begin():
+                await repository.record_progress(session, import_id, done["validated"], done["written"])
+
+    reporter = asyncio.create_task(report_progress())
+    try:
+        async with db.sessionmaker() as session, session.begin():
+            record = await repository.get_import_by_id(session, import_id)
+            if record is None:
+                return
+            parsed = await validate(
+                text,
+                record.kind,  # type: ignore[arg-type]
+                max_rows=max_rows,
+                progress=lambda n, _total: done.__setitem__("validated", n),
+            )
+            await apply(session, record, parsed, lambda n, _total: done.__setitem__("written", n))
+            # Stop reporting before the final row is committed so no stale progress overwrites it.
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporter
+    except Exception as exc:
+        logger.error("import failed", extra={"import_id": import_id, "error_type": type(exc).__name__})
+        async with db.sessionmaker() as session, session.begin():
+            await repository.finish_import(
+                session,
+                import_id,
+                status="failed",
+                processed=done["validated"],
+                imported=0,
+                errors=[{"row": 0, "field": None, "message": "the import failed; nothing was imported"}],
+            )
+    finally:
+        reporter.cancel()

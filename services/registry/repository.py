@@ -180,6 +180,18 @@ async def get_import(session: AsyncSession, import_id: str, org_id: str) -> Fact
     return result.scalar_one_or_none()
 
 
+async def get_import_by_id(session: AsyncSession, import_id: str) -> FactImport | None:
+    return await session.get(FactImport, import_id)
+
+
+async def record_progress(session: AsyncSession, import_id: str, validated: int, written: int) -> None:
+    await session.execute(
+        update(FactImport)
+        .where(FactImport.id == import_id, FactImport.status == "processing")
+        .values(rows_processed=validated, rows_imported=written)
+    )
+
+
 async def finish_import(
     session: AsyncSession, import_id: str, *, status: str, processed: int, imported: int, errors: list[dict[str, Any]]
 ) -> None:

@@ -67,7 +67,7 @@ class ImportRowError(ReadModel):
 class ImportRead(ReadModel):
     id: str
     kind: str
-    status: Literal["processing", "completed", "rejected"]
+    status: Literal["processing", "completed", "rejected", "failed"]
     rows_total: int
     rows_processed: int
     rows_imported: int

@@ -28,6 +28,9 @@ class Settings(KernelSettings):
     stats_closed_periods_only: bool | None = None
 
     import_max_rows: int = 500_000
+    # Files up to this many lines are imported within the request (201 / 422); larger ones answer 202
+    # and run in the background, their progress visible at GET /api/v1/imports/{id}.
+    import_inline_rows: int = 10_000
     import_max_bytes: int = 50 * 1_048_576
 
     @model_validator(mode="after")

@@ -142,3 +142,26 @@ def test_command_line_import_with_progress_bar(tmp_path, registry_db_url) -> Non
     rejected = subprocess.run([*command, str(bad)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert rejected.returncode == 1
     assert "row 3 column age_band" in rejected.stderr
+
+
+async def test_large_file_is_accepted_then_imported_in_the_background(
+    client, registry_settings, admin, coordinator
+) -> None:
+    from putokaz.testing import app_client
+    from services.registry.app import create_app
+
+    app = create_app(registry_settings.model_copy(update={"import_inline_rows": 5}))
+    good = "\n".join([HEADER, *(row() for _ in range(12))]) + "\n"
+    bad = "\n".join([HEADER, *(row() for _ in range(11)), row(sex="female")]) + "\n"
+    async with app_client(app) as background_client:
+        accepted = await upload(background_client, admin, good)
+        refused = await upload(background_client, admin, bad)
+        assert accepted.status_code == 202 and refused.status_code == 202
+        assert accepted.headers["location"] == f"/api/v1/imports/{accepted.json()['id']}"
+        done = (await background_client.get(accepted.headers["location"], headers=admin)).json()
+        rejected = (await background_client.get(refused.headers["location"], headers=admin)).json()
+    assert done["status"] == "completed" and done["rows_imported"] == 12 and done["rows_processed"] == 12
+    assert rejected["status"] == "rejected" and rejected["errors"] == [
+        {"row": 13, "field": "sex", "message": rejected["errors"][0]["message"]}
+    ]
+    assert await victims(client, coordinator) == 12
