@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from gateway.policy import Policy
 from putokaz.testing import auth
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 12
 
 
 def _exercise(

@@ -1,0 +1,108 @@
+"""Broken object-level authorisation walk: org A creates, org B tries every {id} route → 404, like a missing id."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from gateway.policy import POLICY
+from tests.journeys import CONSENT_VERSION, PRESUMED_ADULT_ANSWERS, bearer, ok, screen, unique_person
+
+SAFE_HOUSE = "demo-svc-safe-house-zenica"
+SAFE_HOUSE_LOCATION = "demo-loc-safe-house-zenica"
+ORG_A = "demo-csw-sarajevo"
+ORG_B = "org-intruder"
+
+# Routes whose {id} objects are not owned by an organisation: shared reference data or admin-only.
+SHARED = {
+    "/api/v1/questionnaires/{code}",
+    "/api/v1/questionnaires/{code}/versions/{version}",
+    "/api/v1/organisations/{organisation_id}",
+    "/api/v1/locations/{location_id}",
+    "/api/v1/services/{service_id}",
+    "/api/v1/stats/{table}",
+    "/api/v1/reports/{report}",
+    "/api/v1/imports/{import_id}",
+}
+
+BODIES = {
+    ("PATCH", "/api/v1/screenings/{screening_id}/answers"): {"answers": {"dr_wages": "no"}},
+    ("POST", "/api/v1/screenings/{screening_id}/decisions"): {
+        "outcome": "IDENTIFIED_VICTIM",
+        "authority": "Prosecutor's Office",
+        "decided_on": "2026-01-05",
+    },
+    ("POST", "/api/v1/referrals/{referral_id}/transitions"): {"status": "cancelled"},
+    ("PATCH", "/api/v1/webhooks/endpoints/{endpoint_id}"): {"description": "taken over"},
+    ("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/replay-failed"): {"since": "2026-01-01T00:00:00Z"},
+    ("PATCH", "/api/v1/locations/{location_id}"): {"name": "taken over"},
+    ("PATCH", "/api/v1/services/{service_id}"): {"name": "taken over"},
+    ("PUT", "/api/v1/services/{service_id}/capacity"): {"available": 0, "maximum": 8},
+}
+
+
+def _role_for(rule_roles: frozenset[str]) -> str:
+    for role in ("social_worker", "police", "service_provider", "partner"):
+        if role in rule_roles:
+            return role
+    raise AssertionError(f"no organisation-scoped role among {rule_roles}")
+
+
+def test_another_organisation_gets_404_on_every_object_route(stack, make_token):
+    with httpx.Client(base_url=stack.url, timeout=30) as client:
+        social_worker = make_token("social_worker", org=ORG_A)
+        screening = screen(client, social_worker, unique_person(), PRESUMED_ADULT_ANSWERS)
+        referral = ok(
+            client.post(
+                "/api/v1/referrals",
+                headers=bearer(social_worker),
+                json={
+                    "screening_id": screening["id"],
+                    "service_id": SAFE_HOUSE,
+                    "profile": {"age": 30, "sex": "F", "languages": ["en"]},
+                    "consent": {"recorded": True, "text_version": CONSENT_VERSION},
+                },
+            ),
+            201,
+        )
+        endpoint = ok(
+            client.post(
+                "/api/v1/webhooks/endpoints",
+                headers=bearer(make_token("partner", org=ORG_A)),
+                json={"url": "https://partner.example.org/hooks", "event_types": ["referral.*"]},
+            ),
+            201,
+        )
+        ids = {
+            "screening_id": screening["id"],
+            "referral_id": referral["id"],
+            "endpoint_id": endpoint["id"],
+            "delivery_id": "00000000-0000-4000-8000-000000000000",
+            "service_id": SAFE_HOUSE,
+            "location_id": SAFE_HOUSE_LOCATION,
+        }
+
+        walked, leaks = 0, []
+        for rule in POLICY:
+            if "{" not in rule.path or rule.path in SHARED:
+                continue
+            path = re.sub(r"\{([a-z_]+)\}", lambda m: ids[m.group(1)], rule.path)
+            role = _role_for(rule.roles)
+            response = client.request(
+                rule.method,
+                path,
+                headers=bearer(make_token(role, org=ORG_B)),
+                json=BODIES.get((rule.method, rule.path)),
+            )
+            walked += 1
+            if response.status_code != 404:
+                leaks.append((rule.method, rule.path, role, response.status_code, response.text[:200]))
+            else:
+                assert response.headers["content-type"] == "application/problem+json"
+
+        # The owner still sees its objects: the 404s above are about the organisation, not the ids.
+        assert ok(client.get(f"/api/v1/screenings/{screening['id']}", headers=bearer(social_worker)))["id"]
+        assert ok(client.get(f"/api/v1/referrals/{referral['id']}", headers=bearer(social_worker)))["id"]
+    assert walked >= 18
+    assert leaks == []
