@@ -74,11 +74,13 @@ def test_another_organisation_gets_404_on_every_object_route(stack, make_token):
             ),
             201,
         )
+        partner_a = make_token("partner", org=ORG_A)
+        delivery = ok(client.post(f"/api/v1/webhooks/endpoints/{endpoint['id']}/test", headers=bearer(partner_a)), 202)
         ids = {
             "screening_id": screening["id"],
             "referral_id": referral["id"],
             "endpoint_id": endpoint["id"],
-            "delivery_id": "00000000-0000-4000-8000-000000000000",
+            "delivery_id": delivery["id"],
             "service_id": SAFE_HOUSE,
             "location_id": SAFE_HOUSE_LOCATION,
         }
