@@ -5,10 +5,6 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
-
-Entity = Literal["FBIH", "RS", "BD"]
-ENTITIES: tuple[str, ...] = ("FBIH", "RS", "BD")
 
 # FBiH cantons (DOMAIN.md): code -> (name, seat). RS and Brčko District have no cantons.
 CANTONS: dict[int, tuple[str, str]] = {

@@ -7,38 +7,15 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from putokaz.vocabulary import Entity, ExploitationForm, ServiceType, Sex
 from services.referral.geography import geography_problem
 
-ServiceType = Literal[
-    "safe_house",
-    "shelter_children",
-    "shelter_families",
-    "medical",
-    "mhpss",
-    "legal_aid",
-    "social_welfare",
-    "avrr",
-    "interpretation",
-    "other",
-]
 SERVICE_TYPES: tuple[str, ...] = get_args(ServiceType)
 ServiceStatus = Literal["active", "inactive", "defunct", "temporarily closed"]
 OrganisationKind = Literal[
     "police", "social_welfare", "ngo", "service_provider", "international", "government", "other"
 ]
-Sex = Literal["F", "M", "X", "UNK"]
-EntityCode = Literal["FBIH", "RS", "BD"]
-ExploitationForm = Literal[
-    "sexual",
-    "forced_labour",
-    "begging",
-    "forced_criminality",
-    "forced_marriage",
-    "domestic_servitude",
-    "organ_removal",
-    "illegal_adoption",
-    "other",
-]
+EntityCode = Entity
 # Specialisations are forms of exploitation plus groups a service is equipped for.
 Specialisation = Literal[
     "sexual",

@@ -11,16 +11,25 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from putokaz.vocabulary import (  # noqa: F401 - re-exported: the registry's dimensions are these codes
+    AGE_BANDS,
+    ENTITIES,
+    EXPLOITATION_FORMS,
+    REFERRAL_STATUSES,
+    SERVICE_TYPES,
+    SEXES,
+    AgeBand,
+    Entity,
+    ExploitationForm,
+    ReferralStatus,
+    ServiceType,
+    Sex,
+)
+
 SCREENING_FACT = "registry.screening_fact"
 REFERRAL_FACT = "registry.referral_fact"
 
-AgeBand = Literal["0-8", "9-17", "18-20", "21-23", "24-26", "27-29", "30-38", "39-47", "48+", "unknown"]
-AGE_BANDS: tuple[str, ...] = AgeBand.__args__  # type: ignore[attr-defined]
 CHILD_AGE_BANDS = frozenset({"0-8", "9-17"})
-Sex = Literal["F", "M", "X", "UNK"]
-SEXES: tuple[str, ...] = Sex.__args__  # type: ignore[attr-defined]
-Entity = Literal["FBIH", "RS", "BD"]
-ENTITIES: tuple[str, ...] = Entity.__args__  # type: ignore[attr-defined]
 ScreeningStatus = Literal["none", "at_risk", "potential", "presumed", "identified", "not_confirmed"]
 SCREENING_STATUSES: tuple[str, ...] = ScreeningStatus.__args__  # type: ignore[attr-defined]
 # Highest wins when a person is counted once per period; a declined identification ranks below
@@ -29,38 +38,11 @@ STATUS_RANK = {"none": 0, "at_risk": 1, "not_confirmed": 2, "potential": 3, "pre
 VICTIM_STATUSES = ("potential", "presumed", "identified")
 VICTIM_MIN_RANK = STATUS_RANK["potential"]
 RANK_STATUS = {rank: status for status, rank in STATUS_RANK.items()}
-Form = Literal[
-    "sexual",
-    "forced_labour",
-    "begging",
-    "forced_criminality",
-    "forced_marriage",
-    "domestic_servitude",
-    "organ_removal",
-    "illegal_adoption",
-    "other",
-]
-FORMS: tuple[str, ...] = Form.__args__  # type: ignore[attr-defined]
+Form = ExploitationForm
+FORMS = EXPLOITATION_FORMS
 FORM_BITS = {form: 1 << i for i, form in enumerate(FORMS)}
 Instrument = Literal["quick", "adult", "child"]
 INSTRUMENTS: tuple[str, ...] = Instrument.__args__  # type: ignore[attr-defined]
-ServiceType = Literal[
-    "safe_house",
-    "shelter_children",
-    "shelter_families",
-    "medical",
-    "mhpss",
-    "legal_aid",
-    "social_welfare",
-    "avrr",
-    "interpretation",
-    "other",
-]
-SERVICE_TYPES: tuple[str, ...] = ServiceType.__args__  # type: ignore[attr-defined]
-ReferralStatus = Literal[
-    "requested", "accepted", "rejected", "in_progress", "completed", "failed", "cancelled", "expired"
-]
-REFERRAL_STATUSES: tuple[str, ...] = ReferralStatus.__args__  # type: ignore[attr-defined]
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 MIN_YEAR = 2000

@@ -6,23 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-LANGUAGES = ("en", "bs", "hr", "sr", "ar", "fa", "ps", "ur")
-RTL_LANGUAGES = frozenset({"ar", "fa", "ps", "ur"})
+from putokaz.vocabulary import EXPLOITATION_FORMS
+
 KINDS = ("quick", "adult", "child")
 QUESTION_TYPES = ("yes_no", "yes_no_unsure", "single_choice", "multiple_choice", "number", "date", "text")
 YES_NO_VALUES = {"yes_no": ("yes", "no", "declined"), "yes_no_unsure": ("yes", "no", "unsure", "declined")}
 VULNERABILITY_LEVELS = ("individual", "household", "community", "structural")
-FORMS = (
-    "sexual",
-    "forced_labour",
-    "begging",
-    "forced_criminality",
-    "forced_marriage",
-    "domestic_servitude",
-    "organ_removal",
-    "illegal_adoption",
-    "other",
-)
+FORMS = EXPLOITATION_FORMS
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.db import Database
 from putokaz.errors import Conflict, Invalid
-from services.screening.definitions import LANGUAGES, RTL_LANGUAGES, InstrumentDefinition, Question, Texts
+from putokaz.vocabulary import LANGUAGES, RTL_LANGUAGES
+from services.screening.definitions import InstrumentDefinition, Question, Texts
 from services.screening.models import Questionnaire
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"

@@ -7,10 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-Language = Literal["en", "bs", "hr", "sr", "ar", "fa", "ps", "ur"]
-Entity = Literal["FBIH", "RS", "BD"]
-Sex = Literal["F", "M", "X", "UNK"]
-AgeBand = Literal["0-8", "9-17", "18-20", "21-23", "24-26", "27-29", "30-38", "39-47", "48+", "unknown"]
+from putokaz.vocabulary import AgeBand, Entity, Language, Sex
+
 ComputedOutcome = Literal["NO_INDICATORS", "AT_RISK", "POTENTIAL_VICTIM", "PRESUMED_VICTIM"]
 AnyOutcome = Literal[
     "NO_INDICATORS", "AT_RISK", "POTENTIAL_VICTIM", "PRESUMED_VICTIM", "IDENTIFIED_VICTIM", "NOT_CONFIRMED"

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from putokaz.errors import Invalid
+from putokaz.vocabulary import LANGUAGES
 from services.screening.answers import check_value
-from services.screening.definitions import LANGUAGES, Question
+from services.screening.definitions import Question
 
 TEXT = dict.fromkeys(LANGUAGES, "x")
 OPTIONS = [{"code": c, "label": TEXT} for c in ("alone", "family", "group")]

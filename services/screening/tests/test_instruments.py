@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from services.screening.definitions import LANGUAGES
+from putokaz.vocabulary import LANGUAGES
 from services.screening.instruments import (
     INSTRUMENTS_DIR,
     builtin_files,
