@@ -353,3 +353,25 @@ def api_routes(app: FastAPI) -> Iterator[tuple[str, str, Any]]:
             continue
         for method in sorted(set(getattr(context, "methods", None) or ()) - {"HEAD", "OPTIONS"}):
             yield method, context.path, dependant
+
+
+def schema_cases(operation: Any, count: int) -> list[Any]:
+    """Up to `count` schemathesis cases for one OpenAPI operation, drawn by hypothesis.
+
+    Drawing is synchronous; callers send the cases afterwards (on their own event loop if async).
+    """
+    import warnings
+
+    from hypothesis import HealthCheck, given, settings
+
+    cases: list[Any] = []
+
+    @settings(max_examples=count, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def collect(case: Any) -> None:
+        cases.append(case)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        collect()
+    return cases

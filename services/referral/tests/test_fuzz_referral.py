@@ -8,26 +8,12 @@ from typing import Any
 import httpx
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
 
 from gateway.policy import Policy
-from putokaz.testing import auth
+from putokaz.testing import auth, schema_cases
 from services.referral.tests.conftest import World
 
 EXAMPLES_PER_OPERATION = 6
-
-
-def collect_cases(operation: Any, headers: dict[str, str], planned: list[tuple[Any, dict[str, str]]]) -> None:
-    """Hypothesis runs synchronously here; the requests are sent afterwards on the test's event loop."""
-
-    @settings(
-        max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-    )
-    @given(case=operation.as_strategy())
-    def collect(case: schemathesis.Case) -> None:
-        planned.append((case, headers))
-
-    collect()
 
 
 async def test_no_server_error_for_generated_requests(
@@ -45,7 +31,7 @@ async def test_no_server_error_for_generated_requests(
         # Act as the provider org of the test world so generated calls reach real rows sometimes.
         headers = auth(make_token(role, org="org-p" if role in ("admin", "service_provider") else "org-a"))
 
-        collect_cases(operation, headers, planned)
+        planned.extend((case, headers) for case in schema_cases(operation, EXAMPLES_PER_OPERATION))
 
     assert len({(c.method, c.path) for c, _ in planned}) >= 17
     failures = []

@@ -12,7 +12,6 @@ import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
 from standardwebhooks.webhooks import Webhook
 
 from putokaz.events import emit
@@ -20,7 +19,7 @@ from putokaz.events.config import EventSettings
 from putokaz.events.dispatcher import Dispatcher
 from putokaz.events.schedule import FakeClock
 from putokaz.events.testing import LoopbackReceiver, ScriptedAnswer, loopback_receiver
-from putokaz.testing import auth
+from putokaz.testing import auth, schema_cases
 from services.referral.models import event_tables
 
 BASE = "/api/v1/webhooks"
@@ -295,13 +294,7 @@ async def test_generated_requests_never_cause_a_server_error(
         operation = result.ok()
         if not operation.path.startswith(BASE):
             continue
-
-        @settings(max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
-        def collect(case: schemathesis.Case) -> None:
-            planned.append(case)
-
-        collect()
+        planned.extend(schema_cases(operation, 5))
     assert len({(c.method, c.path) for c in planned}) == 12
     failures = []
     for case in planned:

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
-
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from putokaz.testing import auth
+from putokaz.testing import auth, schema_cases
 from services.registry.tests.conftest import screening_fact, send
 
 EXAMPLES_PER_OPERATION = 12
 ROLE_FOR = {"/api/v1/imports": "admin", "/api/v1/imports/{import_id}": "admin"}
-
-
-def generate_cases(operation: Any, count: int) -> list[Any]:
-    """Cases drawn by hypothesis from the schema; sent afterwards on the test's own event loop."""
-    cases: list[Any] = []
-
-    @settings(max_examples=count, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy())
-    def collect(case: Any) -> None:
-        cases.append(case)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        collect()
-    return cases
 
 
 async def test_no_server_error_for_generated_requests(registry_app, client, make_token) -> None:
@@ -40,7 +22,7 @@ async def test_no_server_error_for_generated_requests(registry_app, client, make
         operation = result.ok()
         role = ROLE_FOR.get(operation.path, "coordinator")
         headers = auth(make_token(role, org="org-fuzz"))
-        for case in generate_cases(operation, EXAMPLES_PER_OPERATION):
+        for case in schema_cases(operation, EXAMPLES_PER_OPERATION):
             kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
             kwargs.pop("base_url", None)
             response = await client.request(

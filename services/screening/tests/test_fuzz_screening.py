@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import warnings
-from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from putokaz.testing import auth
+from putokaz.testing import auth, schema_cases
 from services.screening.tests.conftest import start_body
 
 EXAMPLES_PER_OPERATION = 15
@@ -18,21 +16,6 @@ ROLE_FOR = {
     ("GET", "/api/v1/screenings/audit"): "admin",
     ("POST", "/api/v1/questionnaires"): "admin",
 }
-
-
-def generate_cases(operation: Any, count: int) -> list[Any]:
-    """Cases drawn by hypothesis from the schema; sent afterwards on the test's own event loop."""
-    cases: list[Any] = []
-
-    @settings(max_examples=count, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy())
-    def collect(case: Any) -> None:
-        cases.append(case)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        collect()
-    return cases
 
 
 async def test_no_server_error_for_generated_requests(screening_app, client, make_token) -> None:
@@ -43,7 +26,7 @@ async def test_no_server_error_for_generated_requests(screening_app, client, mak
         operation = result.ok()
         role = ROLE_FOR.get((operation.method.upper(), operation.path), "police")
         headers = auth(make_token(role, org="org-fuzz"))
-        for case in generate_cases(operation, EXAMPLES_PER_OPERATION):
+        for case in schema_cases(operation, EXAMPLES_PER_OPERATION):
             kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
             response = await client.request(
                 kwargs["method"],
