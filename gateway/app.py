@@ -315,8 +315,11 @@ class Gateway:
         if scope.get("query_string"):
             target += "?" + scope["query_string"].decode("latin-1")
         client = scope.get("client")
-        forwarded = [(k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP]
+        # Only the Authorization header the gateway verified travels on: a second one smuggled beside it
+        # would otherwise be the one the service reads.
+        forwarded = [(k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP and k != b"authorization"]
         forwarded += [
+            (b"authorization", headers[b"authorization"]),
             (b"x-request-id", request_id.encode()),
             (b"x-forwarded-for", (client[0] if client else "unknown").encode()),
             (b"x-forwarded-proto", scope.get("scheme", "http").encode()),

@@ -181,6 +181,9 @@ async def echo_upstream() -> AsyncIterator[str]:
         await response.write(b'{"method": "' + request.method.encode() + b'", ')
         await response.write(b'"rid": "' + request.headers.get("x-request-id", "").encode() + b'", ')
         await response.write(b'"auth": ' + (b"true" if "authorization" in request.headers else b"false") + b", ")
+        await response.write(
+            b'"auth_values": ' + str(len(request.headers.getall("authorization", []))).encode() + b", "
+        )
         await response.write(b'"length": ' + str(len(body)).encode() + b"}")
         await response.write_eof()
         return response
@@ -211,3 +214,12 @@ async def test_chunked_and_closing_upstream_answers_pass_through_whole(jwt_secre
         assert body["method"] == "POST" and body["rid"] == "rid-1" and body["auth"] is True
         assert body["length"] == len(b'{"n":0}')
         assert answer.headers["content-length"] == str(len(answer.content))
+
+
+async def test_only_the_verified_authorization_header_reaches_the_service(jwt_secret, make_token):
+    async with echo_upstream() as url:
+        async with gateway_client(_settings(jwt_secret, screening_url=url)) as client:
+            smuggled = [("authorization", "Bearer smuggled-token"), ("authorization", f"Bearer {make_token('police')}")]
+            response = await client.post("/api/v1/screenings", json={}, headers=smuggled)
+    assert response.status_code == 201
+    assert response.json()["auth_values"] == 1
