@@ -40,7 +40,9 @@ async def load(url: str, token: str, seconds: float, concurrency: int) -> tuple[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--service", default="screening")
-    parser.add_argument("--path", default="/api/v1/questionnaires")
+    parser.add_argument(
+        "--path", action="append", help="endpoint(s) to compare; default: a light list and a heavier document"
+    )
     parser.add_argument("--role", default="police")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=32)
@@ -76,17 +78,18 @@ def main() -> None:
         token = issue_token(
             secret, sub="bench", roles=[args.role], org="bench-org", issuer=TEST_ISSUER, audience=TEST_AUDIENCE
         )
-        figures = {}
-        for label, base in (("direct", service.url), ("gateway", gateway.url)):
-            asyncio.run(load(base + args.path, token, 1.0, args.concurrency))  # warm-up
-            count, errors, latencies = asyncio.run(load(base + args.path, token, args.seconds, args.concurrency))
-            rps = count / args.seconds
-            figures[label] = rps
-            result(f"{label} requests/s ({args.path})", rps, "req/s")
-            result(f"{label} p50", percentile(latencies, 0.5) * 1000, "ms")
-            result(f"{label} p99", percentile(latencies, 0.99) * 1000, "ms")
-            result(f"{label} non-200 answers", str(errors))
-        result("gateway/direct throughput ratio", figures["gateway"] / figures["direct"], "x", ">= 0.5")
+        for path in args.path or ["/api/v1/screenings?limit=1", "/api/v1/questionnaires"]:
+            figures = {}
+            for label, base in (("direct", service.url), ("gateway", gateway.url)):
+                asyncio.run(load(base + path, token, 1.0, args.concurrency))  # warm-up
+                count, errors, latencies = asyncio.run(load(base + path, token, args.seconds, args.concurrency))
+                rps = count / args.seconds
+                figures[label] = rps
+                result(f"{path} {label} requests/s", rps, "req/s")
+                result(f"{path} {label} p50", percentile(latencies, 0.5) * 1000, "ms")
+                result(f"{path} {label} p99", percentile(latencies, 0.99) * 1000, "ms")
+                result(f"{path} {label} non-200 answers", str(errors))
+            result(f"{path} gateway/direct throughput ratio", figures["gateway"] / figures["direct"], "x", ">= 0.5")
     finally:
         if gateway is not None:
             gateway.stop()
