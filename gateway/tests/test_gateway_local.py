@@ -223,3 +223,48 @@ async def test_only_the_verified_authorization_header_reaches_the_service(jwt_se
             response = await client.post("/api/v1/screenings", json={}, headers=smuggled)
     assert response.status_code == 201
     assert response.json()["auth_values"] == 1
+
+
+def _unsigned(claims: dict) -> str:
+    import base64
+    import json
+
+    def b64(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return b64({"alg": "none", "typ": "JWT"}) + "." + b64(claims) + "."
+
+
+@pytest.mark.parametrize("attack", ["alg_none", "forged", "wrong_issuer", "no_sub", "hs256_against_rs256"])
+async def test_token_attacks_stop_at_the_gateway_with_401(jwt_secret, make_token, attack):
+    import time
+
+    from jose import jwt
+
+    now = int(time.time())
+    claims = {
+        "sub": "x",
+        "roles": ["admin"],
+        "org": "o",
+        "iss": TEST_ISSUER,
+        "aud": TEST_AUDIENCE,
+        "iat": now,
+        "exp": now + 300,
+    }
+    settings = _settings(jwt_secret)
+    if attack == "alg_none":
+        token = _unsigned(claims)
+    elif attack == "forged":
+        token = jwt.encode(claims, "someone-elses-secret-that-is-long-enough-0123456789", algorithm="HS256")
+    elif attack == "wrong_issuer":
+        token = make_token("admin", issuer="https://evil.example")
+    elif attack == "no_sub":
+        token = jwt.encode({k: v for k, v in claims.items() if k != "sub"}, jwt_secret, algorithm="HS256")
+    else:
+        settings = _settings(jwt_secret, jwt_algorithms=["RS256"], jwks_url=f"http://127.0.0.1:{free_port()}/jwks")
+        token = make_token("admin")
+    async with gateway_client(settings) as client:
+        response = await client.get("/api/v1/screenings/audit", headers=auth(token))
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"].startswith("Invalid token")
