@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -222,5 +223,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         # Never the message: it may carry identity data or SQL.
-        logger.error("unhandled error", extra={"error_type": type(exc).__name__})
+        # Where it happened (file:line of each frame), never the message or local values.
+        frames = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in traceback.extract_tb(exc.__traceback__)]
+        logger.error("unhandled error", extra={"error_type": type(exc).__name__, "frames": frames[-8:]})
         return problem_response(500, "An unexpected error occurred; nothing was saved.")
