@@ -85,7 +85,9 @@ async def get_statistics(
     settings = _settings(request)
     breakdowns = statistics.parse_breakdowns(table, by)
     fixed = statistics.check_period(period, year, quarter, closed_only=settings.closed_periods_only())
-    answer = await statistics.build_table(session, table, breakdowns, fixed, _thresholds(settings))
+    answer = await statistics.build_table(
+        session, table, breakdowns, fixed, _thresholds(settings), cache_seconds=settings.stats_cache_seconds
+    )
     if _wants_csv(request, format):
         return _csv_response(table_csv(answer), f"{table}-{fixed.label}.csv")
     return JSONResponse(StatsTableRead.model_validate(answer).model_dump(mode="json"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,3 +163,12 @@ def forms_list() -> Any:
 def form_matches(mask: ColumnElement[int], forms: Any) -> ColumnElement[bool]:
     bit = forms.c.bit
     return or_(and_(bit == 0, mask == 0), and_(bit != 0, mask.op("&")(bit) != 0))
+
+
+def categories(table: str, name: str, cells: Mapping[tuple[str, ...], int], position: int) -> list[str]:
+    """The categories of a breakdown in a table: fixed ones (zeros included), else those present, UNK last."""
+    fixed = DIMENSIONS[name].categories
+    if fixed is not None:
+        return list(fixed(table))
+    present = sorted({key[position] for key in cells})
+    return [c for c in present if c != "UNK"] + (["UNK"] if "UNK" in present else [])

@@ -33,7 +33,7 @@ from typing import Literal
 
 TOTAL = "total"
 Key = tuple[str, ...]
-Rule = Literal["primary", "secondary", "linked"]
+Rule = Literal["primary", "secondary", "linked", "consistent_margin"]
 MIN_THRESHOLD = 3
 MIN_SENSITIVE_THRESHOLD = 5
 
@@ -92,6 +92,19 @@ def check_threshold(value: int, minimum: int, name: str) -> int:
     return value
 
 
+def transpose(table: ProtectedTable) -> ProtectedTable:
+    """The same 2-D table with rows and columns swapped (`by=b,a` is the table `by=a,b` turned)."""
+    flipped = ProtectedTable(
+        threshold=table.threshold,
+        values={(k[1], k[0]): v for k, v in table.values.items()},
+        lines=[Line(tuple((p[1], p[0]) for p in line.parts), (line.total[1], line.total[0])) for line in table.lines],
+    )
+    flipped.suppressed = {
+        (k[1], k[0]): Suppression((k[1], k[0]), s.rule, s.reason) for k, s in table.suppressed.items()
+    }
+    return flipped
+
+
 def table_lines(rows: Sequence[str], cols: Sequence[str] | None) -> list[Line]:
     """The additive equations of a 1-D (`cols is None`) or 2-D table with margins."""
     if cols is None:
@@ -114,11 +127,15 @@ def protect(
     threshold: int,
     *,
     forced: Iterable[Key] = (),
+    forced_rule: Rule = "linked",
+    forced_reason: str = "suppressed in a linked table with the same figure",
 ) -> ProtectedTable:
     """Suppress a table's small cells and every cell that would let them be recovered.
 
     `counts` holds the interior cells (missing = 0); totals are computed here so they always add up.
-    `forced` cells are suppressed because a linked table suppressed the same figure.
+    `forced` cells are suppressed because another table suppressed the same figure; they are reported
+    with `forced_rule` and `forced_reason`, and the table's own secondary suppression then runs with
+    them hidden.
     """
     values = _with_totals(rows, cols, counts)
     table = ProtectedTable(threshold=threshold, values=values, lines=table_lines(rows, cols))
@@ -127,7 +144,7 @@ def protect(
             table.suppressed[key] = Suppression(key, "primary", f"count below the threshold of {threshold}")
     for key in forced:
         if key in values and key not in table.suppressed and values[key] > 0:
-            table.suppressed[key] = Suppression(key, "linked", "suppressed in a linked table with the same figure")
+            table.suppressed[key] = Suppression(key, forced_rule, forced_reason)
     while _add_linear_complement(table, two_dimensional=cols is not None) or _add_interval_complement(table):
         pass
     return table

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, func, select, text, update
+from sqlalchemy import Select, Table, func, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,6 +155,40 @@ async def count_cells(
         query = query.group_by(*groups)
     result = await session.execute(query)
     return {tuple(str(v) for v in row[:-1]): int(row[-1]) for row in result}
+
+
+def _raw_expression(name: str, source: Any) -> Any:
+    """A breakdown's value as stored: forms as the bit mask (expanded per form by the caller)."""
+    return source.c.forms_mask if name == "forms_mask" else DIMENSIONS[name].expression(source)
+
+
+async def count_pairs(
+    session: AsyncSession, table: str, raw_names: Sequence[str], period: Period
+) -> dict[tuple[str, str], dict[tuple[Any, Any], int]]:
+    """Counts per pair of stored breakdown values, for every pair of `raw_names`, in one pass.
+
+    On PostgreSQL one GROUPING SETS query (a single scan of the period); SQLite has no grouping sets,
+    so there one grouped query per pair. Every raw value is non-null (the expressions coalesce), so
+    the non-null columns of a row say which pair it counts.
+    """
+    source, where = _source(table, period)
+    facts = select(*(_raw_expression(n, source).label(n) for n in raw_names)).where(*where).subquery("facts")
+    pairs = [(a, b) for i, a in enumerate(raw_names) for b in raw_names[i + 1 :]]
+    out: dict[tuple[str, str], dict[tuple[Any, Any], int]] = {pair: {} for pair in pairs}
+    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
+    if dialect == "postgresql":
+        sets = func.grouping_sets(*(tuple_(facts.c[a], facts.c[b]) for a, b in pairs))
+        result = await session.execute(select(*facts.c, func.count()).group_by(sets))
+        for row in result:
+            present = tuple(raw_names[i] for i, value in enumerate(row[:-1]) if value is not None)
+            values = tuple(value for value in row[:-1] if value is not None)
+            if present in out:
+                out[present][values] = int(row[-1])  # type: ignore[index]
+        return out
+    for a, b in pairs:
+        result = await session.execute(select(facts.c[a], facts.c[b], func.count()).group_by(facts.c[a], facts.c[b]))
+        out[(a, b)] = {(row[0], row[1]): int(row[2]) for row in result}
+    return out
 
 
 async def registered_victims(

@@ -17,7 +17,7 @@ class ReadModel(BaseModel):
 
 class Suppressed(ReadModel):
     cell: dict[str, str]
-    rule: Literal["primary", "secondary", "linked"]
+    rule: Literal["primary", "secondary", "linked", "consistent_margin"]
     reason: str
 
 

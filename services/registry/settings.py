@@ -26,6 +26,9 @@ class Settings(KernelSettings):
     # Publish only periods that have ended (a period still filling up can be differenced over time).
     # None: on exactly in production.
     stats_closed_periods_only: bool | None = None
+    # How long a period's protected tables are reused (seconds; 0: never). Facts stored by this process
+    # clear it at once; another instance's writes show after at most this long.
+    stats_cache_seconds: float = 30.0
 
     import_max_rows: int = 500_000
     # Files up to this many lines are imported within the request (201 / 422); larger ones answer 202

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.errors import Invalid
-from services.registry import repository
+from services.registry import family
 from services.registry.dimensions import DIMENSIONS, MAX_BREAKDOWNS, SENSITIVE_DIMENSIONS, TABLES
-from services.registry.disclosure import TOTAL, Key, ProtectedTable, protect
+from services.registry.disclosure import TOTAL, Key, ProtectedTable
 from services.registry.facts import MIN_YEAR
 from services.registry.repository import Period
 
@@ -78,25 +78,6 @@ def is_closed(period: Period, now: datetime | None = None) -> bool:
     return (period.year, period.quarter) < (now.year, (now.month - 1) // 3 + 1)
 
 
-def categories(table: str, name: str, cells: Mapping[tuple[str, ...], int], position: int) -> list[str]:
-    fixed = DIMENSIONS[name].categories
-    if fixed is not None:
-        return list(fixed(table))
-    present = sorted({key[position] for key in cells})
-    return [c for c in present if c != "UNK"] + (["UNK"] if "UNK" in present else [])
-
-
-def protect_counts(
-    table: str, breakdowns: Sequence[str], cells: Mapping[tuple[str, ...], int], threshold: int
-) -> tuple[ProtectedTable, list[str], list[str] | None]:
-    if not breakdowns:
-        # A table without breakdowns is its grand total alone: one category whose total is shown.
-        return protect(["all"], None, {("all",): cells.get((), 0)}, threshold), [], None
-    rows = categories(table, breakdowns[0], cells, 0)
-    cols = categories(table, breakdowns[1], cells, 1) if len(breakdowns) == 2 else None
-    return protect(rows, cols, cells, threshold), rows, cols
-
-
 def render_table(
     protected: ProtectedTable, breakdowns: Sequence[str], rows: Sequence[str], cols: Sequence[str] | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -134,18 +115,25 @@ async def build_table(
     breakdowns: Sequence[str],
     period: Period,
     thresholds: Thresholds,
+    *,
+    cache_seconds: float = 0,
 ) -> dict[str, Any]:
+    """The requested table as protected within its whole family (see `family`): margins consistent."""
     if table not in TABLES:
         raise Invalid("Unknown table", field="table")
     threshold = thresholds.for_breakdowns(breakdowns)
-    cells = await repository.count_cells(session, table, breakdowns, period)
-    protected, rows, cols = protect_counts(table, breakdowns, cells, threshold)
-    rendered, suppressions = render_table(protected, breakdowns, rows, cols)
+    tables = await family.protected_family(
+        session, table, period, thresholds.for_breakdowns, thresholds, ttl=cache_seconds
+    )
+    chosen = family.requested(tables, breakdowns)
+    rendered, suppressions = render_table(chosen.table, breakdowns, chosen.rows, chosen.cols)
     notes = []
     if "form" in breakdowns:
         notes.append("A fact with several forms of exploitation is counted under each; form totals count mentions.")
     if table == "victims":
         notes.append("Each person is counted once in the period, under their highest status.")
+    if any(s["rule"] == "consistent_margin" for s in suppressions):
+        notes.append("Totals marked consistent_margin are hidden because another table of this period hides them.")
     return {
         "table": table,
         "unit": UNITS[table],

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook
 
 from putokaz.testing import PostgresServer, app_client, auth, service_migrations, settings_kwargs
+from services.registry import family
 from services.registry.app import create_app
 from services.registry.settings import Settings
 
@@ -50,6 +51,7 @@ async def client(registry_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     app, http = registry_app
     async with app.state.db.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
+    family.invalidate()
     yield http
 
 

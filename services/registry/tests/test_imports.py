@@ -107,13 +107,13 @@ async def test_wrong_content_type_is_415_and_empty_file_422(client, admin) -> No
 async def test_referral_facts_import(client, admin, coordinator) -> None:
     header = ",".join(COLUMNS["referral"])
     line = f"{{}},1,{LAST_YEAR - 1},2,medical,completed,3.5,,FBIH,1,true,false"
-    text = "\n".join([header, *(line.format(uuid.uuid4()) for _ in range(5))])
+    text = "\n".join([header, *(line.format(uuid.uuid4()) for _ in range(10))])
     response = await upload(client, admin, text, kind="referral")
     assert response.status_code == 201, response.text
     stats = await client.get(
         "/api/v1/stats/referrals", params={"year": LAST_YEAR - 1, "by": "service_type"}, headers=coordinator
     )
-    assert next(c for c in stats.json()["cells"] if c["service_type"] == "medical")["count"] == 5
+    assert next(c for c in stats.json()["cells"] if c["service_type"] == "medical")["count"] == 10
 
 
 @pytest.mark.parametrize("role", ["coordinator", "police", "social_worker", "service_provider", "partner"])

@@ -16,22 +16,22 @@ async def victims_total(client, coordinator, **params) -> int | str:
 
 
 async def test_fact_is_stored_and_counted(client, coordinator) -> None:
-    await send_all(client, [screening_fact() for _ in range(6)])
-    assert await victims_total(client, coordinator) == 6
+    await send_all(client, [screening_fact() for _ in range(11)])
+    assert await victims_total(client, coordinator) == 11
 
 
 async def test_same_webhook_id_twice_is_processed_once(client, coordinator) -> None:
-    await send_all(client, [screening_fact() for _ in range(5)])
+    await send_all(client, [screening_fact() for _ in range(10)])
     first = await send(client, "registry.screening_fact", screening_fact(), msg_id="msg_dup_1")
     # Same webhook-id, even with another fact inside: a redelivery, not a new message.
     again = await send(client, "registry.screening_fact", screening_fact(), msg_id="msg_dup_1")
     assert first.json() == {"status": "stored"}
     assert again.status_code == 200 and again.json() == {"status": "duplicate"}
-    assert await victims_total(client, coordinator) == 6
+    assert await victims_total(client, coordinator) == 11
 
 
 async def test_higher_version_replaces_and_lower_version_is_ignored(client, coordinator) -> None:
-    people = [screening_fact(status="potential") for _ in range(5)]
+    people = [screening_fact(status="potential") for _ in range(10)]
     await send_all(client, people)
     for fact in people:
         newer = {**fact, "version": 2, "status": "identified"}
@@ -42,7 +42,7 @@ async def test_higher_version_replaces_and_lower_version_is_ignored(client, coor
         "/api/v1/stats/victims", params={"year": LAST_YEAR, "by": "status"}, headers=coordinator
     )
     counts = {c["status"]: c["count"] for c in response.json()["cells"]}
-    assert counts == {"potential": 0, "presumed": 0, "identified": 5, "total": 5}
+    assert counts == {"potential": 0, "presumed": 0, "identified": 10, "total": 10}
 
 
 async def test_identity_carrying_facts_are_rejected_without_echo(client, coordinator, caplog) -> None:
@@ -62,8 +62,8 @@ async def test_identity_carrying_facts_are_rejected_without_echo(client, coordin
         for secret in ("Amira", "2009-04-17", "Bihac", "+387", "name", "date_of_birth", "notes"):
             assert secret not in response.text
             assert secret not in caplog.text
-    await send_all(client, [screening_fact() for _ in range(5)])
-    assert await victims_total(client, coordinator) == 5
+    await send_all(client, [screening_fact() for _ in range(10)])
+    assert await victims_total(client, coordinator) == 10
 
 
 async def test_inconsistent_or_future_facts_are_rejected(client) -> None:
@@ -81,8 +81,8 @@ async def test_inconsistent_or_future_facts_are_rejected(client) -> None:
 
 
 async def test_anonymous_fact_without_subject_key_counts_as_one_person(client, coordinator) -> None:
-    await send_all(client, [screening_fact(subject_key=None, anonymous=True) for _ in range(5)])
-    assert await victims_total(client, coordinator) == 5
+    await send_all(client, [screening_fact(subject_key=None, anonymous=True) for _ in range(10)])
+    assert await victims_total(client, coordinator) == 10
 
 
 async def test_bad_signature_is_401_and_nothing_stored(client, coordinator) -> None:
@@ -90,8 +90,8 @@ async def test_bad_signature_is_401_and_nothing_stored(client, coordinator) -> N
     headers["webhook-signature"] = "v1,AAAA"
     response = await client.post("/internal/events", content=body, headers=headers)
     assert response.status_code == 401
-    await send_all(client, [screening_fact() for _ in range(5)])
-    assert await victims_total(client, coordinator) == 5
+    await send_all(client, [screening_fact() for _ in range(10)])
+    assert await victims_total(client, coordinator) == 10
 
 
 async def test_unknown_event_type_is_acknowledged_and_ignored(client) -> None:
@@ -100,18 +100,18 @@ async def test_unknown_event_type_is_acknowledged_and_ignored(client) -> None:
 
 
 async def test_referral_facts_are_counted(client, coordinator) -> None:
-    await send_all(client, [referral_fact() for _ in range(7)], "registry.referral_fact")
+    await send_all(client, [referral_fact() for _ in range(12)], "registry.referral_fact")
     response = await client.get(
         "/api/v1/stats/referrals", params={"year": LAST_YEAR, "by": "service_type,answer_time"}, headers=coordinator
     )
     assert response.status_code == 200
     cell = next(c for c in response.json()["cells"] if c["service_type"] == "safe_house" and c["answer_time"] == "<2h")
-    assert cell["count"] == 7
+    assert cell["count"] == 12
 
 
 async def test_withdrawn_identification_hands_the_count_to_the_persons_other_screening(client, coordinator) -> None:
     people = []
-    for _ in range(5):
+    for _ in range(10):
         key = uuid.uuid4().hex
         people.append(
             (screening_fact(subject_key=key, status="identified"), screening_fact(subject_key=key, status="potential"))
@@ -123,13 +123,13 @@ async def test_withdrawn_identification_hands_the_count_to_the_persons_other_scr
         "/api/v1/stats/victims", params={"year": LAST_YEAR, "by": "status"}, headers=coordinator
     )
     counts = {c["status"]: c["count"] for c in response.json()["cells"]}
-    assert counts == {"potential": 5, "presumed": 0, "identified": 0, "total": 5}
+    assert counts == {"potential": 10, "presumed": 0, "identified": 0, "total": 10}
 
 
 async def test_concurrent_facts_of_one_person_still_count_them_once(client, coordinator) -> None:
     import asyncio
 
-    keys = [uuid.uuid4().hex for _ in range(5)]
+    keys = [uuid.uuid4().hex for _ in range(10)]
     facts = [screening_fact(subject_key=k, status=s) for k in keys for s in ("potential", "presumed", "identified")]
     responses = await asyncio.gather(*(send(client, "registry.screening_fact", f) for f in facts))
     assert all(r.status_code == 200 for r in responses)
@@ -137,4 +137,4 @@ async def test_concurrent_facts_of_one_person_still_count_them_once(client, coor
         "/api/v1/stats/victims", params={"year": LAST_YEAR, "by": "status"}, headers=coordinator
     )
     counts = {c["status"]: c["count"] for c in response.json()["cells"]}
-    assert counts == {"potential": 0, "presumed": 0, "identified": 5, "total": 5}
+    assert counts == {"potential": 0, "presumed": 0, "identified": 10, "total": 10}

@@ -43,7 +43,7 @@ async def test_sqlite_default_migrates_ingests_imports_and_answers(tmp_path, jwt
     coordinator = auth(issue_token(jwt_secret, sub="c", roles=["coordinator"], org="o", issuer=TEST_ISSUER))
     admin = auth(issue_token(jwt_secret, sub="a", roles=["admin"], org="o", issuer=TEST_ISSUER))
     async with app_client(app) as client:
-        await send_all(client, [screening_fact(forms=["sexual", "begging"]) for _ in range(6)])
+        await send_all(client, [screening_fact(forms=["sexual", "begging"]) for _ in range(11)])
         fact = screening_fact(year=LAST_YEAR - 1)
         header = ",".join(COLUMNS["screening"])
         line = ",".join(
@@ -60,4 +60,4 @@ async def test_sqlite_default_migrates_ingests_imports_and_answers(tmp_path, jwt
         report = await client.get("/api/v1/reports/eurostat", params={"year": LAST_YEAR}, headers=coordinator)
     assert answer.status_code == 200 and report.status_code == 200
     cells = answer.json()["cells"]
-    assert next(c for c in cells if c["form"] == "begging" and c["sex"] == "F")["count"] == 6
+    assert next(c for c in cells if c["form"] == "begging" and c["sex"] == "F")["count"] == 11

@@ -20,30 +20,30 @@ async def stats(client, headers, table: str = "victims", **params):
 
 async def test_person_screened_three_times_is_counted_once(client, coordinator) -> None:
     facts = []
-    for _ in range(5):
+    for _ in range(10):
         key = __import__("uuid").uuid4().hex * 2
         for status in ("potential", "presumed", "potential"):
             facts.append(screening_fact(subject_key=key, status=status))
     await send_all(client, facts)
     victims = (await stats(client, coordinator, by="status")).json()
-    assert cell(victims, status="total")["count"] == 5
+    assert cell(victims, status="total")["count"] == 10
     # Counted under the highest status reached in the period.
-    assert cell(victims, status="presumed")["count"] == 5
+    assert cell(victims, status="presumed")["count"] == 10
     screenings = (await stats(client, coordinator, "screenings")).json()
-    assert screenings["cells"][0]["count"] == 15
+    assert screenings["cells"][0]["count"] == 30
 
 
 async def test_people_are_counted_once_per_quarter_not_across_quarters(client, coordinator) -> None:
-    keys = [__import__("uuid").uuid4().hex * 2 for _ in range(5)]
+    keys = [__import__("uuid").uuid4().hex * 2 for _ in range(10)]
     await send_all(client, [screening_fact(subject_key=k, month=m) for k in keys for m in (2, 5)])
     q1 = (await stats(client, coordinator, period="quarter", quarter=1)).json()
     year = (await stats(client, coordinator)).json()
-    assert q1["cells"][0]["count"] == 5 and q1["period"]["label"] == f"{LAST_YEAR}-Q1"
-    assert year["cells"][0]["count"] == 5
+    assert q1["cells"][0]["count"] == 10 and q1["period"]["label"] == f"{LAST_YEAR}-Q1"
+    assert year["cells"][0]["count"] == 10
 
 
 async def test_small_cells_are_suppressed_with_their_complement_and_reasons(client, coordinator) -> None:
-    await send_all(client, [screening_fact(sex="F") for _ in range(9)] + [screening_fact(sex="M") for _ in range(2)])
+    await send_all(client, [screening_fact(sex="F") for _ in range(20)] + [screening_fact(sex="M") for _ in range(2)])
     answer = (await stats(client, coordinator, by="sex")).json()
     assert answer["threshold"] == 5
     assert cell(answer, sex="M")["count"] == "<5"
@@ -52,7 +52,7 @@ async def test_small_cells_are_suppressed_with_their_complement_and_reasons(clie
     assert "x" in (cell(answer, sex="F")["count"], cell(answer, sex="total")["count"])
     rules = {(tuple(s["cell"].values()), s["rule"]) for s in answer["suppressions"]}
     assert (("M",), "primary") in rules
-    assert any(rule == "secondary" for _, rule in rules)
+    assert any(rule in ("secondary", "consistent_margin") for _, rule in rules)
     assert all(s["reason"] for s in answer["suppressions"])
 
 
@@ -62,22 +62,26 @@ async def test_child_and_canton_tables_use_the_higher_threshold(client, coordina
     assert by_canton["threshold"] == 10
     assert cell(by_canton, canton="9")["count"] == "<10"
     by_sex = (await stats(client, coordinator, by="sex")).json()
-    assert by_sex["threshold"] == 5 and cell(by_sex, sex="F")["count"] == 7
+    # 7 is publishable at the standard threshold of 5, but sex × child (threshold 10) hides the F total:
+    # the same figure is hidden here too, or the two answers together would undo that table's protection.
+    assert by_sex["threshold"] == 5
+    assert cell(by_sex, sex="F")["count"] == "x" and cell(by_sex, sex="F")["suppressed"] == "consistent_margin"
+    assert any("consistent_margin" in note for note in by_sex["notes"])
 
 
 async def test_two_breakdowns_and_forms_counted_per_mention(client, coordinator) -> None:
-    facts = [screening_fact(forms=["sexual", "begging"], citizenship="AF") for _ in range(6)]
-    facts += [screening_fact(forms=["forced_labour"], citizenship="BA") for _ in range(6)]
+    facts = [screening_fact(forms=["sexual", "begging"], citizenship="AF") for _ in range(10)]
+    facts += [screening_fact(forms=["forced_labour"], citizenship="BA") for _ in range(10)]
     await send_all(client, facts)
     answer = (await stats(client, coordinator, by=["form", "nationality"])).json()
-    assert cell(answer, form="begging", nationality="foreign")["count"] == 6
-    assert cell(answer, form="forced_labour", nationality="national")["count"] == 6
-    assert cell(answer, form="total", nationality="total")["count"] == 18
+    assert cell(answer, form="begging", nationality="foreign")["count"] == 10
+    assert cell(answer, form="forced_labour", nationality="national")["count"] == 10
+    assert cell(answer, form="total", nationality="total")["count"] == 30
     assert any("mentions" in note for note in answer["notes"])
 
 
 async def test_csv_answer_by_parameter_and_by_accept_header(client, coordinator) -> None:
-    await send_all(client, [screening_fact() for _ in range(6)])
+    await send_all(client, [screening_fact() for _ in range(11)])
     for response in (
         await stats(client, coordinator, by="sex", format="csv"),
         await client.get(
@@ -90,7 +94,7 @@ async def test_csv_answer_by_parameter_and_by_accept_header(client, coordinator)
         assert response.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(response.text)))
         assert rows[0].keys() == {"table", "period", "sex", "count", "percent", "suppressed"}
-        assert next(r for r in rows if r["sex"] == "F")["count"] == "6"
+        assert next(r for r in rows if r["sex"] == "F")["count"] == "11"
 
 
 async def test_eurostat_report_counts_registered_victims_only(client, coordinator) -> None:
