@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import random
 import signal
 import sys
@@ -29,7 +30,8 @@ import asyncpg
 
 from bench.common import median, percentile, postgres_server, result
 from putokaz.auth import issue_token, new_secret
-from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, Stack, _asyncpg_dsn, start_stack
+from putokaz.db import async_url
+from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, Stack, start_stack
 
 YEAR = datetime.now(UTC).year
 CONSENT_VERSION = "2026-1"
@@ -257,9 +259,12 @@ class Driver:
         return {"screening": self.screening, "match": self.match, "referral": self.referral, "stats": self.stats}[name]
 
 
-def _json(payload: bytes) -> Any:
-    import json
+def asyncpg_dsn(url: str) -> str:
+    """A database URL of the stack as asyncpg wants it (no SQLAlchemy driver suffix)."""
+    return async_url(url).replace("postgresql+asyncpg://", "postgresql://")
 
+
+def _json(payload: bytes) -> Any:
     return json.loads(payload) if payload else None
 
 
@@ -348,7 +353,7 @@ async def registry_latencies(
     committed the fact: that is the moment the registry counts it.
     """
     ids = list(submitted)
-    conn = await asyncpg.connect(_asyncpg_dsn(screening_url))
+    conn = await asyncpg.connect(asyncpg_dsn(screening_url))
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -372,7 +377,7 @@ async def registry_latencies(
 
 
 async def count_facts(registry_url: str) -> tuple[int, int]:
-    conn = await asyncpg.connect(_asyncpg_dsn(registry_url))
+    conn = await asyncpg.connect(asyncpg_dsn(registry_url))
     try:
         screenings = await conn.fetchval("SELECT count(*) FROM screening_facts")
         referrals = await conn.fetchval("SELECT count(*) FROM referral_facts")
