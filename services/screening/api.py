@@ -59,7 +59,11 @@ Keys = Annotated[Keyring, Depends(keyring)]
 @router.get("/questionnaires", response_model=QuestionnaireList, tags=["questionnaires"])
 async def list_questionnaires(_: FrontlineOrAdmin, session: DbSession, lang: Lang = "en") -> dict[str, Any]:
     rows = await instruments.latest_of_each(session)
-    return {"items": [instruments.localised(row, lang, full=False) for row in rows]}
+    return {
+        "items": [
+            instruments.localised(row, await instruments.definition_of(session, row), lang, full=False) for row in rows
+        ]
+    }
 
 
 @router.post(
@@ -70,7 +74,7 @@ async def publish_questionnaire(
 ) -> dict[str, Any]:
     definition = instruments.resolve(body)
     row = await instruments.publish(session, definition, published_by=principal.sub)
-    return instruments.localised(row, "en")
+    return instruments.localised(row, await instruments.definition_of(session, row), "en")
 
 
 @router.get("/questionnaires/{code}", response_model=QuestionnaireRead, tags=["questionnaires"])
@@ -80,7 +84,7 @@ async def get_questionnaire(
     row = await instruments.latest_version(session, code)
     if row is None:
         raise NotFound("No such instrument")
-    return instruments.localised(row, lang)
+    return instruments.localised(row, await instruments.definition_of(session, row), lang)
 
 
 @router.get("/questionnaires/{code}/versions/{version}", response_model=QuestionnaireRead, tags=["questionnaires"])
@@ -94,7 +98,7 @@ async def get_questionnaire_version(
     row = await instruments.get_version(session, code, version)
     if row is None:
         raise NotFound("No such instrument version")
-    return instruments.localised(row, lang)
+    return instruments.localised(row, await instruments.definition_of(session, row), lang)
 
 
 # --- screenings ---

@@ -146,14 +146,26 @@ async def latest_of_each(session: AsyncSession) -> list[Questionnaire]:
     return list(latest.values())
 
 
-def definition_of(row: Questionnaire) -> InstrumentDefinition:
-    return _parsed(row.id, row.checksum, json.dumps(row.definition))
+# Published versions are immutable, so a parsed definition is cached by row id and checksum. The
+# definition column is deferred: loading and decoding its JSON on every answer was most of the work.
+_DEFINITIONS: dict[tuple[int, str], InstrumentDefinition] = {}
+_DEFINITIONS_MAX = 256
 
 
-@lru_cache(maxsize=64)
-def _parsed(_id: int, _checksum: str, payload: str) -> InstrumentDefinition:
-    # Published versions are immutable, so a parsed copy can be cached by id and checksum.
-    return InstrumentDefinition.model_validate_json(payload)
+async def definition_of(session: AsyncSession, row: Questionnaire) -> InstrumentDefinition:
+    key = (row.id, row.checksum)
+    cached = _DEFINITIONS.get(key)
+    if cached is None:
+        raw = row.__dict__.get("definition")
+        if raw is None:
+            raw = (
+                await session.execute(select(Questionnaire.definition).where(Questionnaire.id == row.id))
+            ).scalar_one()
+        cached = InstrumentDefinition.model_validate(raw)
+        if len(_DEFINITIONS) >= _DEFINITIONS_MAX:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[key] = cached
+    return cached
 
 
 def builtin_files() -> list[Path]:
@@ -209,8 +221,9 @@ def localised_question(question: Question, language: str) -> dict[str, Any]:
     return out
 
 
-def localised(row: Questionnaire, language: str, *, full: bool = True) -> dict[str, Any]:
-    definition = definition_of(row)
+def localised(
+    row: Questionnaire, definition: InstrumentDefinition, language: str, *, full: bool = True
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "code": row.code,
         "version": row.version,

@@ -43,7 +43,8 @@ class Questionnaire(Base):
     code: Mapped[str] = mapped_column(String(64), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    # Deferred: large and immutable; services/screening/instruments.py caches it parsed.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, deferred=True)
     checksum: Mapped[str] = mapped_column(String(64), nullable=False)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     published_by: Mapped[str] = mapped_column(String(200), nullable=False)

@@ -95,7 +95,7 @@ async def start(session: AsyncSession, keyring: Keyring, principal: Principal, b
         raise Invalid(
             "The child instrument is for persons under 18 or of unknown age who may be minors", field="instrument"
         )
-    definition = instruments.definition_of(row)
+    definition = await instruments.definition_of(session, row)
     if child:
         consent_referral = "not_required"
         consent_version = body.consent.text_version if body.consent else definition.consent.version
@@ -202,7 +202,7 @@ async def save_answers(
     screening = await load(session, principal, screening_id, for_update=True)
     if screening.state != "draft":
         raise Conflict("The screening is submitted; answers can no longer change")
-    definition = instruments.definition_of(await _questionnaire(session, screening))
+    definition = await instruments.definition_of(session, await _questionnaire(session, screening))
     merged = merge_answers(definition, answers_of(keyring, screening), update)
     screening.answers_ct = keyring.encrypt_json(merged, _identity_context(screening.id, "answers"))
     screening.updated_at = datetime.now(UTC)
@@ -220,7 +220,7 @@ async def submit(session: AsyncSession, keyring: Keyring, principal: Principal, 
     screening = await load(session, principal, screening_id, for_update=True)
     if screening.state != "draft":
         raise Conflict("The screening is already submitted")
-    definition = instruments.definition_of(await _questionnaire(session, screening))
+    definition = await instruments.definition_of(session, await _questionnaire(session, screening))
     answers = answers_of(keyring, screening)
     missing = missing_required(definition, answers)
     if missing:
