@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import event
@@ -27,6 +27,7 @@ from services.registry import repository
 from services.registry.dimensions import DIMENSIONS, NATIONAL_CITIZENSHIP, UNSPECIFIED_FORM, categories
 from services.registry.disclosure import TOTAL, Key, ProtectedTable, protect, transpose
 from services.registry.facts import FORM_BITS
+from services.registry.linkage import determined, table_equations
 from services.registry.repository import Period
 
 # A margin, named independently of the table showing it: ("all",) the grand total, (dim, value) the
@@ -35,6 +36,7 @@ from services.registry.repository import Period
 MarginId = tuple[str, ...]
 Breakdowns = tuple[str, ...]
 CONSISTENT_REASON = "hidden in another table of this period that shows the same total"
+LINKED_REASON = "hidden so that no two tables of this period together pin a hidden cell"
 # nationality national / unknown are exactly citizenship BA / UNK: one quantity under two names.
 SAME_AS = {
     ("nationality", "national"): ("citizenship", NATIONAL_CITIZENSHIP),
@@ -152,7 +154,9 @@ def margin_ids(breakdowns: Breakdowns, rows: Sequence[str], cols: Sequence[str] 
 def protect_family(
     table: str, counts: Mapping[Breakdowns, Mapping[Key, int]], threshold_of: Callable[[Sequence[str]], int]
 ) -> dict[Breakdowns, Protected]:
-    """Protect every table, then re-protect those showing a margin hidden elsewhere, until none changes.
+    """Protect every table, then re-protect those showing a margin hidden elsewhere, until none changes;
+    then audit every two tables that share a hidden margin and hide one more margin where their joint
+    equations would pin a hidden cell, and start again.
 
     The hidden set only grows, so this ends; at the end every table was protected with every hidden
     margin it shows forced hidden, and hides no margin outside the set: consistent across the family.
@@ -166,6 +170,8 @@ def protect_family(
             cols = categories(table, breakdowns[1], cells, 1) if len(breakdowns) == 2 else None
         layout[breakdowns] = (rows, cols, margin_ids(breakdowns, rows, cols))
     hidden: set[MarginId] = set()
+    for_linkage: set[MarginId] = set()
+    cells_for_linkage: dict[Breakdowns, set[Key]] = defaultdict(set)
     result: dict[Breakdowns, Protected] = {}
     pending = set(counts)
     while pending:
@@ -178,15 +184,84 @@ def protect_family(
                 cols,
                 cells,
                 threshold_of(breakdowns),
-                forced=[key for key, margin in ids.items() if margin in hidden],
+                forced=[key for key, margin in ids.items() if margin in hidden] + sorted(cells_for_linkage[breakdowns]),
                 forced_rule="consistent_margin",
                 forced_reason=CONSISTENT_REASON,
             )
+            for key, suppression in list(protected.suppressed.items()):
+                if suppression.rule == "consistent_margin" and (
+                    ids.get(key) in for_linkage or key in cells_for_linkage[breakdowns]
+                ):
+                    protected.suppressed[key] = replace(suppression, reason=LINKED_REASON)
             result[breakdowns] = Protected(protected, rows, cols)
             fresh.update(ids[key] for key in protected.suppressed if key in ids and ids[key] not in hidden)
         hidden |= fresh
+        if not fresh:
+            extra = _linked_margin(result, layout)
+            if isinstance(extra, tuple) and extra and isinstance(extra[0], tuple):
+                # No margin left to hide: an interior cell of one of the two tables instead.
+                owner, key = extra
+                cells_for_linkage[owner].add(key)
+                pending = {owner}
+                continue
+            if extra is not None:
+                for_linkage.add(extra)
+                fresh = {extra}
+                hidden.add(extra)
         pending = {b for b, (_, _, ids) in layout.items() if fresh.intersection(ids.values())}
     return result
+
+
+def _linked_margin(
+    result: Mapping[Breakdowns, Protected], layout: Mapping[Breakdowns, tuple[Any, Any, dict[Key, MarginId]]]
+) -> Any:
+    """A published margin (or `(table, cell)`) to hide because two tables together would pin a hidden
+    cell; None if no two do."""
+    hidden_margins = {b: {layout[b][2][k] for k in p.table.suppressed if k in layout[b][2]} for b, p in result.items()}
+    names = [b for b in result if hidden_margins[b]]
+    equations = {b: table_equations(b, result[b].table, layout[b][2]) for b in names}
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            if not hidden_margins[first] & hidden_margins[second]:
+                continue  # no shared unknown: the joint system is two separate ones, each safe
+            pinned = determined(equations[first] + equations[second])
+            if pinned:
+                return _margin_to_hide(result, layout, (first, second), pinned)
+    return None
+
+
+def _margin_to_hide(
+    result: Mapping[Breakdowns, Protected],
+    layout: Mapping[Breakdowns, tuple[Any, Any, dict[Key, MarginId]]],
+    pair: tuple[Breakdowns, Breakdowns],
+    pinned: set[Any],
+) -> Any:
+    """The smallest published margin of the two tables whose hiding frees the most pinned cells (or,
+    when every margin is hidden already, `(table, cell)`: an interior cell of one of them)."""
+    values: dict[Any, int] = {}
+    for b in pair:
+        table, ids = result[b].table, layout[b][2]
+        for key, margin in ids.items():
+            if key not in table.suppressed and table.values[key] > 0:
+                values[margin] = table.values[key]
+    if not values:
+        # Every margin already hidden: the two tables' interior cells are the only choice left.
+        for b in pair:
+            table, ids = result[b].table, layout[b][2]
+            for key, value in table.values.items():
+                if key not in ids and key not in table.suppressed and value > 0:
+                    values[(b, key)] = value
+    best: tuple[int, int, Any] | None = None
+    for margin in sorted(values, key=lambda m: (values[m], m)):
+        trial = [eq for b in pair for eq in table_equations(b, result[b].table, layout[b][2], [margin])]
+        left = len(determined(trial) & pinned)
+        if left == 0:
+            return margin
+        if best is None or (left, values[margin]) < best[:2]:
+            best = (left, values[margin], margin)
+    if best is None:
+        raise RuntimeError("two tables pin a hidden cell and no published cell is left to hide")
+    return best[2]
 
 
 @dataclass
