@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz.errors import Invalid
 from services.registry import repository
 from services.registry.dimensions import DIMENSIONS, NATIONAL_CITIZENSHIP, UNSPECIFIED_FORM, categories
 from services.registry.disclosure import TOTAL, Key, ProtectedTable, protect, transpose
@@ -260,7 +261,11 @@ def _margin_to_hide(
         if best is None or (left, values[margin]) < best[:2]:
             best = (left, values[margin], margin)
     if best is None:
-        raise RuntimeError("two tables pin a hidden cell and no published cell is left to hide")
+        # Fail closed, never with a 500: nothing is published rather than something recoverable.
+        raise Invalid(
+            "These statistics cannot be published safely for this period (too few cases); ask for a whole year",
+            field="period",
+        )
     return best[2]
 
 
