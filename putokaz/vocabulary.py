@@ -49,3 +49,22 @@ ReferralStatus = Literal[
     "requested", "accepted", "rejected", "in_progress", "completed", "failed", "cancelled", "expired"
 ]
 REFERRAL_STATUSES: tuple[str, ...] = get_args(ReferralStatus)
+
+# Upper bound (inclusive) of each CTDC age band; 48 and over is the last.
+_AGE_BAND_UPPER = (
+    (8, "0-8"),
+    (17, "9-17"),
+    (20, "18-20"),
+    (23, "21-23"),
+    (26, "24-26"),
+    (29, "27-29"),
+    (38, "30-38"),
+    (47, "39-47"),
+)
+
+
+def age_band(age: int | None) -> AgeBand:
+    """The CTDC age band of an age in years (`unknown` when the age is not known)."""
+    if age is None:
+        return "unknown"
+    return next((band for upper, band in _AGE_BAND_UPPER if age <= upper), "48+")  # type: ignore[return-value]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
+from putokaz.vocabulary import age_band
 from services.referral import repository as repo
 from services.referral.geography import find_municipality
 from services.referral.lifecycle import (
@@ -35,25 +36,6 @@ from services.referral.referral_schemas import (
 from services.referral.schemas import CaseProfileIn, PlaceIn
 
 SYSTEM_ACTOR = "putokaz-scheduler"
-AGE_BANDS = (
-    (8, "0-8"),
-    (17, "9-17"),
-    (20, "18-20"),
-    (23, "21-23"),
-    (26, "24-26"),
-    (29, "27-29"),
-    (38, "30-38"),
-    (47, "39-47"),
-)
-
-
-def age_band(age: int | None) -> str:
-    if age is None:
-        return "unknown"
-    for upper, band in AGE_BANDS:
-        if age <= upper:
-            return band
-    return "48+"
 
 
 def presumed_child(profile: CaseProfileIn) -> bool:

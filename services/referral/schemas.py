@@ -17,21 +17,7 @@ OrganisationKind = Literal[
 ]
 EntityCode = Entity
 # Specialisations are forms of exploitation plus groups a service is equipped for.
-Specialisation = Literal[
-    "sexual",
-    "forced_labour",
-    "begging",
-    "forced_criminality",
-    "forced_marriage",
-    "domestic_servitude",
-    "organ_removal",
-    "illegal_adoption",
-    "other",
-    "unaccompanied_children",
-    "roma",
-    "disability",
-    "trauma",
-]
+Specialisation = Literal[ExploitationForm, "unaccompanied_children", "roma", "disability", "trauma"]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")]
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]

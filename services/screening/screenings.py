@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.events import emit
+from putokaz.vocabulary import age_band
 from services.screening import instruments, repository
 from services.screening.answers import evaluate, merge_answers, missing_required
 from services.screening.identity import Keyring, normalise_document, normalise_person
@@ -27,16 +28,6 @@ REGISTRY_STATUS = {
     "IDENTIFIED_VICTIM": "identified",
     "NOT_CONFIRMED": "not_confirmed",
 }
-AGE_BANDS = (
-    (8, "0-8"),
-    (17, "9-17"),
-    (20, "18-20"),
-    (23, "21-23"),
-    (26, "24-26"),
-    (29, "27-29"),
-    (38, "30-38"),
-    (47, "39-47"),
-)
 
 
 def age_in_years(subject: SubjectCreate, on: date) -> int | None:
@@ -44,12 +35,6 @@ def age_in_years(subject: SubjectCreate, on: date) -> int | None:
         dob = subject.date_of_birth
         return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
     return subject.age_estimate
-
-
-def age_band(age: int | None) -> str:
-    if age is None:
-        return "unknown"
-    return next((band for upper, band in AGE_BANDS if age <= upper), "48+")
 
 
 def presumed_child(subject: SubjectCreate, age: int | None) -> bool:
