@@ -240,7 +240,17 @@ class Gateway:
             principal = await self.verifier.verify(raw_token.strip())
         except InvalidToken as exc:
             # Failed attempts are limited per client address so token guessing is throttled too.
-            await self.rate_limiter.acquire(f"ip:{client[0] if client else '-'}")
+            wait = await self.rate_limiter.acquire(f"ip:{client[0] if client else '-'}")
+            if wait is not None:
+                await self._problem(
+                    send,
+                    state,
+                    request_id,
+                    429,
+                    "Too many failed authentications; slow down",
+                    [(b"retry-after", str(max(1, int(wait + 0.999))).encode())],
+                )
+                return
             await self._problem(
                 send,
                 state,

@@ -268,3 +268,16 @@ async def test_token_attacks_stop_at_the_gateway_with_401(jwt_secret, make_token
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"].startswith("Invalid token")
+
+
+async def test_repeated_bad_tokens_from_one_address_are_throttled(jwt_secret, make_token):
+    settings = _settings(jwt_secret, rate_limit_per_minute=60, rate_limit_burst=3)
+    async with gateway_client(settings) as client:
+        statuses = [
+            (await client.get("/api/v1/screenings", headers=auth("guess.guess.guess"))).status_code for _ in range(5)
+        ]
+        # A valid token from the same address is not punished for the failures.
+        valid = await client.get("/api/v1/screenings", headers=auth(make_token("police")))
+    assert statuses[:3] == [401, 401, 401]
+    assert statuses[3:] == [429, 429]
+    assert valid.status_code == 502  # reached the (absent) upstream
