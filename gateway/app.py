@@ -77,6 +77,10 @@ class BodyTooLarge(Exception):
     pass
 
 
+class ClientGone(Exception):
+    """The client disconnected before sending its whole body: nothing must be forwarded."""
+
+
 class Gateway:
     def __init__(
         self,
@@ -291,6 +295,9 @@ class Gateway:
         except BodyTooLarge:
             await self._problem(send, state, request_id, 413, f"The request body exceeds {limit} bytes")
             return
+        except ClientGone:
+            state["status"] = 499  # nginx's "client closed request", for logs and metrics only
+            return
         await self._proxy(scope, send, headers, body, matched, request_id, state, raw_path)
 
     async def _read_body(self, receive: Receive, limit: int) -> bytes:
@@ -299,7 +306,9 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                # A truncated body must never reach a service as if it were complete (a CSV import would
+                # otherwise store fewer rows and call it done).
+                raise ClientGone
             chunk = message.get("body", b"")
             if chunk:
                 size += len(chunk)

@@ -281,3 +281,40 @@ async def test_repeated_bad_tokens_from_one_address_are_throttled(jwt_secret, ma
     assert statuses[:3] == [401, 401, 401]
     assert statuses[3:] == [429, 429]
     assert valid.status_code == 502  # reached the (absent) upstream
+
+
+async def test_client_disconnecting_mid_body_forwards_nothing(jwt_secret, make_token):
+    async with echo_upstream() as url:
+        gateway = Gateway(_settings(jwt_secret, screening_url=url), configure_logs=False)
+        await gateway.startup()
+        sent: list[dict] = []
+        messages = [
+            {"type": "http.request", "body": b'{"partial": ', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+
+        async def receive() -> dict:
+            return messages.pop(0)
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/api/v1/screenings",
+            "raw_path": b"/api/v1/screenings",
+            "query_string": b"",
+            "scheme": "http",
+            "client": ("127.0.0.1", 5000),
+            "headers": [
+                (b"authorization", f"Bearer {make_token('police')}".encode()),
+                (b"content-type", b"application/json"),
+                (b"content-length", b"100"),
+            ],
+        }
+        try:
+            await gateway(scope, receive, send)
+        finally:
+            await gateway.shutdown()
+    assert sent == []  # no answer to a gone client, and above all no request to the service
