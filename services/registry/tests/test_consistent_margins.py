@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from services.registry.facts import FORM_BITS, VICTIM_STATUSES
 from services.registry.family import dimensions_of, family_of, protect_family, table_counts
-from services.registry.repository import Period, count_cells, count_pairs
+from services.registry.repository import Period, count_cells, count_pairs, covering_sets
 from services.registry.statistics import Thresholds, render_table
 from services.registry.tests.conftest import LAST_YEAR, referral_fact, screening_fact, send_all
 
@@ -221,6 +221,16 @@ async def test_the_reported_example_through_the_api(client, coordinator) -> None
     assert {s["rule"] for a in answers.values() for s in a["suppressions"]} <= {
         "primary", "secondary", "consistent_margin"
     }  # fmt: skip
+
+
+@given(st.integers(min_value=0, max_value=11), st.integers(min_value=2, max_value=5))
+@settings(max_examples=60, deadline=None)
+def test_covering_sets_hold_every_pair_once_summed(count: int, size: int) -> None:
+    names = [f"d{i}" for i in range(count)]
+    cover = covering_sets(names, size)
+    assert all(len(c) == min(size, count) and len(set(c)) == len(c) for c in cover)
+    covered = {frozenset((a, b)) for c in cover for i, a in enumerate(c) for b in c[i + 1 :]}
+    assert covered == {frozenset((a, b)) for i, a in enumerate(names) for b in names[i + 1 :]}
 
 
 async def test_family_counts_equal_the_per_table_queries(client, registry_app) -> None:
