@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.db import new_metadata
 from putokaz.events import define_event_tables
+from putokaz.idempotency import define_idempotency_table
 
 ID = String(64)
 
@@ -30,6 +31,7 @@ class Base(DeclarativeBase):
 
 
 event_tables = define_event_tables(Base.metadata)
+idempotency_keys = define_idempotency_table(Base.metadata)
 
 
 class Organisation(Base):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from putokaz.auth import Authorize, Principal
 from putokaz.db import DbSession
+from putokaz.idempotency import IdempotencyKey
 from services.referral import referrals
 from services.referral.clock import Now
 from services.referral.lifecycle import Status
@@ -23,9 +24,14 @@ Mover = Annotated[Principal, Depends(Authorize("police", "social_worker", "servi
 
 
 @router.post("/referrals", response_model=ReferralRead, status_code=201)
-async def create_referral(body: ReferralCreate, principal: Frontline, session: DbSession, now: Now) -> ReferralRead:
-    """Refer a screened person to a service. Adults need recorded consent; children may go to social welfare."""
-    referral = await referrals.create_referral(session, principal, body, now)
+async def create_referral(
+    body: ReferralCreate, principal: Frontline, session: DbSession, now: Now, idempotency_key: IdempotencyKey
+) -> ReferralRead:
+    """Refer a screened person to a service. Adults need recorded consent; children may go to social welfare.
+
+    With an `Idempotency-Key`, a retry with the same key and body answers the referral created the first time.
+    """
+    referral = await referrals.create_referral_once(session, principal, body, now, idempotency_key)
     return referrals.render(referral, principal)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz import idempotency
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.vocabulary import age_band
@@ -24,7 +25,7 @@ from services.referral.lifecycle import (
     is_legal,
 )
 from services.referral.matching import ACCOMMODATION_TYPES, CaseProfile, Place, rank
-from services.referral.models import Referral, ReferralTransition
+from services.referral.models import Referral, ReferralTransition, idempotency_keys
 from services.referral.publish import aware, capacity_changed, referral_changed
 from services.referral.referral_schemas import (
     ProfileRead,
@@ -248,6 +249,24 @@ async def create_referral(session: AsyncSession, principal: Principal, body: Ref
     session.add(_record(referral, None, principal.org, principal.sub, now))
     await session.flush()
     await referral_changed(session, referral, occurred_at=now)
+    return referral
+
+
+async def create_referral_once(
+    session: AsyncSession, principal: Principal, body: ReferralCreate, now: datetime, key: str | None
+) -> Referral:
+    """`create_referral`, unless this caller already created one with this Idempotency-Key: then that one."""
+    if key is None:
+        return await create_referral(session, principal, body, now)
+    print_ = idempotency.fingerprint(body.model_dump(mode="json"))
+    earlier = await idempotency.claim(session, idempotency_keys, principal, key, print_)
+    if earlier is None:
+        referral = await create_referral(session, principal, body, now)
+        await idempotency.remember(session, idempotency_keys, principal, key, referral.id)
+        return referral
+    referral = await session.scalar(select(Referral).where(Referral.id == earlier, Referral.from_org == principal.org))
+    if referral is None:
+        raise Conflict("The referral created with this Idempotency-Key no longer exists")
     return referral
 
 

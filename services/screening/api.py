@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
 from putokaz.auth import Authorize, Principal
 from putokaz.db import DbSession
 from putokaz.errors import NotFound
+from putokaz.idempotency import IdempotencyKey
 from services.screening import instruments, repository, screenings
 from services.screening.identity import Keyring
 from services.screening.models import Decision, Screening
@@ -219,9 +220,9 @@ async def lookup_screenings(
 
 @router.post("/screenings", response_model=ScreeningRead, status_code=status.HTTP_201_CREATED, tags=["screenings"])
 async def start_screening(
-    principal: Frontline, session: DbSession, keys: Keys, body: ScreeningCreate
+    principal: Frontline, session: DbSession, keys: Keys, body: ScreeningCreate, idempotency_key: IdempotencyKey
 ) -> dict[str, Any]:
-    row = await screenings.start(session, keys, principal, body)
+    row = await screenings.start_once(session, keys, principal, body, idempotency_key)
     return await full(session, keys, row)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.db import new_metadata
 from putokaz.events import define_event_tables
+from putokaz.idempotency import define_idempotency_table
 
 PK_BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -31,6 +32,7 @@ class Base(DeclarativeBase):
 
 
 event_tables = define_event_tables(Base.metadata)
+idempotency_keys = define_idempotency_table(Base.metadata)
 
 
 class Questionnaire(Base):

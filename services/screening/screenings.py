@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz import idempotency
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.events import emit
@@ -16,7 +17,7 @@ from putokaz.vocabulary import age_band
 from services.screening import instruments, repository
 from services.screening.answers import evaluate, merge_answers, missing_required
 from services.screening.identity import Keyring, normalise_document, normalise_person
-from services.screening.models import BlindIndex, Decision, Screening
+from services.screening.models import BlindIndex, Decision, Screening, idempotency_keys
 from services.screening.schemas import DecisionCreate, LookupRequest, ScreeningCreate, SubjectCreate
 
 ADULT_AGE = 18
@@ -133,6 +134,25 @@ async def start(session: AsyncSession, keyring: Keyring, principal: Principal, b
     if not anonymous:
         _add_blind_index(session, keyring, screening, subject, normalised)
     repository.audit(session, principal, "create", screening_id)
+    return screening
+
+
+async def start_once(
+    session: AsyncSession, keyring: Keyring, principal: Principal, body: ScreeningCreate, key: str | None
+) -> Screening:
+    """`start`, unless this caller already started a screening with this Idempotency-Key: then that one (a read)."""
+    if key is None:
+        return await start(session, keyring, principal, body)
+    print_ = idempotency.fingerprint(body.model_dump(mode="json"))
+    earlier = await idempotency.claim(session, idempotency_keys, principal, key, print_)
+    if earlier is None:
+        screening = await start(session, keyring, principal, body)
+        await idempotency.remember(session, idempotency_keys, principal, key, screening.id)
+        return screening
+    screening = await repository.get_screening(session, principal.org, earlier)
+    if screening is None:
+        raise Conflict("The screening created with this Idempotency-Key no longer exists")
+    repository.audit(session, principal, "read", screening.id)
     return screening
 
 
