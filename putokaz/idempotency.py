@@ -10,6 +10,7 @@ Keys are honoured for at least 24 hours; older keys may be purged (there is no p
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -61,10 +62,13 @@ IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 """The validated `Idempotency-Key` header (malformed → 422 naming `header.idempotency-key`), or None."""
 
 
-def fingerprint(body: Any) -> str:
-    """sha256 of the canonical JSON of the (parsed) request body."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def fingerprint(body: Any, secret: bytes | None = None) -> str:
+    """sha256 of the canonical JSON of the (parsed) request body; keyed (HMAC) when the body carries identity
+    data, so a stored fingerprint cannot be used to confirm a guessed name and date of birth."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    if secret is not None:
+        return hmac.new(secret, canonical, hashlib.sha256).hexdigest()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _scope(table: Table, principal: Principal, key: str) -> Any:

@@ -143,7 +143,8 @@ async def start_once(
     """`start`, unless this caller already started a screening with this Idempotency-Key: then that one (a read)."""
     if key is None:
         return await start(session, keyring, principal, body)
-    print_ = idempotency.fingerprint(body.model_dump(mode="json"))
+    # Keyed with the blind-index key: the body holds the person's identity.
+    print_ = idempotency.fingerprint(body.model_dump(mode="json"), keyring.blind_index_key)
     earlier = await idempotency.claim(session, idempotency_keys, principal, key, print_)
     if earlier is None:
         screening = await start(session, keyring, principal, body)

@@ -26,6 +26,7 @@ TABLES = (
     "locations",
     "organisations",
     "outbox_events",
+    "idempotency_keys",
 )
 
 
