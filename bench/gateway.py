@@ -12,7 +12,7 @@ import aiohttp
 
 from bench.common import percentile, postgres_server, result
 from putokaz.auth import issue_token, new_secret
-from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, UvicornProcess, service_migrations
+from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, UvicornProcess, process_environment, service_migrations
 
 
 async def load(url: str, token: str, seconds: float, concurrency: int) -> tuple[int, int, list[float]]:
@@ -50,13 +50,7 @@ def main() -> None:
 
     server = postgres_server()
     secret = new_secret()
-    env = {
-        "PUTOKAZ_ENVIRONMENT": "test",
-        "PUTOKAZ_JWT_SECRET": secret,
-        "PUTOKAZ_JWT_ISSUER": TEST_ISSUER,
-        "PUTOKAZ_JWT_AUDIENCE": TEST_AUDIENCE,
-        "PUTOKAZ_LOG_LEVEL": "WARNING",
-    }
+    env = {**process_environment(secret), "PUTOKAZ_LOG_LEVEL": "WARNING"}
     logs = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     url = server.create_database(f"bench_{args.service}", service_migrations(args.service))
     service = UvicornProcess(

@@ -31,7 +31,8 @@ import asyncpg
 from bench.common import median, percentile, postgres_server, result
 from putokaz.auth import issue_token, new_secret
 from putokaz.db import async_url
-from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, Stack, start_stack
+from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, Stack, process_environment, start_stack
+from tests.journeys import PRESUMED_ADULT_ANSWERS
 
 YEAR = datetime.now(UTC).year
 CONSENT_VERSION = "2026-1"
@@ -47,16 +48,6 @@ FRONTLINE = [
 COORDINATOR_ORG = "demo-state-coordinator"
 USERS_PER_ORG = 4  # several staff per organisation, so per-user rate limits are spread as in real use
 
-PRESUMED_ADULT = {
-    "dr_job_nature": "yes",
-    "dr_wages": "yes",
-    "worked_for_someone": "yes",
-    "ex_excessive_hours": "yes",
-    "ex_low_pay": "yes",
-    "cd_documents": "yes",
-    "cd_isolation": "yes",
-    "forms_of_exploitation": ["forced_labour"],
-}
 NO_INDICATORS = {"worked_for_someone": "no"}
 CHILD_BEGGING = {
     "act_moved": "yes",
@@ -166,9 +157,9 @@ class Driver:
                 f"{self.rng.randint(1960, 2005)}-0{self.rng.randint(1, 9)}-1{self.rng.randint(0, 9)}"
             )
             if roll < 0.55:
-                answers = PRESUMED_ADULT
+                answers = PRESUMED_ADULT_ANSWERS
             elif roll < 0.7:  # an adult who declines referral: counted anonymously, no identity kept
-                answers = PRESUMED_ADULT
+                answers = PRESUMED_ADULT_ANSWERS
                 consent = {"text_version": CONSENT_VERSION, "referral": "declined"}
                 subject = {k: v for k, v in subject.items() if k in ("sex", "citizenship", "date_of_birth")}
             else:
@@ -182,7 +173,7 @@ class Driver:
         await self.call("screening.submit", "POST", f"/api/v1/screenings/{sid}/submit", token)
         self.tally.submitted[sid] = time.time()
         self.tally.flows["screening"] += 1
-        if consent and consent["referral"] == "given" and answers is PRESUMED_ADULT and len(self.pool) < 5000:
+        if consent and consent["referral"] == "given" and answers is PRESUMED_ADULT_ANSWERS and len(self.pool) < 5000:
             self.pool.append((sid, token))
 
     async def match(self) -> None:
@@ -562,13 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, interrupted)
     server = postgres_server()
     secret = new_secret()
-    env = {
-        "PUTOKAZ_ENVIRONMENT": "test",
-        "PUTOKAZ_JWT_SECRET": secret,
-        "PUTOKAZ_JWT_ISSUER": TEST_ISSUER,
-        "PUTOKAZ_JWT_AUDIENCE": TEST_AUDIENCE,
-        "PUTOKAZ_LOG_LEVEL": "WARNING",
-    }
+    env = {**process_environment(secret), "PUTOKAZ_LOG_LEVEL": "WARNING"}
     logs = Path(tempfile.mkdtemp(prefix="bench-load-"))
     rate = {"PUTOKAZ_RATE_LIMIT_PER_MINUTE": "100000000", "PUTOKAZ_RATE_LIMIT_BURST": "1000000"}
     stack: Stack | None = None

@@ -246,14 +246,7 @@ class Gateway:
             # Failed attempts are limited per client address so token guessing is throttled too.
             wait = await self.rate_limiter.acquire(f"ip:{client[0] if client else '-'}")
             if wait is not None:
-                await self._problem(
-                    send,
-                    state,
-                    request_id,
-                    429,
-                    "Too many failed authentications; slow down",
-                    [(b"retry-after", str(max(1, int(wait + 0.999))).encode())],
-                )
+                await self._too_many(send, state, request_id, wait, "Too many failed authentications; slow down")
                 return
             await self._problem(
                 send,
@@ -269,14 +262,7 @@ class Gateway:
             return
         wait = await self.rate_limiter.acquire(f"sub:{principal.org}:{principal.sub}")
         if wait is not None:
-            await self._problem(
-                send,
-                state,
-                request_id,
-                429,
-                "Too many requests; slow down",
-                [(b"retry-after", str(max(1, int(wait + 0.999))).encode())],
-            )
+            await self._too_many(send, state, request_id, wait, "Too many requests; slow down")
             return
 
         limit = self.settings.max_import_body_bytes if matched.large_body else self.settings.max_body_bytes
@@ -417,6 +403,10 @@ class Gateway:
         await _send(
             send, status, json.dumps(body).encode(), b"application/json", [(b"x-request-id", request_id.encode())]
         )
+
+    async def _too_many(self, send: Send, state: dict[str, Any], request_id: str, wait: float, detail: str) -> None:
+        retry_after = str(max(1, int(wait + 0.999))).encode()
+        await self._problem(send, state, request_id, 429, detail, [(b"retry-after", retry_after)])
 
     async def _problem(
         self,

@@ -124,15 +124,19 @@ def make_token(jwt_secret: str) -> Callable[..., str]:
     return factory
 
 
-@pytest.fixture(scope="session")
-def kernel_env(jwt_secret: str) -> dict[str, str]:
-    """Environment for processes and settings in tests (token verification with the test secret)."""
+def process_environment(jwt_secret: str) -> dict[str, str]:
+    """Environment for processes in tests and benchmarks (token verification with the given secret)."""
     return {
         "PUTOKAZ_ENVIRONMENT": "test",
         "PUTOKAZ_JWT_SECRET": jwt_secret,
         "PUTOKAZ_JWT_ISSUER": TEST_ISSUER,
         "PUTOKAZ_JWT_AUDIENCE": TEST_AUDIENCE,
     }
+
+
+@pytest.fixture(scope="session")
+def kernel_env(jwt_secret: str) -> dict[str, str]:
+    return process_environment(jwt_secret)
 
 
 def settings_kwargs(jwt_secret: str, database_url: str) -> dict[str, Any]:
