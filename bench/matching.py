@@ -17,9 +17,9 @@ from sqlalchemy import insert
 from bench.common import median, percentile, postgres_server, result
 from putokaz.db import Database
 from putokaz.testing import service_migrations
-from services.referral.candidates import CandidateCache
-from services.referral.geography import MUNICIPALITIES
-from services.referral.matching import CaseProfile, Place, rank
+from services.referral.directory.candidates import CandidateCache
+from services.referral.directory.geography import MUNICIPALITIES
+from services.referral.directory.matching import CaseProfile, Place, rank
 from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
 
 SERVICES = 2_000

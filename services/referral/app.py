@@ -3,14 +3,14 @@
 from fastapi import FastAPI
 
 from putokaz.app import create_service_app
-from services.referral.api import router as directory_router
-from services.referral.candidates import CandidateCache
 from services.referral.clock import Clock, utc_now
+from services.referral.directory.api import router as directory_router
+from services.referral.directory.candidates import CandidateCache
 from services.referral.models import event_tables
-from services.referral.referral_api import router as referral_router
-from services.referral.scheduler import start_scheduler, stop_scheduler
+from services.referral.referrals.api import router as referral_router
+from services.referral.referrals.scheduler import start_scheduler, stop_scheduler
 from services.referral.settings import Settings
-from services.referral.webhooks_api import router as webhooks_router
+from services.referral.webhooks.api import router as webhooks_router
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from putokaz.db import Database
-from services.referral.geography import find_municipality
+from services.referral.directory.geography import find_municipality
+from services.referral.directory.repository import bump_directory_version
 from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
-from services.referral.repository import bump_directory_version
 
 EVERY_FORM = ["sexual", "forced_labour", "begging", "forced_criminality", "forced_marriage", "domestic_servitude"]
 MIGRANT_LANGUAGES = ["ar", "fa", "ps", "ur", "en"]

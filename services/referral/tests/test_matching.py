@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.referral.geography import find_municipality
-from services.referral.matching import Candidate, CandidateLocation, CaseProfile, Place, exclusion, rank
+from services.referral.directory.geography import find_municipality
+from services.referral.directory.matching import Candidate, CandidateLocation, CaseProfile, Place, exclusion, rank
 
 
 def at(place: str, location_id: str | None = None) -> tuple[CandidateLocation, ...]:

@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from services.referral.clock import ManualClock
-from services.referral.lifecycle import STATUSES, TRANSITIONS, Side
-from services.referral.scheduler import run_expiry_loop, sweep_once
+from services.referral.referrals.lifecycle import STATUSES, TRANSITIONS, Side
+from services.referral.referrals.scheduler import run_expiry_loop, sweep_once
 from services.referral.tests.conftest import World, outbox, referral_body
 
 USER_TARGETS = ("accepted", "rejected", "in_progress", "completed", "failed", "cancelled")

@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_version")),
     )
-    # The one row every directory write bumps (services/referral/candidates.py).
+    # The one row every directory write bumps (services/referral/directory/candidates.py).
     op.execute("INSERT INTO directory_version (id, version) VALUES (1, 1)")
 
 

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from services.referral.lifecycle import ReasonCode
-from services.referral.schemas import CaseProfileIn, ObjectId, PlaceIn, Strict
+from services.referral.directory.schemas import CaseProfileIn, ObjectId, PlaceIn, Strict
+from services.referral.referrals.lifecycle import ReasonCode
 
 UserTarget = Literal["accepted", "rejected", "in_progress", "completed", "failed", "cancelled"]
 ScreeningRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]

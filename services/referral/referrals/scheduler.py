@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from putokaz.db import Database
 from services.referral.clock import Clock
-from services.referral.referrals import expire_overdue
+from services.referral.referrals.service import expire_overdue
 
 logger = logging.getLogger("putokaz.referral.scheduler")
 

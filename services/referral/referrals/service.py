@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz import idempotency
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.vocabulary import age_band
-from services.referral import repository as repo
-from services.referral.geography import find_municipality
-from services.referral.lifecycle import (
+from services.referral.directory import repository as repo
+from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
+from services.referral.directory.schemas import CaseProfileIn, Page, PlaceIn
+from services.referral.models import Referral, ReferralTransition, idempotency_keys
+from services.referral.publish import aware, capacity_changed, referral_changed
+from services.referral.referrals import repository as referrals_repo
+from services.referral.referrals.lifecycle import (
     REASON_REQUIRED,
     SIDE_OF_TARGET,
     Side,
@@ -24,17 +25,13 @@ from services.referral.lifecycle import (
     holds_place,
     is_legal,
 )
-from services.referral.matching import ACCOMMODATION_TYPES, CaseProfile, Place, rank
-from services.referral.models import Referral, ReferralTransition, idempotency_keys
-from services.referral.publish import aware, capacity_changed, referral_changed
-from services.referral.referral_schemas import (
+from services.referral.referrals.schemas import (
     ProfileRead,
     ReferralCreate,
     ReferralRead,
     SenderDetails,
     TransitionRead,
 )
-from services.referral.schemas import CaseProfileIn, PlaceIn
 
 SYSTEM_ACTOR = "putokaz-scheduler"
 
@@ -44,35 +41,6 @@ def presumed_child(profile: CaseProfileIn) -> bool:
     if profile.age is not None:
         return profile.age < 18
     return profile.child is not False
-
-
-def case_profile(profile: dict[str, Any], needs: Sequence[str], urgent: bool) -> CaseProfile:
-    """The matching view of a stored (or submitted) profile; a known municipality fills in coordinates."""
-    place = profile.get("place") or {}
-    lat, lon = place.get("latitude"), place.get("longitude")
-    if lat is None:
-        known = find_municipality(place.get("municipality"))
-        if known is not None:
-            lat, lon = known.latitude, known.longitude
-    return CaseProfile(
-        needs=frozenset(needs),
-        age=profile.get("age"),
-        child=profile.get("child"),
-        sex=profile.get("sex") or "UNK",
-        nationality=profile.get("nationality"),
-        languages=frozenset(profile.get("languages") or ()),
-        forms=frozenset(profile.get("forms") or ()),
-        place=Place(
-            entity=place.get("entity"),
-            canton=place.get("canton"),
-            municipality=place.get("municipality"),
-            latitude=lat,
-            longitude=lon,
-        ),
-        urgent=urgent,
-        needs_wheelchair_access=bool(profile.get("needs_wheelchair_access")),
-        lgbtqia=bool(profile.get("lgbtqia")),
-    )
 
 
 # --- reading ---
@@ -125,12 +93,7 @@ async def visible_referral(
     session: AsyncSession, principal: Principal, referral_id: str, *, lock: bool = False
 ) -> Referral:
     """A referral the caller's organisation sent or received; anything else is simply not found."""
-    query = select(Referral).where(
-        Referral.id == referral_id, or_(Referral.from_org == principal.org, Referral.to_org == principal.org)
-    )
-    if lock:
-        query = query.with_for_update()
-    referral = await session.scalar(query)
+    referral = await referrals_repo.visible_referral(session, principal.org, referral_id, lock=lock)
     if referral is None:
         raise NotFound("No such referral")
     return referral
@@ -148,35 +111,25 @@ async def list_referrals(
     created_to: datetime | None,
     limit: int,
     offset: int,
-) -> tuple[list[Referral], int]:
-    if box == "sent":
-        query = select(Referral).where(Referral.from_org == principal.org)
-    elif box == "received":
-        query = select(Referral).where(Referral.to_org == principal.org)
-    else:
-        query = select(Referral).where(or_(Referral.from_org == principal.org, Referral.to_org == principal.org))
-    if status:
-        query = query.where(Referral.status == status)
-    if service_type:
-        query = query.where(Referral.service_type == service_type)
-    if urgent is not None:
-        query = query.where(Referral.urgent == urgent)
-    if created_from:
-        query = query.where(Referral.created_at >= created_from)
-    if created_to:
-        query = query.where(Referral.created_at < created_to)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+) -> Page[ReferralRead]:
+    rows, total = await referrals_repo.list_referrals(
+        session,
+        principal.org,
+        box=box,
+        status=status,
+        service_type=service_type,
+        urgent=urgent,
+        created_from=created_from,
+        created_to=created_to,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=[render(r, principal) for r in rows], total=total, limit=limit, offset=offset)
 
 
 async def history(session: AsyncSession, principal: Principal, referral_id: str) -> list[TransitionRead]:
     await visible_referral(session, principal, referral_id)
-    rows = await session.scalars(
-        select(ReferralTransition)
-        .where(ReferralTransition.referral_id == referral_id)
-        .order_by(ReferralTransition.sequence)
-    )
+    rows = await referrals_repo.transitions(session, referral_id)
     return [
         TransitionRead(
             from_status=t.from_status,
@@ -264,7 +217,7 @@ async def create_referral_once(
         referral = await create_referral(session, principal, body, now)
         await idempotency.remember(session, idempotency_keys, principal, key, referral.id)
         return referral
-    referral = await session.scalar(select(Referral).where(Referral.id == earlier, Referral.from_org == principal.org))
+    referral = await referrals_repo.sent_referral(session, principal.org, earlier)
     if referral is None:
         raise Conflict("The referral created with this Idempotency-Key no longer exists")
     return referral
@@ -329,9 +282,7 @@ async def transition(
 
 async def suggest_next(session: AsyncSession, r: Referral) -> str | None:
     """The best other service of the same type, skipping every service already tried for this screening."""
-    tried = await session.scalars(
-        select(Referral.service_id).where(Referral.screening_ref == r.screening_ref, Referral.from_org == r.from_org)
-    )
+    tried = await referrals_repo.services_tried(session, r.screening_ref, r.from_org)
     case = case_profile(r.profile, [r.service_type], r.urgent)
     candidates = await repo.matching_candidates(session, [r.service_type])
     best = rank(case, candidates, limit=1, exclude=[r.service_id, *tried])
@@ -343,15 +294,8 @@ async def expire_overdue(session: AsyncSession, now: datetime, *, batch: int = 1
 
     Safe to run in several processes: rows are locked and skipped when another sweep holds them.
     """
-    rows = await session.scalars(
-        select(Referral)
-        .where(Referral.status == "requested", Referral.deadline_at <= now)
-        .order_by(Referral.deadline_at)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-    )
     expired = []
-    for r in list(rows):
+    for r in await referrals_repo.overdue(session, now, batch):
         r.status = "expired"
         r.reason_code = None
         r.updated_at = now

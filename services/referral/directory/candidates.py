@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.referral import repository as repo
-from services.referral.matching import ACCOMMODATION_TYPES, Candidate
-from services.referral.schemas import SERVICE_TYPES
+from services.referral.directory import repository as repo
+from services.referral.directory.matching import ACCOMMODATION_TYPES, Candidate
+from services.referral.directory.schemas import SERVICE_TYPES
 
 
 class CandidateCache:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from services.referral.geography import canton_name, haversine_km
+from services.referral.directory.geography import canton_name, find_municipality, haversine_km
 
 ACCOMMODATION_TYPES = frozenset({"safe_house", "shelter_children", "shelter_families"})
 ADULT_AGE = 18
@@ -236,3 +237,32 @@ def rank(
     far = float("inf")
     matches.sort(key=lambda m: (-m.score, m.distance_km if m.distance_km is not None else far, m.service_id))
     return matches[:limit]
+
+
+def case_profile(profile: dict[str, Any], needs: Sequence[str], urgent: bool) -> CaseProfile:
+    """The matching view of a stored (or submitted) profile; a known municipality fills in coordinates."""
+    place = profile.get("place") or {}
+    lat, lon = place.get("latitude"), place.get("longitude")
+    if lat is None:
+        known = find_municipality(place.get("municipality"))
+        if known is not None:
+            lat, lon = known.latitude, known.longitude
+    return CaseProfile(
+        needs=frozenset(needs),
+        age=profile.get("age"),
+        child=profile.get("child"),
+        sex=profile.get("sex") or "UNK",
+        nationality=profile.get("nationality"),
+        languages=frozenset(profile.get("languages") or ()),
+        forms=frozenset(profile.get("forms") or ()),
+        place=Place(
+            entity=place.get("entity"),
+            canton=place.get("canton"),
+            municipality=place.get("municipality"),
+            latitude=lat,
+            longitude=lon,
+        ),
+        urgent=urgent,
+        needs_wheelchair_access=bool(profile.get("needs_wheelchair_access")),
+        lgbtqia=bool(profile.get("lgbtqia")),
+    )

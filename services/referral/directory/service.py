@@ -11,24 +11,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
-from services.referral import repository as repo
-from services.referral.geography import find_municipality
-from services.referral.matching import ACCOMMODATION_TYPES
-from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
-from services.referral.publish import capacity_changed
-from services.referral.schemas import (
+from services.referral.directory import repository as repo
+from services.referral.directory.candidates import CandidateCache
+from services.referral.directory.geography import find_municipality
+from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
+from services.referral.directory.schemas import (
     AddressRead,
     CapacityRead,
     CapacityWrite,
     LocationCreate,
     LocationRead,
     LocationUpdate,
+    MatchRead,
+    MatchRequest,
+    MatchResponse,
     OrganisationCreate,
+    OrganisationRead,
     OrganisationUpdate,
+    Page,
     ServiceCreate,
     ServiceRead,
     ServiceUpdate,
 )
+from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
+from services.referral.publish import capacity_changed
 
 
 def new_id(prefix: str) -> str:
@@ -133,6 +139,20 @@ async def render_services(
 # --- organisations ---
 
 
+async def list_organisations(
+    session: AsyncSession, *, kind: str | None, limit: int, offset: int
+) -> Page[OrganisationRead]:
+    rows, total = await repo.list_organisations(session, kind=kind, limit=limit, offset=offset)
+    return Page(items=[OrganisationRead.model_validate(o) for o in rows], total=total, limit=limit, offset=offset)
+
+
+async def get_organisation(session: AsyncSession, organisation_id: str) -> Organisation:
+    org = await repo.get_organisation(session, organisation_id)
+    if org is None:
+        raise NotFound("No such organisation")
+    return org
+
+
 async def create_organisation(session: AsyncSession, body: OrganisationCreate, now: datetime) -> Organisation:
     org_id = body.id or new_id("org")
     if await repo.get_organisation(session, org_id) is not None:
@@ -169,6 +189,30 @@ async def update_organisation(
 
 
 # --- locations ---
+
+
+async def list_locations(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    organisation_id: str | None,
+    entity: str | None,
+    canton: int | None,
+    limit: int,
+    offset: int,
+) -> Page[LocationRead]:
+    rows, total = await repo.list_locations(
+        session, organisation_id=organisation_id, entity=entity, canton=canton, limit=limit, offset=offset
+    )
+    items = await render_locations(session, principal, rows)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+async def get_location(session: AsyncSession, principal: Principal, location_id: str) -> LocationRead:
+    loc = await repo.get_location(session, location_id)
+    if loc is None:
+        raise NotFound("No such location")
+    return (await render_locations(session, principal, [loc]))[0]
 
 
 async def create_location(session: AsyncSession, principal: Principal, body: LocationCreate, now: datetime) -> Location:
@@ -226,6 +270,38 @@ async def update_location(
 
 
 # --- services ---
+
+
+async def list_services(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    service_type: str | None,
+    organisation_id: str | None,
+    status: str | None,
+    entity: str | None,
+    canton: int | None,
+    limit: int,
+    offset: int,
+) -> Page[ServiceRead]:
+    rows, total = await repo.list_services(
+        session,
+        service_type=service_type,
+        organisation_id=organisation_id,
+        status=status,
+        entity=entity,
+        canton=canton,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=await render_services(session, principal, rows), total=total, limit=limit, offset=offset)
+
+
+async def get_service(session: AsyncSession, principal: Principal, service_id: str) -> ServiceRead:
+    service = await repo.get_service(session, service_id)
+    if service is None:
+        raise NotFound("No such service")
+    return (await render_services(session, principal, [service]))[0]
 
 
 async def _check_locations(session: AsyncSession, organisation_id: str, location_ids: Sequence[str]) -> None:
@@ -313,3 +389,36 @@ async def set_capacity(
     await session.flush()
     await capacity_changed(session, capacity, organisation_id=service.organisation_id, occurred_at=now)
     return capacity
+
+
+# --- matching ---
+
+
+async def find_matches(
+    session: AsyncSession, principal: Principal, body: MatchRequest, cache: CandidateCache
+) -> MatchResponse:
+    """Eligible services for a case profile, best first, with addresses redacted as the caller must see them."""
+    case = case_profile(body.model_dump(mode="json"), body.needs, body.urgent)
+    candidates = await cache.candidates(session, body.needs)
+    matches = rank(case, candidates, limit=body.limit, exclude=body.exclude_service_ids)
+    location_ids = [m.location_id for m in matches if m.location_id]
+    locations = {loc.id: loc for loc in [await repo.get_location(session, i) for i in location_ids] if loc}
+    shown = {r.id: r for r in await render_locations(session, principal, list(locations.values()))}
+    return MatchResponse(
+        considered=len(candidates),
+        matches=[
+            MatchRead(
+                service_id=m.service_id,
+                organisation_id=m.organisation_id,
+                name=m.name,
+                service_type=m.service_type,
+                score=m.score,
+                parts=m.parts,
+                reasons=list(m.reasons),
+                distance_km=m.distance_km,
+                location=shown.get(m.location_id) if m.location_id else None,
+                available=m.available,
+            )
+            for m in matches
+        ],
+    )

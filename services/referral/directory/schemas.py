@@ -8,7 +8,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from putokaz.vocabulary import Entity, ExploitationForm, ServiceType, Sex
-from services.referral.geography import geography_problem
+from services.referral.directory.geography import geography_problem
 
 SERVICE_TYPES: tuple[str, ...] = get_args(ServiceType)
 ServiceStatus = Literal["active", "inactive", "defunct", "temporarily closed"]

@@ -8,21 +8,15 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from putokaz.auth import Authorize, Principal
 from putokaz.db import DbSession
-from putokaz.errors import NotFound
-from services.referral import directory
-from services.referral import repository as repo
-from services.referral.candidates import CandidateCache
 from services.referral.clock import Now
-from services.referral.matching import rank
-from services.referral.referrals import case_profile
-from services.referral.schemas import (
+from services.referral.directory import service as directory
+from services.referral.directory.schemas import (
     CapacityRead,
     CapacityWrite,
     EntityCode,
     LocationCreate,
     LocationRead,
     LocationUpdate,
-    MatchRead,
     MatchRequest,
     MatchResponse,
     ObjectId,
@@ -58,8 +52,7 @@ CantonQuery = Annotated[int | None, Query(ge=1, le=10)]
 async def list_organisations(
     _: Anyone, session: DbSession, kind: OrganisationKind | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> Page[OrganisationRead]:
-    rows, total = await repo.list_organisations(session, kind=kind, limit=limit, offset=offset)
-    return Page(items=[OrganisationRead.model_validate(o) for o in rows], total=total, limit=limit, offset=offset)
+    return await directory.list_organisations(session, kind=kind, limit=limit, offset=offset)
 
 
 @router.post("/organisations", response_model=OrganisationRead, status_code=201, tags=["directory"])
@@ -69,10 +62,7 @@ async def create_organisation(body: OrganisationCreate, _: Admin, session: DbSes
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationRead, tags=["directory"])
 async def get_organisation(organisation_id: Slug, _: Anyone, session: DbSession) -> OrganisationRead:
-    org = await repo.get_organisation(session, organisation_id)
-    if org is None:
-        raise NotFound("No such organisation")
-    return OrganisationRead.model_validate(org)
+    return OrganisationRead.model_validate(await directory.get_organisation(session, organisation_id))
 
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationRead, tags=["directory"])
@@ -95,11 +85,9 @@ async def list_locations(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[LocationRead]:
-    rows, total = await repo.list_locations(
-        session, organisation_id=organisation_id, entity=entity, canton=canton, limit=limit, offset=offset
+    return await directory.list_locations(
+        session, principal, organisation_id=organisation_id, entity=entity, canton=canton, limit=limit, offset=offset
     )
-    items = await directory.render_locations(session, principal, rows)
-    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post("/locations", response_model=LocationRead, status_code=201, tags=["directory"])
@@ -110,10 +98,7 @@ async def create_location(body: LocationCreate, principal: Keeper, session: DbSe
 
 @router.get("/locations/{location_id}", response_model=LocationRead, tags=["directory"])
 async def get_location(location_id: ObjectId, principal: Anyone, session: DbSession) -> LocationRead:
-    loc = await repo.get_location(session, location_id)
-    if loc is None:
-        raise NotFound("No such location")
-    return (await directory.render_locations(session, principal, [loc]))[0]
+    return await directory.get_location(session, principal, location_id)
 
 
 @router.patch("/locations/{location_id}", response_model=LocationRead, tags=["directory"])
@@ -139,8 +124,9 @@ async def list_services(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ServiceRead]:
-    rows, total = await repo.list_services(
+    return await directory.list_services(
         session,
+        principal,
         service_type=service_type,
         organisation_id=organisation_id,
         status=status,
@@ -149,8 +135,6 @@ async def list_services(
         limit=limit,
         offset=offset,
     )
-    items = await directory.render_services(session, principal, rows)
-    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post("/services", response_model=ServiceRead, status_code=201, tags=["directory"])
@@ -161,10 +145,7 @@ async def create_service(body: ServiceCreate, principal: Admin, session: DbSessi
 
 @router.get("/services/{service_id}", response_model=ServiceRead, tags=["directory"])
 async def get_service(service_id: ObjectId, principal: Anyone, session: DbSession) -> ServiceRead:
-    service = await repo.get_service(session, service_id)
-    if service is None:
-        raise NotFound("No such service")
-    return (await directory.render_services(session, principal, [service]))[0]
+    return await directory.get_service(session, principal, service_id)
 
 
 @router.patch("/services/{service_id}", response_model=ServiceRead, tags=["directory"])
@@ -188,28 +169,4 @@ async def set_capacity(
 @router.post("/matches", response_model=MatchResponse, tags=["matching"])
 async def find_matches(body: MatchRequest, principal: Frontline, session: DbSession, request: Request) -> MatchResponse:
     """Eligible services for a case profile, best first, each with its score parts and reasons."""
-    case = case_profile(body.model_dump(mode="json"), body.needs, body.urgent)
-    cache: CandidateCache = request.app.state.candidate_cache
-    candidates = await cache.candidates(session, body.needs)
-    matches = rank(case, candidates, limit=body.limit, exclude=body.exclude_service_ids)
-    location_ids = [m.location_id for m in matches if m.location_id]
-    locations = {loc.id: loc for loc in [await repo.get_location(session, i) for i in location_ids] if loc}
-    shown = {r.id: r for r in await directory.render_locations(session, principal, list(locations.values()))}
-    return MatchResponse(
-        considered=len(candidates),
-        matches=[
-            MatchRead(
-                service_id=m.service_id,
-                organisation_id=m.organisation_id,
-                name=m.name,
-                service_type=m.service_type,
-                score=m.score,
-                parts=m.parts,
-                reasons=list(m.reasons),
-                distance_km=m.distance_km,
-                location=shown.get(m.location_id) if m.location_id else None,
-                available=m.available,
-            )
-            for m in matches
-        ],
-    )
+    return await directory.find_matches(session, principal, body, request.app.state.candidate_cache)

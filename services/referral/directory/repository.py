@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.referral.matching import Candidate, CandidateLocation
+from services.referral.directory.matching import Candidate, CandidateLocation
 from services.referral.models import (
     DirectoryVersion,
     Location,

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Query
 from putokaz.auth import Authorize, Principal
 from putokaz.db import DbSession
 from putokaz.idempotency import IdempotencyKey
-from services.referral import referrals
 from services.referral.clock import Now
-from services.referral.lifecycle import Status
-from services.referral.referral_schemas import ReferralCreate, ReferralRead, TransitionCreate, TransitionRead
-from services.referral.schemas import ObjectId, Page, ServiceType
+from services.referral.directory.schemas import ObjectId, Page, ServiceType
+from services.referral.referrals import service as referrals
+from services.referral.referrals.lifecycle import Status
+from services.referral.referrals.schemas import ReferralCreate, ReferralRead, TransitionCreate, TransitionRead
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
 
@@ -49,7 +49,7 @@ async def list_referrals(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[ReferralRead]:
     """Referrals my organisation sent (`box=sent`), received (`box=received`) or both, newest first."""
-    rows, total = await referrals.list_referrals(
+    return await referrals.list_referrals(
         session,
         principal,
         box=box,
@@ -61,7 +61,6 @@ async def list_referrals(
         limit=limit,
         offset=offset,
     )
-    return Page(items=[referrals.render(r, principal) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralRead)

@@ -1,0 +1,1 @@
+"""Referrals: the consent gate, the lifecycle, expiry and escalation."""

@@ -1,0 +1,86 @@
+"""Referral queries: every read is scoped to the caller's organisation in the query itself. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.referral.models import Referral, ReferralTransition
+
+
+async def visible_referral(session: AsyncSession, org: str, referral_id: str, *, lock: bool = False) -> Referral | None:
+    """A referral `org` sent or received (None for anything else)."""
+    query = select(Referral).where(Referral.id == referral_id, or_(Referral.from_org == org, Referral.to_org == org))
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def sent_referral(session: AsyncSession, org: str, referral_id: str) -> Referral | None:
+    return await session.scalar(select(Referral).where(Referral.id == referral_id, Referral.from_org == org))
+
+
+async def list_referrals(
+    session: AsyncSession,
+    org: str,
+    *,
+    box: str,
+    status: str | None,
+    service_type: str | None,
+    urgent: bool | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Referral], int]:
+    if box == "sent":
+        query = select(Referral).where(Referral.from_org == org)
+    elif box == "received":
+        query = select(Referral).where(Referral.to_org == org)
+    else:
+        query = select(Referral).where(or_(Referral.from_org == org, Referral.to_org == org))
+    if status:
+        query = query.where(Referral.status == status)
+    if service_type:
+        query = query.where(Referral.service_type == service_type)
+    if urgent is not None:
+        query = query.where(Referral.urgent == urgent)
+    if created_from:
+        query = query.where(Referral.created_at >= created_from)
+    if created_to:
+        query = query.where(Referral.created_at < created_to)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def transitions(session: AsyncSession, referral_id: str) -> list[ReferralTransition]:
+    rows = await session.scalars(
+        select(ReferralTransition)
+        .where(ReferralTransition.referral_id == referral_id)
+        .order_by(ReferralTransition.sequence)
+    )
+    return list(rows)
+
+
+async def services_tried(session: AsyncSession, screening_ref: str, org: str) -> list[str]:
+    """Every service `org` has referred this screening to, whatever became of it."""
+    rows = await session.scalars(
+        select(Referral.service_id).where(Referral.screening_ref == screening_ref, Referral.from_org == org)
+    )
+    return list(rows)
+
+
+async def overdue(session: AsyncSession, now: datetime, batch: int) -> Sequence[Referral]:
+    """Unanswered referrals past their deadline, locked; rows another sweep holds are skipped."""
+    rows = await session.scalars(
+        select(Referral)
+        .where(Referral.status == "requested", Referral.deadline_at <= now)
+        .order_by(Referral.deadline_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows)

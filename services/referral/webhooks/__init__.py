@@ -1,0 +1,1 @@
+"""Partner webhook subscriptions: endpoints, secrets, deliveries, replay."""
