@@ -6,7 +6,6 @@ can be tested exhaustively and benchmarked on its own.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,16 +72,21 @@ class CandidateLocation:
     confidential: bool = False
 
 
-# Distances to a confidential location are given only in bands: exact kilometres from several case
-# places would let anyone triangulate a safe house.
-CONFIDENTIAL_DISTANCE_BAND_KM = 25.0
+def matching_point(loc: CandidateLocation) -> tuple[float, float] | None:
+    """Where matching places a location: its coordinates, or for a confidential one its municipality's centre.
 
-
-def shown_distance_km(km: float, confidential: bool) -> float:
-    """The distance as reported and scored: exact for public places, rounded up to a band for confidential ones."""
-    if not confidential:
-        return km
-    return math.ceil(max(km, 0.1) / CONFIDENTIAL_DISTANCE_BAND_KM) * CONFIDENTIAL_DISTANCE_BAND_KM
+    A safe house's own coordinates never enter a score, a distance, a reason or the order of an answer:
+    distances measured to the house itself, even rounded into bands, let anyone who can vary the case's
+    place locate it by bisection. The municipality is public (it is shown to every caller), so nothing
+    finer than it can be learnt. A confidential location in a municipality the gazetteer does not know
+    has no matching point at all (distance unknown).
+    """
+    if loc.confidential:
+        known = find_municipality(loc.municipality)
+        return (known.latitude, known.longitude) if known is not None else None
+    if loc.latitude is None or loc.longitude is None:
+        return None
+    return loc.latitude, loc.longitude
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +158,12 @@ def _nearest(case: CaseProfile, c: Candidate) -> tuple[CandidateLocation | None,
     best: CandidateLocation | None = None
     best_km: float | None = None
     for loc in c.locations:
-        if lat is None or lon is None or loc.latitude is None or loc.longitude is None:
+        point = matching_point(loc)
+        if lat is None or lon is None or point is None:
             if best is None:
                 best = loc
             continue
-        km = haversine_km(lat, lon, loc.latitude, loc.longitude)
+        km = haversine_km(lat, lon, *point)
         if best_km is None or km < best_km:
             best, best_km = loc, km
     return best, best_km
@@ -169,16 +174,18 @@ def score(case: CaseProfile, c: Candidate) -> Match:
     parts: dict[str, float] = {}
     reasons: list[str] = []
     loc, km = _nearest(case, c)
-    banded = loc is not None and loc.confidential
-    if km is not None:
-        km = shown_distance_km(km, banded)
+    confidential = loc is not None and loc.confidential
 
     if km is None:
         parts["distance"] = 0.0
         reasons.append("distance unknown")
     else:
         parts["distance"] = round(W_DISTANCE * max(0.0, 1.0 - km / DISTANCE_HORIZON_KM), 2)
-        reasons.append(f"within {round(km)} km (confidential address)" if banded else f"about {round(km)} km away")
+        reasons.append(
+            f"about {round(km)} km from the centre of {loc.municipality} (confidential address)"
+            if confidential and loc is not None
+            else f"about {round(km)} km away"
+        )
 
     parts["same_canton"] = 0.0
     parts["same_entity"] = 0.0

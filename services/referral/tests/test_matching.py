@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -111,63 +113,166 @@ def test_ties_are_broken_deterministically_by_service_id() -> None:
 
 
 PLACES = ["Bihać", "Zenica", "Tuzla", "Mostar", "Banja Luka", "Brčko", "Trebinje", "Livno"]
+ACCOMMODATION = {"safe_house", "shelter_children", "shelter_families"}
+
+
+def eligible_by_rule(case: CaseProfile, c: Candidate) -> bool:
+    """The hard filters restated from the directory's rules, independently of `matching.exclusion`.
+
+    Active; offers a needed type; a children-only service never takes a known adult; a known age within
+    the range; a possible child of unknown age never goes to an adults-only service; a stated sex or
+    nationality outside the service's list excludes; wheelchair access when needed; accommodation only
+    with a free place.
+    """
+    if case.age is not None:
+        child: bool | None = case.age < 18
+    else:
+        child = case.child
+    in_range = case.age is None or (
+        (c.minimum_age is None or c.minimum_age <= case.age) and (c.maximum_age is None or case.age <= c.maximum_age)
+    )
+    adults_only = c.minimum_age is not None and c.minimum_age >= 18
+    return (
+        c.status == "active"
+        and c.service_type in case.needs
+        and not (c.child_only and child is False)
+        and in_range
+        and not (case.age is None and child is True and adults_only)
+        and (not c.sexes or case.sex == "UNK" or case.sex in c.sexes)
+        and (not c.nationalities or case.nationality is None or case.nationality in c.nationalities)
+        and (c.wheelchair_accessible or not case.needs_wheelchair_access)
+        and (c.service_type not in ACCOMMODATION or (c.available is not None and c.available > 0))
+    )
+
+
 candidates_st = st.lists(
     st.builds(
-        lambda i, place, avail, child_only, langs, open247: shelter(
-            f"s{i}", place, available=avail, child_only=child_only, languages=frozenset(langs), open_24_7=open247
+        lambda i, place, service_type, avail, child_only, ages, sexes, nats, langs, open247, status, ramp: Candidate(
+            service_id=f"s{i}",
+            organisation_id="org",
+            name=f"s{i}",
+            service_type=service_type,
+            status=status,
+            minimum_age=ages[0],
+            maximum_age=ages[1],
+            sexes=frozenset(sexes),
+            nationalities=frozenset(nats),
+            languages=frozenset(langs),
+            child_only=child_only,
+            wheelchair_accessible=ramp,
+            open_24_7=open247,
+            available=avail,
+            maximum=None if avail is None else 5,
+            locations=at(place),
         ),
         st.integers(0, 10_000),
         st.sampled_from(PLACES),
-        st.integers(0, 3),
+        st.sampled_from(["safe_house", "shelter_children", "medical", "legal_aid"]),
+        st.none() | st.integers(0, 3),
         st.booleans(),
+        st.sampled_from([(None, None), (18, None), (None, 17), (12, 25), (30, 60)]),
+        st.sets(st.sampled_from(["F", "M", "X"])),
+        st.sets(st.sampled_from(["BA", "AF", "SY"])),
         st.sets(st.sampled_from(["bs", "en", "ar", "fa"])),
+        st.booleans(),
+        st.sampled_from(["active", "active", "active", "inactive"]),
         st.booleans(),
     ),
     max_size=20,
     unique_by=lambda c: c.service_id,
 )
 case_st = st.builds(
-    lambda age, place, urgent, langs: CaseProfile(
-        needs=frozenset({"safe_house"}), age=age, place=near(place), urgent=urgent, languages=frozenset(langs)
+    lambda age, child, sex, nat, needs, place, urgent, langs, ramp: CaseProfile(
+        needs=frozenset(needs),
+        age=age,
+        child=child,
+        sex=sex,
+        nationality=nat,
+        place=near(place),
+        urgent=urgent,
+        languages=frozenset(langs),
+        needs_wheelchair_access=ramp,
     ),
     st.none() | st.integers(0, 90),
+    st.none() | st.booleans(),
+    st.sampled_from(["F", "M", "X", "UNK"]),
+    st.none() | st.sampled_from(["BA", "AF", "SY"]),
+    st.sets(st.sampled_from(["safe_house", "shelter_children", "medical", "legal_aid"]), min_size=1),
     st.sampled_from(PLACES),
     st.booleans(),
     st.sets(st.sampled_from(["bs", "en", "ar", "fa"])),
+    st.booleans(),
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(case=case_st, candidates=candidates_st)
 def test_ranking_properties(case: CaseProfile, candidates: list[Candidate]) -> None:
     ranked = rank(case, candidates, limit=50)
     assert ranked == rank(case, list(reversed(candidates)), limit=50)  # order of input never matters
-    assert all(exclusion(case, c) is None for c in candidates if c.service_id in {m.service_id for m in ranked})
-    assert {m.service_id for m in ranked} == {c.service_id for c in candidates if exclusion(case, c) is None}
-    assert all(m.available and m.available > 0 for m in ranked)  # no full shelter is ever offered
-    scores = [m.score for m in ranked]
-    assert scores == sorted(scores, reverse=True)
+    assert {m.service_id for m in ranked} == {c.service_id for c in candidates if eligible_by_rule(case, c)}
+    accommodation = {c.service_id for c in candidates if c.service_type in ACCOMMODATION}
+    assert all(m.available and m.available > 0 for m in ranked if m.service_id in accommodation)
+    keys = [(-m.score, m.distance_km if m.distance_km is not None else float("inf"), m.service_id) for m in ranked]
+    assert keys == sorted(keys)  # best score first; ties nearer first, then by id
     assert all(0 <= m.score <= 100 and m.score == round(sum(m.parts.values()), 2) for m in ranked)
 
 
-def test_confidential_safe_house_distance_is_banded_so_it_cannot_be_triangulated() -> None:
-    m = find_municipality("Zenica")
+# --- a confidential location never shows through at a finer grain than its municipality ---
+
+
+def safe_house_at(latitude: float, longitude: float, municipality: str = "Zenica", sid: str = "safe") -> Candidate:
+    m = find_municipality(municipality)
     assert m is not None
-    secret_location = (CandidateLocation("safe", m.entity, m.canton, m.name, m.latitude, m.longitude, True),)
-    safe_house = Candidate(
-        service_id="safe",
+    return Candidate(
+        service_id=sid,
         organisation_id="org",
-        name="safe",
+        name=sid,
         service_type="safe_house",
-        locations=secret_location,
+        locations=(CandidateLocation(f"loc-{sid}", m.entity, m.canton, m.name, latitude, longitude, True),),
         available=2,
         maximum=5,
     )
-    distances = set()
-    for place in ("Bihać", "Tuzla", "Mostar", "Travnik", "Cazin"):
-        case = CaseProfile(needs=frozenset({"safe_house"}), age=30, place=near(place))
-        (match,) = rank(case, [safe_house])
-        assert match.distance_km is not None and match.distance_km % 25 == 0
-        assert any("confidential" in r for r in match.reasons)
-        distances.add(match.distance_km)
-    assert len(distances) > 1  # still useful for ranking, just coarse
+
+
+# Anywhere in and around BiH: the stored coordinates of a confidential location must not matter at all.
+latitudes = st.floats(42.5, 45.3, allow_nan=False)
+longitudes = st.floats(15.7, 19.7, allow_nan=False)
+case_points = st.tuples(latitudes, longitudes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    first=st.tuples(latitudes, longitudes),
+    second=st.tuples(latitudes, longitudes),
+    probe=case_points,
+    others=st.lists(st.sampled_from(PLACES), max_size=6),
+)
+def test_moving_a_confidential_location_changes_no_ranking(
+    first: tuple[float, float], second: tuple[float, float], probe: tuple[float, float], others: list[str]
+) -> None:
+    public = [shelter(f"pub-{i}", place) for i, place in enumerate(others)]
+    # A second safe house in the same municipality: their tie must not be broken by where either really is.
+    twin = safe_house_at(44.25, 17.95, sid="twin")
+    case = CaseProfile(needs=frozenset({"safe_house"}), age=30, place=Place(latitude=probe[0], longitude=probe[1]))
+    one = rank(case, [safe_house_at(*first), twin, *public], limit=50)
+    two = rank(case, [safe_house_at(*second), twin, *public], limit=50)
+    assert one == two  # scores, parts, reasons, distances, order and ties alike
+
+
+def test_confidential_distance_is_to_the_municipality_centre_and_says_so() -> None:
+    zenica = find_municipality("Zenica")
+    assert zenica is not None
+    case = CaseProfile(needs=frozenset({"safe_house"}), age=30, place=near("Zenica"))
+    (match,) = rank(case, [safe_house_at(zenica.latitude + 0.05, zenica.longitude - 0.05)])
+    assert match.distance_km == 0.0  # measured to the centre of Zenica, not to the house 6 km away
+    assert any("centre of Zenica (confidential address)" in r for r in match.reasons)
+    far = CaseProfile(needs=frozenset({"safe_house"}), age=30, place=near("Bihać"))
+    assert rank(far, [safe_house_at(zenica.latitude, zenica.longitude)])[0].distance_km > 100  # still useful
+
+
+def test_confidential_location_in_an_unknown_municipality_has_no_distance() -> None:
+    hidden = CandidateLocation("loc-x", "FBIH", 4, "Nowhere", 44.2, 17.9, True)
+    house = dataclasses.replace(safe_house_at(44.2, 17.9), locations=(hidden,))
+    (match,) = rank(CaseProfile(needs=frozenset({"safe_house"}), age=30, place=near("Zenica")), [house])
+    assert match.distance_km is None and "distance unknown" in match.reasons
