@@ -7,4 +7,5 @@ import tempfile
 # to the developer's own var/. Set before the kernel is imported (it reads this at import time).
 os.environ.setdefault("PUTOKAZ_VAR_DIR", tempfile.mkdtemp(prefix="putokaz-test-var-"))
 
-pytest_plugins = ["putokaz.testing"]
+# The kernel's fixtures, then the whole-system `stack` fixture (deploy/stack.py wires the services).
+pytest_plugins = ["putokaz.testing", "deploy.stack"]

@@ -1,6 +1,6 @@
 """Whole-system load: a realistic mix through the gateway at rising concurrency, registry latency, a BiH year replay.
 
-Starts the four real processes on PostgreSQL (putokaz.testing.start_stack), drives them only through the
+Starts the four real processes on PostgreSQL (deploy.stack.start_stack), drives them only through the
 gateway with real tokens of several demo organisations, and prints figures with `bench.common.result`.
 Never asserts on timings. `--quick` is a smoke run; the default sizes replay about one BiH year.
 """
@@ -29,9 +29,10 @@ import aiohttp
 import asyncpg
 
 from bench.common import median, percentile, postgres_server, result
+from deploy.stack import Stack, start_stack
 from putokaz.auth import issue_token, new_secret
 from putokaz.db import async_url
-from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, Stack, process_environment, start_stack
+from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, process_environment
 from tests.journeys import PRESUMED_ADULT_ANSWERS
 
 YEAR = datetime.now(UTC).year

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import signal
@@ -15,7 +14,6 @@ from pathlib import Path
 
 from deploy.processes import DEMO_ORGS, GATEWAY_APP, GATEWAY_PORT, SERVICES, ServiceProcess
 from putokaz.auth import ROLES, issue_token, new_secret
-from putokaz.db import Database
 from putokaz.events.signing import new_webhook_secret
 from putokaz.migrations import alembic_config, upgrade
 from putokaz.settings import DEV_SECRET_FILE, PROJECT_ROOT, VAR_DIR
@@ -68,21 +66,9 @@ def migrate() -> None:
         print(f"migrated {service.name}")
 
 
-async def _seed_one(service: ServiceProcess) -> None:
-    try:
-        module = importlib.import_module(f"services.{service.name}.seed")
-    except ModuleNotFoundError:
-        return
-    db = Database(database_url(service))
-    try:
-        await module.load_demo_data(db)
-    finally:
-        await db.dispose()
-
-
 def seed() -> None:
     for service in SERVICES:
-        asyncio.run(_seed_one(service))
+        asyncio.run(service.load_demo_data(database_url(service)))
     print("demo data loaded")
 
 

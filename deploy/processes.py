@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from putokaz.db import Database
 from putokaz.settings import PROJECT_ROOT, VAR_DIR
 
 
@@ -21,6 +23,18 @@ class ServiceProcess:
     @property
     def dev_database_url(self) -> str:
         return f"sqlite+aiosqlite:///{VAR_DIR / (self.name + '.db')}"
+
+    async def load_demo_data(self, database_url: str) -> None:
+        """The demo data `make run` shows (instruments, the BiH-shaped directory); none if no seed module."""
+        try:
+            module = importlib.import_module(f"services.{self.name}.seed")
+        except ModuleNotFoundError:
+            return
+        db = Database(database_url)
+        try:
+            await module.load_demo_data(db)
+        finally:
+            await db.dispose()
 
 
 SERVICES = (

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from putokaz.auth import Public, TokenVerifier
+from putokaz.clock import SYSTEM_CLOCK, Clock
 from putokaz.db import Database
 from putokaz.errors import install_problem_handlers, problem_response
 from putokaz.events.config import EventSettings
@@ -56,6 +57,7 @@ def create_service_app(
     configure_logs: bool = True,
     events: EventTables | None = None,
     event_settings: EventSettings | None = None,
+    clock: Clock | None = None,
     **fastapi_kw: Any,
 ) -> FastAPI:
     if configure_logs:
@@ -70,7 +72,11 @@ def create_service_app(
         # The outbox dispatcher runs inside each service process that passes its event tables.
         if app.state.event_tables is not None and app.state.event_settings.dispatcher_enabled:
             app.state.dispatcher = Dispatcher(
-                app.state.db, app.state.event_tables, app.state.event_settings, environment=settings.environment
+                app.state.db,
+                app.state.event_tables,
+                app.state.event_settings,
+                environment=settings.environment,
+                clock=clock or SYSTEM_CLOCK,
             )
             app.state.dispatcher.start()
         try:
@@ -94,6 +100,8 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.service_name = name
+    # Routes read the time through putokaz.clock.Now; tests pass a FakeClock here.
+    app.state.clock = clock or SYSTEM_CLOCK
     app.state.db = Database(settings.database_url)
     app.state.verifier = TokenVerifier(settings)
     app.state.metrics = ServiceMetrics(name)

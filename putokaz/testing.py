@@ -15,7 +15,6 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -227,114 +226,6 @@ class UvicornProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-async def _load_demo_data(service: str, url: str) -> None:
-    """The demo data `make run` loads (instruments, the BiH-shaped directory), for whole-system tests."""
-    import importlib
-
-    from putokaz.db import Database
-
-    try:
-        module = importlib.import_module(f"services.{service}.seed")
-    except ModuleNotFoundError:
-        return
-    db = Database(url)
-    try:
-        await module.load_demo_data(db)
-    finally:
-        await db.dispose()
-
-
-@dataclass
-class Stack:
-    """The whole system as real processes: three services on PostgreSQL and the gateway."""
-
-    gateway: UvicornProcess
-    services: dict[str, UvicornProcess]
-    database_urls: dict[str, str]
-    log_dir: Path
-    feed_secret: str
-
-    @property
-    def url(self) -> str:
-        return self.gateway.url
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
-
-    def stop(self) -> None:
-        self.gateway.stop()
-        for process in self.services.values():
-            process.stop()
-
-
-SERVICE_APPS = {
-    "screening": "services.screening.app:create_app",
-    "referral": "services.referral.app:create_app",
-    "registry": "services.registry.app:create_app",
-}
-
-
-def start_stack(
-    postgres_server: PostgresServer,
-    base_env: dict[str, str],
-    log_dir: Path,
-    extra_env: dict[str, dict[str, str]] | None = None,
-) -> Stack:
-    import base64
-    import json
-
-    extra_env = extra_env or {}
-    log_dir.mkdir(parents=True, exist_ok=True)
-    feed_secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
-    ports = {name: free_port() for name in SERVICE_APPS}
-    registry_feed = json.dumps(
-        [
-            {
-                "url": f"http://127.0.0.1:{ports['registry']}/internal/events",
-                "secret": feed_secret,
-                "event_types": ["registry.*"],
-            }
-        ]
-    )
-    urls = {name: postgres_server.create_database(f"stack_{name}", service_migrations(name)) for name in SERVICE_APPS}
-    for name, url in urls.items():
-        asyncio.run(_load_demo_data(name, url))
-    common = {**base_env, "PUTOKAZ_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
-    services: dict[str, UvicornProcess] = {}
-    try:
-        for name, app in SERVICE_APPS.items():
-            env = {
-                **common,
-                "PUTOKAZ_DATABASE_URL": urls[name],
-                "PUTOKAZ_REGISTRY_FEED_SECRET": feed_secret,
-                "PUTOKAZ_INTERNAL_SUBSCRIPTIONS": registry_feed,
-                **extra_env.get(name, {}),
-            }
-            services[name] = UvicornProcess(app, env, port=ports[name], log_path=log_dir / f"{name}.log").start()
-        gateway_env = {
-            **common,
-            **{f"PUTOKAZ_{n.upper()}_URL": p.url for n, p in services.items()},
-            **extra_env.get("gateway", {}),
-        }
-        gateway = UvicornProcess("gateway.app:create_app", gateway_env, log_path=log_dir / "gateway.log").start()
-    except BaseException:
-        for process in services.values():
-            process.stop()
-        raise
-    return Stack(gateway=gateway, services=services, database_urls=urls, log_dir=log_dir, feed_secret=feed_secret)
-
-
-@pytest.fixture(scope="session")
-def stack(
-    postgres_server: PostgresServer, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    running = start_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("stack-logs"))
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def api_routes(app: FastAPI) -> Iterator[tuple[str, str, Any]]:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from putokaz.testing import PostgresServer, Stack, start_stack
+from deploy.stack import Stack, start_stack
+from putokaz.testing import PostgresServer
 from tests.journeys import PRESUMED_ADULT_ANSWERS, adult_journey, bearer, ok, screen, unique_person, wait_for
 
 

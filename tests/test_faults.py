@@ -18,14 +18,15 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from deploy.stack import Stack, start_stack
+from putokaz.clock import FakeClock
 from putokaz.db import Database, create_engine, new_metadata
 from putokaz.events import define_event_tables, emit
 from putokaz.events.config import EventSettings
 from putokaz.events.dispatcher import Dispatcher
 from putokaz.events.endpoints import create_endpoint
-from putokaz.events.schedule import FakeClock
 from putokaz.events.testing import ScriptedAnswer, database_with_tables, loopback_receiver
-from putokaz.testing import PostgresServer, Stack, UvicornProcess, start_stack
+from putokaz.testing import PostgresServer, UvicornProcess
 from tests.journeys import PRESUMED_ADULT_ANSWERS, bearer, screen, unique_person, wait_for
 
 START_BODY = {

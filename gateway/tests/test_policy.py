@@ -9,10 +9,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from deploy.processes import SERVICES
 from gateway.policy import POLICY, Policy
 from putokaz.auth import ROLES, Authorize, Public
 from putokaz.events.receiver import WebhookSignature
-from putokaz.testing import SERVICE_APPS, api_routes, auth, settings_kwargs
+from putokaz.testing import api_routes, auth, settings_kwargs
 
 SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -21,8 +22,9 @@ def _service_apps(jwt_secret: str) -> dict[str, FastAPI]:
     import importlib
 
     apps = {}
-    for name, target in SERVICE_APPS.items():
-        module_name, factory = target.split(":")
+    for service in SERVICES:
+        name = service.name
+        module_name, factory = service.app.split(":")
         module = importlib.import_module(module_name)
         settings_module = importlib.import_module(f"services.{name}.settings")
         settings = settings_module.Settings(**settings_kwargs(jwt_secret, "sqlite+aiosqlite:///:memory:"))

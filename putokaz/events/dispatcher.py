@@ -24,6 +24,7 @@ import aiohttp
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz.clock import SYSTEM_CLOCK, Clock
 from putokaz.db import Database
 from putokaz.events.catalogue import INTERNAL_ONLY_PREFIX, any_matches
 from putokaz.events.config import EventSettings
@@ -31,7 +32,6 @@ from putokaz.events.outbox import EventTables, emit
 from putokaz.events.schedule import (
     FAILURE_WINDOW,
     RETRY_DELAYS,
-    Clock,
     Jitter,
     parse_retry_after,
     random_jitter,
@@ -105,7 +105,7 @@ class Dispatcher:
         self.t = tables
         self.settings = settings or EventSettings()
         self.environment = environment
-        self.clock = clock or Clock()
+        self.clock = clock or SYSTEM_CLOCK
         self.jitter = jitter
         self.allow_private = self.settings.webhook_allow_private_targets
         self._task: asyncio.Task[None] | None = None

@@ -1,8 +1,7 @@
-"""The retry schedule of DESIGN.md §8 with jitter and Retry-After, and a clock tests can control."""
+"""The webhook retry schedule (docs/events.md), with jitter and Retry-After."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -56,29 +55,3 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(when - now, timedelta(0))
-
-
-class Clock:
-    """Real time; the dispatcher reads `now()` for every schedule decision."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-class FakeClock(Clock):
-    """A clock tests move by hand (`advance`), so the retry schedule can be checked without waiting."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(min(seconds, 0.01))

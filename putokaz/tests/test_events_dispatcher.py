@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import func, select, text, update
 from standardwebhooks.webhooks import Webhook
 
+from putokaz.clock import FakeClock
 from putokaz.db import Database, new_metadata
 from putokaz.events import define_event_tables, emit
 from putokaz.events.config import EventSettings, InternalSubscription
 from putokaz.events.dispatcher import Dispatcher, pending_count
 from putokaz.events.endpoints import create_endpoint, replay_delivery, replay_failed_since, rotate_secret
 from putokaz.events.receiver import define_receiver_tables
-from putokaz.events.schedule import RETRY_DELAYS, FakeClock
+from putokaz.events.schedule import RETRY_DELAYS
 from putokaz.events.signing import new_webhook_secret
 from putokaz.events.testing import LoopbackReceiver, ScriptedAnswer, database_with_tables, loopback_receiver
 from putokaz.testing import PostgresServer

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
 
+from putokaz.clock import FakeClock
 from putokaz.db import Database, new_metadata
 from putokaz.events import define_event_tables, emit
 from putokaz.events.catalogue import is_known_partner_pattern, type_matches
@@ -21,7 +22,6 @@ from putokaz.events.schedule import (
     JITTER,
     MAX_RETRY_AFTER,
     RETRY_DELAYS,
-    FakeClock,
     parse_retry_after,
     random_jitter,
     retry_delay,

@@ -8,9 +8,11 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from putokaz.auth import Authorize, Principal
+from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.errors import Invalid, NotFound, ProblemError, problem_response
 from putokaz.events.receiver import WebhookMessage, WebhookSignature
+from putokaz.roles import Admin
 from services.registry import imports, statistics
 from services.registry.eurostat import eurostat_report
 from services.registry.export import eurostat_csv, table_csv
@@ -72,6 +74,7 @@ CSV_ANSWER: dict[int | str, dict[str, Any]] = {200: {"content": {CSV_TYPE: {"sch
 async def get_statistics(
     request: Request,
     session: DbSession,
+    now: Now,
     _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     table: Annotated[TableName, Path(description="screenings, victims or referrals")],
     year: Year,
@@ -84,9 +87,9 @@ async def get_statistics(
     _reject_unknown_parameters(request, STATS_QUERY)
     settings = _settings(request)
     breakdowns = statistics.parse_breakdowns(table, by)
-    fixed = statistics.check_period(period, year, quarter, closed_only=settings.closed_periods_only())
+    fixed = statistics.check_period(period, year, quarter, closed_only=settings.closed_periods_only(), now=now)
     answer = await statistics.build_table(
-        session, table, breakdowns, fixed, _thresholds(settings), cache_seconds=settings.stats_cache_seconds
+        session, table, breakdowns, fixed, _thresholds(settings), now=now, cache_seconds=settings.stats_cache_seconds
     )
     if _wants_csv(request, format):
         return _csv_response(table_csv(answer), f"{table}-{fixed.label}.csv")
@@ -97,6 +100,7 @@ async def get_statistics(
 async def get_report(
     request: Request,
     session: DbSession,
+    now: Now,
     _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     report: Annotated[Literal["eurostat"], Path(description="eurostat: the crim_thb annual report")],
     year: Year,
@@ -105,7 +109,7 @@ async def get_report(
     """The annual report of registered victims in the Eurostat crim_thb shape."""
     _reject_unknown_parameters(request, REPORT_QUERY)
     settings = _settings(request)
-    fixed = statistics.check_period("year", year, None, closed_only=settings.closed_periods_only())
+    fixed = statistics.check_period("year", year, None, closed_only=settings.closed_periods_only(), now=now)
     answer = await eurostat_report(session, fixed.year, _thresholds(settings))
     if _wants_csv(request, format):
         return _csv_response(eurostat_csv(answer), f"eurostat-crim_thb-{year}.csv")
@@ -133,7 +137,7 @@ IMPORT_BODY: dict[str, Any] = {
 async def create_import(
     request: Request,
     session: DbSession,
-    principal: Annotated[Principal, Depends(Authorize("admin"))],
+    principal: Admin,
     background: BackgroundTasks,
     kind: Annotated[imports.ImportKind, Query(description="screening or referral facts")] = "screening",
 ) -> Any:
@@ -182,7 +186,7 @@ async def create_import(
 @router.get("/imports/{import_id}", response_model=ImportRead)
 async def read_import(
     session: DbSession,
-    principal: Annotated[Principal, Depends(Authorize("admin"))],
+    principal: Admin,
     import_id: Annotated[str, Path(max_length=64)],
 ) -> ImportRead:
     """Status, counts and per-row error report of an import made by the caller's organisation."""

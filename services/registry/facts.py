@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from putokaz.schemas import StrictModel
 from putokaz.vocabulary import (  # noqa: F401 - re-exported: the registry's dimensions are these codes
     AGE_BANDS,
     ENTITIES,
@@ -48,7 +49,7 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}
 MIN_YEAR = 2000
 
 
-class FactBase(BaseModel):
+class FactBase(StrictModel):
     # strict: a JSON string "2025" is not a year, "true" is not a boolean; extra: an unknown key
     # (a name, a date of birth, a note) rejects the whole fact.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,11 +46,8 @@ def parse_breakdowns(table: str, raw: Sequence[str]) -> list[str]:
     return names
 
 
-def check_period(
-    kind: str, year: int, quarter: int | None, *, closed_only: bool, now: datetime | None = None
-) -> Period:
+def check_period(kind: str, year: int, quarter: int | None, *, closed_only: bool, now: datetime) -> Period:
     """A fixed calendar year or quarter that has started (and, when `closed_only`, has ended)."""
-    now = now or datetime.now(UTC)
     current_quarter = (now.month - 1) // 3 + 1
     if year < MIN_YEAR:
         raise Invalid(f"The registry holds no data before {MIN_YEAR}", field="year")
@@ -71,8 +68,7 @@ def check_period(
     return Period(year, quarter)
 
 
-def is_closed(period: Period, now: datetime | None = None) -> bool:
-    now = now or datetime.now(UTC)
+def is_closed(period: Period, now: datetime) -> bool:
     if period.quarter is None:
         return period.year < now.year
     return (period.year, period.quarter) < (now.year, (now.month - 1) // 3 + 1)
@@ -116,6 +112,7 @@ async def build_table(
     period: Period,
     thresholds: Thresholds,
     *,
+    now: datetime,
     cache_seconds: float = 0,
 ) -> dict[str, Any]:
     """The requested table as protected within its whole family (see `family`): margins consistent."""
@@ -137,7 +134,12 @@ async def build_table(
     return {
         "table": table,
         "unit": UNITS[table],
-        "period": {"year": period.year, "quarter": period.quarter, "label": period.label, "closed": is_closed(period)},
+        "period": {
+            "year": period.year,
+            "quarter": period.quarter,
+            "label": period.label,
+            "closed": is_closed(period, now),
+        },
         "breakdowns": list(breakdowns),
         "threshold": threshold,
         "cells": rendered,

@@ -9,9 +9,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
 
 from putokaz.auth import Authorize, Principal
+from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.errors import NotFound
 from putokaz.idempotency import IdempotencyKey
+from putokaz.roles import Admin, Frontline, FrontlineOrAdmin
+from putokaz.schemas import Limit, Offset
 from services.screening import instruments, repository, screenings
 from services.screening.identity import Keyring
 from services.screening.models import Decision, Screening
@@ -36,15 +39,10 @@ from services.screening.schemas import (
 
 router = APIRouter(prefix="/api/v1")
 
-Frontline = Annotated[Principal, Depends(Authorize("police", "social_worker"))]
-FrontlineOrAdmin = Annotated[Principal, Depends(Authorize("police", "social_worker", "admin"))]
-Admin = Annotated[Principal, Depends(Authorize("admin"))]
 Identifier = Annotated[Principal, Depends(Authorize("police", "admin"))]
 Lang = Annotated[Language, Query(description="Language of the texts")]
 ScreeningId = Annotated[uuid.UUID, Path()]
 InstrumentCode = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0, le=100_000)]
 
 
 def keyring(request: Request) -> Keyring:
@@ -220,9 +218,14 @@ async def lookup_screenings(
 
 @router.post("/screenings", response_model=ScreeningRead, status_code=status.HTTP_201_CREATED, tags=["screenings"])
 async def start_screening(
-    principal: Frontline, session: DbSession, keys: Keys, body: ScreeningCreate, idempotency_key: IdempotencyKey
+    principal: Frontline,
+    session: DbSession,
+    keys: Keys,
+    body: ScreeningCreate,
+    idempotency_key: IdempotencyKey,
+    now: Now,
 ) -> dict[str, Any]:
-    row = await screenings.start_once(session, keys, principal, body, idempotency_key)
+    row = await screenings.start_once(session, keys, principal, body, idempotency_key, now=now)
     return await full(session, keys, row)
 
 
@@ -266,17 +269,17 @@ async def get_screening(
 
 @router.patch("/screenings/{screening_id}/answers", response_model=ScreeningRead, tags=["screenings"])
 async def save_answers(
-    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, body: AnswersUpdate
+    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, body: AnswersUpdate, now: Now
 ) -> dict[str, Any]:
-    row = await screenings.save_answers(session, keys, principal, str(screening_id), body.answers)
+    row = await screenings.save_answers(session, keys, principal, str(screening_id), body.answers, now=now)
     return await full(session, keys, row)
 
 
 @router.post("/screenings/{screening_id}/submit", response_model=ScreeningRead, tags=["screenings"])
 async def submit_screening(
-    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId
+    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, now: Now
 ) -> dict[str, Any]:
-    row = await screenings.submit(session, keys, principal, str(screening_id))
+    row = await screenings.submit(session, keys, principal, str(screening_id), now=now)
     return await full(session, keys, row)
 
 
@@ -287,9 +290,9 @@ async def submit_screening(
     tags=["decisions"],
 )
 async def record_decision(
-    principal: Identifier, session: DbSession, screening_id: ScreeningId, body: DecisionCreate
+    principal: Identifier, session: DbSession, screening_id: ScreeningId, body: DecisionCreate, now: Now
 ) -> dict[str, Any]:
-    decision = await screenings.decide(session, principal, str(screening_id), body)
+    decision = await screenings.decide(session, principal, str(screening_id), body, now=now)
     return decision_read(decision)
 
 

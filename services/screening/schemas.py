@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from putokaz.schemas import Page, StrictModel
 from putokaz.vocabulary import AgeBand, Entity, Language, Sex
 
 ComputedOutcome = Literal["NO_INDICATORS", "AT_RISK", "POTENTIAL_VICTIM", "PRESUMED_VICTIM"]
@@ -20,11 +21,7 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Name = Field(default=None, min_length=1, max_length=100)
 
 
-class StrictRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Place(StrictRequest):
+class Place(StrictModel):
     entity: Entity | None = None
     canton: int | None = Field(default=None, ge=1, le=10)
     municipality: str | None = Field(default=None, min_length=1, max_length=100, pattern=PRINTABLE)
@@ -36,12 +33,12 @@ class Place(StrictRequest):
         return self
 
 
-class Document(StrictRequest):
+class Document(StrictModel):
     type: Literal["passport", "id_card", "residence_permit", "travel_document", "other"]
     number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9 ./-]+$")
 
 
-class SubjectCreate(StrictRequest):
+class SubjectCreate(StrictModel):
     """Who is screened. Names, date of birth, phone, documents and notes are encrypted at rest."""
 
     given_name: str | None = Name
@@ -63,12 +60,12 @@ class SubjectCreate(StrictRequest):
         return self
 
 
-class ConsentCreate(StrictRequest):
+class ConsentCreate(StrictModel):
     text_version: str = Field(min_length=1, max_length=40)
     referral: Literal["given", "declined"]
 
 
-class ScreeningCreate(StrictRequest):
+class ScreeningCreate(StrictModel):
     instrument: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
     version: int | None = Field(default=None, ge=1, le=1_000_000)
     language: Language
@@ -77,13 +74,13 @@ class ScreeningCreate(StrictRequest):
     consent: ConsentCreate | None = None
 
 
-class AnswersUpdate(StrictRequest):
+class AnswersUpdate(StrictModel):
     """Answers by question id; `null` removes an answer. Each value is checked against its question."""
 
     answers: dict[str, Any] = Field(min_length=1, max_length=300)
 
 
-class DecisionCreate(StrictRequest):
+class DecisionCreate(StrictModel):
     outcome: Literal["IDENTIFIED_VICTIM", "NOT_CONFIRMED"]
     authority: str = Field(min_length=2, max_length=200, pattern=PRINTABLE)
     decided_on: date
@@ -95,7 +92,7 @@ class DecisionCreate(StrictRequest):
         return self
 
 
-class LookupRequest(StrictRequest):
+class LookupRequest(StrictModel):
     given_name: str | None = Name
     family_name: str | None = Name
     date_of_birth: date | None = None
@@ -190,14 +187,7 @@ class ScreeningRead(ScreeningSummary):
     decisions: list[DecisionRead]
 
 
-class Page(BaseModel):
-    total: int
-    limit: int
-    offset: int
-
-
-class ScreeningPage(Page):
-    items: list[ScreeningSummary]
+ScreeningPage = Page[ScreeningSummary]
 
 
 class LookupMatch(BaseModel):
@@ -222,8 +212,7 @@ class AuditRead(BaseModel):
     screening_id: str | None
 
 
-class AuditPage(Page):
-    items: list[AuditRead]
+AuditPage = Page[AuditRead]
 
 
 class ConsentTextRead(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,8 +61,9 @@ def answers_of(keyring: Keyring, screening: Screening) -> dict[str, Any]:
     return keyring.decrypt_json(screening.answers_ct, _identity_context(screening.id, "answers"))
 
 
-async def start(session: AsyncSession, keyring: Keyring, principal: Principal, body: ScreeningCreate) -> Screening:
-    now = datetime.now(UTC)
+async def start(
+    session: AsyncSession, keyring: Keyring, principal: Principal, body: ScreeningCreate, *, now: datetime
+) -> Screening:
     subject = body.subject
     age = age_in_years(subject, now.date())
     child = presumed_child(subject, age)
@@ -138,16 +139,22 @@ async def start(session: AsyncSession, keyring: Keyring, principal: Principal, b
 
 
 async def start_once(
-    session: AsyncSession, keyring: Keyring, principal: Principal, body: ScreeningCreate, key: str | None
+    session: AsyncSession,
+    keyring: Keyring,
+    principal: Principal,
+    body: ScreeningCreate,
+    key: str | None,
+    *,
+    now: datetime,
 ) -> Screening:
     """`start`, unless this caller already started a screening with this Idempotency-Key: then that one (a read)."""
     if key is None:
-        return await start(session, keyring, principal, body)
+        return await start(session, keyring, principal, body, now=now)
     # Keyed with the blind-index key: the body holds the person's identity.
     print_ = idempotency.fingerprint(body.model_dump(mode="json"), keyring.blind_index_key)
     earlier = await idempotency.claim(session, idempotency_keys, principal, key, print_)
     if earlier is None:
-        screening = await start(session, keyring, principal, body)
+        screening = await start(session, keyring, principal, body, now=now)
         await idempotency.remember(session, idempotency_keys, principal, key, screening.id)
         return screening
     screening = await repository.get_screening(session, principal.org, earlier)
@@ -203,7 +210,13 @@ async def load(
 
 
 async def save_answers(
-    session: AsyncSession, keyring: Keyring, principal: Principal, screening_id: str, update: dict[str, Any]
+    session: AsyncSession,
+    keyring: Keyring,
+    principal: Principal,
+    screening_id: str,
+    update: dict[str, Any],
+    *,
+    now: datetime,
 ) -> Screening:
     screening = await load(session, principal, screening_id, for_update=True)
     if screening.state != "draft":
@@ -211,7 +224,7 @@ async def save_answers(
     definition = await instruments.definition_of(session, await _questionnaire(session, screening))
     merged = merge_answers(definition, answers_of(keyring, screening), update)
     screening.answers_ct = keyring.encrypt_json(merged, _identity_context(screening.id, "answers"))
-    screening.updated_at = datetime.now(UTC)
+    screening.updated_at = now
     repository.audit(session, principal, "answer", screening.id)
     return screening
 
@@ -222,7 +235,9 @@ async def _questionnaire(session: AsyncSession, screening: Screening) -> Any:
     return row
 
 
-async def submit(session: AsyncSession, keyring: Keyring, principal: Principal, screening_id: str) -> Screening:
+async def submit(
+    session: AsyncSession, keyring: Keyring, principal: Principal, screening_id: str, *, now: datetime
+) -> Screening:
     screening = await load(session, principal, screening_id, for_update=True)
     if screening.state != "draft":
         raise Conflict("The screening is already submitted")
@@ -237,7 +252,6 @@ async def submit(session: AsyncSession, keyring: Keyring, principal: Principal, 
     evaluation = evaluate(
         definition, answers, child=screening.child, language=screening.language, anonymous=screening.anonymous
     )
-    now = datetime.now(UTC)
     outcome = evaluation.decision.outcome.value
     screening.state = "submitted"
     screening.computed_outcome = outcome
@@ -297,13 +311,14 @@ async def emit_fact(session: AsyncSession, screening: Screening) -> None:
     )
 
 
-async def decide(session: AsyncSession, principal: Principal, screening_id: str, body: DecisionCreate) -> Decision:
+async def decide(
+    session: AsyncSession, principal: Principal, screening_id: str, body: DecisionCreate, *, now: datetime
+) -> Decision:
     screening = await load(session, principal, screening_id, for_update=True)
     if screening.state != "submitted":
         raise Conflict("Submit the screening before recording an identification decision")
     if screening.submitted_at and body.decided_on < screening.submitted_at.date():
         raise Invalid("The decision cannot predate the screening", field="decided_on")
-    now = datetime.now(UTC)
     decision = Decision(
         id=str(uuid.uuid4()),
         screening_id=screening.id,

@@ -1,0 +1,104 @@
+"""The whole system as real local processes on PostgreSQL: every service and the gateway, for tests and benches.
+
+The kernel's test helpers know nothing of the services; this module wires them together from
+deploy.processes (the one list of processes, ports and apps).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deploy.processes import GATEWAY_APP, SERVICES
+from putokaz.testing import PostgresServer, UvicornProcess, free_port
+
+
+@dataclass
+class Stack:
+    """Running processes: the services (by name), the gateway, their databases and log files."""
+
+    gateway: UvicornProcess
+    services: dict[str, UvicornProcess]
+    database_urls: dict[str, str]
+    log_dir: Path
+    feed_secret: str
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
+
+    def stop(self) -> None:
+        self.gateway.stop()
+        for process in self.services.values():
+            process.stop()
+
+
+def start_stack(
+    postgres_server: PostgresServer,
+    base_env: dict[str, str],
+    log_dir: Path,
+    extra_env: dict[str, dict[str, str]] | None = None,
+) -> Stack:
+    """Migrate a fresh database per service, load the demo data, start every service, then the gateway."""
+    extra_env = extra_env or {}
+    log_dir.mkdir(parents=True, exist_ok=True)
+    feed_secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    ports = {service.name: free_port() for service in SERVICES}
+    registry_feed = json.dumps(
+        [
+            {
+                "url": f"http://127.0.0.1:{ports['registry']}/internal/events",
+                "secret": feed_secret,
+                "event_types": ["registry.*"],
+            }
+        ]
+    )
+    urls = {s.name: postgres_server.create_database(f"stack_{s.name}", s.migrations_dir) for s in SERVICES}
+    for service in SERVICES:
+        asyncio.run(service.load_demo_data(urls[service.name]))
+    common = {**base_env, "PUTOKAZ_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
+    services: dict[str, UvicornProcess] = {}
+    try:
+        for service in SERVICES:
+            env = {
+                **common,
+                "PUTOKAZ_DATABASE_URL": urls[service.name],
+                "PUTOKAZ_REGISTRY_FEED_SECRET": feed_secret,
+                "PUTOKAZ_INTERNAL_SUBSCRIPTIONS": registry_feed,
+                **extra_env.get(service.name, {}),
+            }
+            log = log_dir / f"{service.name}.log"
+            services[service.name] = UvicornProcess(service.app, env, port=ports[service.name], log_path=log).start()
+        gateway_env = {
+            **common,
+            **{f"PUTOKAZ_{n.upper()}_URL": p.url for n, p in services.items()},
+            **extra_env.get("gateway", {}),
+        }
+        gateway = UvicornProcess(GATEWAY_APP, gateway_env, log_path=log_dir / "gateway.log").start()
+    except BaseException:
+        for process in services.values():
+            process.stop()
+        raise
+    return Stack(gateway=gateway, services=services, database_urls=urls, log_dir=log_dir, feed_secret=feed_secret)
+
+
+@pytest.fixture(scope="session")
+def stack(
+    postgres_server: PostgresServer, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """The whole system, started once per test session (per xdist worker) for cross-service tests."""
+    running = start_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("stack-logs"))
+    try:
+        yield running
+    finally:
+        running.stop()
