@@ -14,10 +14,10 @@ import schemathesis
 from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
+from putokaz.clock import FakeClock
 from putokaz.events import emit
 from putokaz.events.config import EventSettings
 from putokaz.events.dispatcher import Dispatcher
-from putokaz.events.schedule import FakeClock
 from putokaz.events.testing import LoopbackReceiver, ScriptedAnswer, loopback_receiver
 from putokaz.testing import auth, schema_cases
 from services.referral.models import event_tables
