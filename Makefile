@@ -12,10 +12,10 @@ PYTEST_ARGS ?=
 # their own databases on it); otherwise the fixtures fall back to testcontainers, then fail clearly.
 LOCAL_PG := postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run migrate seed token test lint format bench clean
+.PHONY: help install run migrate seed token test lint format bench clean audit-verify
 
 help:
-	@echo "make run | test | token ROLE=police [ORG=...] | migrate | lint | bench | clean"
+	@echo "make run | test | token ROLE=police [ORG=...] | migrate | audit-verify | lint | bench | clean"
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ migrate: install
 
 seed: migrate
 	$(PY) -m deploy.dev seed
+
+# Checks every service's audit hash chain (PUTOKAZ_<SERVICE>_DATABASE_URL, else the dev SQLite files).
+audit-verify: install
+	$(PY) -m deploy.dev audit-verify
 
 token: install
 	@$(PY) -m deploy.dev token --role $(ROLE) $(if $(ORG),--org $(ORG),)

@@ -1,4 +1,4 @@
-"""Developer commands behind the Makefile: secret, migrate, seed, run, token, revision."""
+"""Developer commands behind the Makefile: secret, migrate, seed, run, token, revision, audit-verify."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ import time
 from pathlib import Path
 
 from deploy.processes import DEMO_ORGS, GATEWAY_APP, GATEWAY_PORT, SERVICES, ServiceProcess
+from putokaz.audit import define_audit_tables
+from putokaz.audit import verify as verify_audit
 from putokaz.auth import ROLES, issue_token, new_secret
+from putokaz.db import Database, new_metadata
 from putokaz.events.signing import new_webhook_secret
 from putokaz.migrations import alembic_config, upgrade
 from putokaz.settings import DEV_SECRET_FILE, PROJECT_ROOT, VAR_DIR
@@ -70,6 +73,29 @@ def seed() -> None:
     for service in SERVICES:
         asyncio.run(service.load_demo_data(database_url(service)))
     print("demo data loaded")
+
+
+async def _verify_audit(service: ServiceProcess) -> bool:
+    tables = define_audit_tables(new_metadata())
+    db = Database(database_url(service))
+    try:
+        async with db.sessionmaker() as session:
+            verdict = (await verify_audit(session, tables)).as_dict()
+    finally:
+        await db.dispose()
+    broken = verdict["first_broken"]
+    if broken is None:
+        print(f"{service.name}: audit chain intact, {verdict['rows_checked']} rows, head {verdict['head']['hash']}")
+    else:
+        print(f"{service.name}: audit chain BROKEN at row {broken['seq']}: {broken['reason']}")
+    return broken is None
+
+
+def audit_verify() -> None:
+    """Exits 1 when any service's audit chain is broken (each names its first broken row)."""
+    results = [asyncio.run(_verify_audit(service)) for service in SERVICES]
+    if not all(results):
+        sys.exit(1)
 
 
 def run(port_base: int = GATEWAY_PORT) -> None:
@@ -152,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("secret")
     commands.add_parser("migrate")
     commands.add_parser("seed")
+    commands.add_parser("audit-verify")
     run_parser = commands.add_parser("run")
     run_parser.add_argument(
         "--port-base", type=int, default=GATEWAY_PORT, help="gateway port; the services take the next three"
@@ -172,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
         migrate()
     elif args.command == "seed":
         seed()
+    elif args.command == "audit-verify":
+        audit_verify()
     elif args.command == "run":
         run(args.port_base)
     elif args.command == "token":

@@ -184,13 +184,14 @@ async def screening_audit(
     )
     items = [
         AuditRead(
-            id=r.id,
-            at=r.at,
-            actor_sub=r.actor_sub,
-            actor_org=r.actor_org,
-            actor_roles=[x for x in r.actor_roles.split(",") if x],
-            action=r.action,
-            screening_id=r.screening_id,
+            id=r["seq"],
+            at=r["at"],
+            actor_sub=r["actor_sub"],
+            actor_org=r["actor_org"],
+            actor_roles=[x for x in r["actor_roles"].split(",") if x],
+            action=r["action"],
+            screening_id=r["object_id"],
+            outcome=r["outcome"],
         )
         for r in rows
     ]
@@ -298,6 +299,6 @@ async def record_decision(
 
 @router.get("/screenings/{screening_id}/decisions", response_model=DecisionList, tags=["decisions"])
 async def list_decisions(principal: FrontlineOrAdmin, session: DbSession, screening_id: ScreeningId) -> dict[str, Any]:
-    row = await screenings.load(session, principal, str(screening_id))
+    row = await screenings.load(session, principal, str(screening_id), action="read_decisions")
     repository.audit(session, principal, "read_decisions", row.id)
     return {"items": [decision_read(d) for d in await repository.decisions_of(session, principal.org, row.id)]}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from putokaz.app import create_service_app
+from putokaz.audit import audit_router
 from services.screening.api import router
 from services.screening.instruments import load_builtin_instruments
-from services.screening.models import event_tables
+from services.screening.models import audit_tables, event_tables
 from services.screening.settings import Settings
 
 
@@ -20,7 +21,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Built before serving: a production process without identity keys refuses to start.
     keyring = settings.keyring()
     app = create_service_app(
-        name="screening", settings=settings, routers=[router], on_startup=[_load_instruments], events=event_tables
+        name="screening",
+        settings=settings,
+        routers=[router, audit_router("screening")],
+        on_startup=[_load_instruments],
+        events=event_tables,
     )
     app.state.keyring = keyring
+    app.state.audit_tables = audit_tables
     return app

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from putokaz.audit import define_audit_tables
 from putokaz.db import new_metadata
 from putokaz.events import define_event_tables
 from putokaz.idempotency import define_idempotency_table
@@ -33,6 +34,7 @@ class Base(DeclarativeBase):
 
 event_tables = define_event_tables(Base.metadata)
 idempotency_keys = define_idempotency_table(Base.metadata)
+audit_tables = define_audit_tables(Base.metadata)
 
 
 class Questionnaire(Base):
@@ -117,17 +119,3 @@ class Decision(Base):
     decided_on: Mapped[date] = mapped_column(Date, nullable=False)
     recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-
-
-class AuditEntry(Base):
-    """Who read or wrote which screening, when; never identity or answers."""
-
-    __tablename__ = "screening_audit"
-
-    id: Mapped[int] = mapped_column(PK_BIGINT, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
-    actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
-    actor_org: Mapped[str] = mapped_column(String(200), nullable=False)
-    actor_roles: Mapped[str] = mapped_column(String(200), nullable=False)
-    action: Mapped[str] = mapped_column(String(32), nullable=False)
-    screening_id: Mapped[str | None] = mapped_column(String(36), index=True)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz import audit as audit_log
 from putokaz.auth import Principal
-from services.screening.models import AuditEntry, BlindIndex, Decision, Screening
+from services.screening.models import BlindIndex, Decision, Screening, audit_tables
 
 
 async def get_screening(
@@ -104,16 +105,13 @@ async def screenings_by_ids(session: AsyncSession, org: str, ids: list[str]) -> 
 
 
 def audit(session: AsyncSession, principal: Principal, action: str, screening_id: str | None = None) -> None:
-    session.add(
-        AuditEntry(
-            at=datetime.now(UTC),
-            actor_sub=principal.sub,
-            actor_org=principal.org,
-            actor_roles=",".join(sorted(principal.roles)),
-            action=action,
-            screening_id=screening_id,
-        )
-    )
+    """Chained into the service's audit log when the request's transaction commits."""
+    audit_log.record_for(session, audit_tables, principal, action, "screening", screening_id)
+
+
+async def audit_refused(session: AsyncSession, principal: Principal, action: str, screening_id: str) -> None:
+    """A read of a screening the caller may not see (or that does not exist), committed on its own."""
+    await audit_log.record_refused(session, audit_tables, principal, action, "screening", screening_id)
 
 
 async def list_audit(
@@ -126,18 +124,19 @@ async def list_audit(
     until: datetime | None,
     limit: int,
     offset: int,
-) -> tuple[list[AuditEntry], int]:
-    query = select(AuditEntry)
+) -> tuple[list[Any], int]:
+    log = audit_tables.log
+    query = select(log).where(log.c.object_type == "screening")
     if screening_id is not None:
-        query = query.where(AuditEntry.screening_id == screening_id)
+        query = query.where(log.c.object_id == screening_id)
     if actor_sub is not None:
-        query = query.where(AuditEntry.actor_sub == actor_sub)
+        query = query.where(log.c.actor_sub == actor_sub)
     if action is not None:
-        query = query.where(AuditEntry.action == action)
+        query = query.where(log.c.action == action)
     if since is not None:
-        query = query.where(AuditEntry.at >= since)
+        query = query.where(log.c.at >= since)
     if until is not None:
-        query = query.where(AuditEntry.at < until)
+        query = query.where(log.c.at < until)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
-    return list(rows), total
+    rows = await session.execute(query.order_by(log.c.seq.desc()).limit(limit).offset(offset))
+    return list(rows.mappings()), total

@@ -210,6 +210,7 @@ class AuditRead(BaseModel):
     actor_roles: list[str]
     action: str
     screening_id: str | None
+    outcome: Literal["ok", "refused"]
 
 
 AuditPage = Page[AuditRead]

@@ -201,10 +201,11 @@ def _add_blind_index(
 
 
 async def load(
-    session: AsyncSession, principal: Principal, screening_id: str, *, for_update: bool = False
+    session: AsyncSession, principal: Principal, screening_id: str, *, for_update: bool = False, action: str = "read"
 ) -> Screening:
     screening = await repository.get_screening(session, principal.org, screening_id, for_update=for_update)
     if screening is None:
+        await repository.audit_refused(session, principal, action, screening_id)
         raise NotFound("No such screening")
     return screening
 
@@ -218,7 +219,7 @@ async def save_answers(
     *,
     now: datetime,
 ) -> Screening:
-    screening = await load(session, principal, screening_id, for_update=True)
+    screening = await load(session, principal, screening_id, for_update=True, action="answer")
     if screening.state != "draft":
         raise Conflict("The screening is submitted; answers can no longer change")
     definition = await instruments.definition_of(session, await _questionnaire(session, screening))
@@ -238,7 +239,7 @@ async def _questionnaire(session: AsyncSession, screening: Screening) -> Any:
 async def submit(
     session: AsyncSession, keyring: Keyring, principal: Principal, screening_id: str, *, now: datetime
 ) -> Screening:
-    screening = await load(session, principal, screening_id, for_update=True)
+    screening = await load(session, principal, screening_id, for_update=True, action="submit")
     if screening.state != "draft":
         raise Conflict("The screening is already submitted")
     definition = await instruments.definition_of(session, await _questionnaire(session, screening))
@@ -314,7 +315,7 @@ async def emit_fact(session: AsyncSession, screening: Screening) -> None:
 async def decide(
     session: AsyncSession, principal: Principal, screening_id: str, body: DecisionCreate, *, now: datetime
 ) -> Decision:
-    screening = await load(session, principal, screening_id, for_update=True)
+    screening = await load(session, principal, screening_id, for_update=True, action="decide")
     if screening.state != "submitted":
         raise Conflict("Submit the screening before recording an identification decision")
     if screening.submitted_at and body.decided_on < screening.submitted_at.date():

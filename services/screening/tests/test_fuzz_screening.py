@@ -14,6 +14,8 @@ from services.screening.tests.conftest import start_body
 EXAMPLES_PER_OPERATION = 15
 ROLE_FOR = {
     ("GET", "/api/v1/screenings/audit"): "admin",
+    ("GET", "/api/v1/audit/screening"): "admin",
+    ("GET", "/api/v1/audit/screening/verify"): "admin",
     ("POST", "/api/v1/questionnaires"): "admin",
 }
 

@@ -25,7 +25,7 @@ async def counts(app: Any, org: str) -> tuple[int, int, int]:
             {"org": org},
         )
         creates = await conn.scalar(
-            text("SELECT count(*) FROM screening_audit WHERE actor_org = :org AND action = 'create'"), {"org": org}
+            text("SELECT count(*) FROM audit_log WHERE actor_org = :org AND action = 'create'"), {"org": org}
         )
     return int(screenings or 0), int(events or 0), int(creates or 0)
 
