@@ -90,6 +90,8 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/reports/{report}", G, *STATS),
     rule("POST", "/api/v1/imports", G, "admin", large_body=True),
     rule("GET", "/api/v1/imports/{import_id}", G, "admin"),
+    rule("GET", "/api/v1/audit/registry", G, "admin"),
+    rule("GET", "/api/v1/audit/registry/verify", G, "admin"),
 )
 
 

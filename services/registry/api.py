@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from putokaz import audit
 from putokaz.auth import Authorize, Principal
 from putokaz.clock import Now
 from putokaz.db import DbSession
@@ -17,6 +18,7 @@ from services.registry import imports, statistics
 from services.registry.eurostat import eurostat_report
 from services.registry.export import eurostat_csv, table_csv
 from services.registry.ingest import ingest_message
+from services.registry.models import audit_tables
 from services.registry.repository import add_import, get_import
 from services.registry.schemas import EurostatReportRead, ImportRead, IngestRead, StatsTableRead
 from services.registry.settings import Settings
@@ -75,7 +77,7 @@ async def get_statistics(
     request: Request,
     session: DbSession,
     now: Now,
-    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     table: Annotated[TableName, Path(description="screenings, victims or referrals")],
     year: Year,
     period: Annotated[Literal["year", "quarter"], Query()] = "year",
@@ -91,7 +93,17 @@ async def get_statistics(
     answer = await statistics.build_table(
         session, table, breakdowns, fixed, _thresholds(settings), now=now, cache_seconds=settings.stats_cache_seconds
     )
-    if _wants_csv(request, format):
+    csv = _wants_csv(request, format)
+    audit.record_for(
+        session,
+        audit_tables,
+        principal,
+        "export_stats",
+        "stats_table",
+        table,
+        detail={"period": fixed.label, "by": list(breakdowns), "format": "csv" if csv else "json"},
+    )
+    if csv:
         return _csv_response(table_csv(answer), f"{table}-{fixed.label}.csv")
     return JSONResponse(StatsTableRead.model_validate(answer).model_dump(mode="json"))
 
@@ -101,7 +113,7 @@ async def get_report(
     request: Request,
     session: DbSession,
     now: Now,
-    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     report: Annotated[Literal["eurostat"], Path(description="eurostat: the crim_thb annual report")],
     year: Year,
     format: Annotated[Format | None, Query()] = None,
@@ -111,7 +123,17 @@ async def get_report(
     settings = _settings(request)
     fixed = statistics.check_period("year", year, None, closed_only=settings.closed_periods_only(), now=now)
     answer = await eurostat_report(session, fixed.year, _thresholds(settings))
-    if _wants_csv(request, format):
+    csv = _wants_csv(request, format)
+    audit.record_for(
+        session,
+        audit_tables,
+        principal,
+        "export_report",
+        "report",
+        report,
+        detail={"year": fixed.year, "format": "csv" if csv else "json"},
+    )
+    if csv:
         return _csv_response(eurostat_csv(answer), f"eurostat-crim_thb-{year}.csv")
     return JSONResponse(EurostatReportRead.model_validate(answer).model_dump(mode="json"))
 
@@ -155,6 +177,7 @@ async def create_import(
     except UnicodeDecodeError:
         raise Invalid("The file is not UTF-8 text", field="body") from None
     record = imports.new_import(kind, principal.sub, principal.org)
+    audit.record_for(session, audit_tables, principal, "import", "import", record.id, detail={"kind": kind})
     if text.count("\n") > settings.import_inline_rows:
         # Committed before the 202 (DbSession), then processed after the answer has been sent.
         await add_import(session, record)
@@ -192,7 +215,9 @@ async def read_import(
     """Status, counts and per-row error report of an import made by the caller's organisation."""
     record = await get_import(session, import_id, principal.org)
     if record is None:
+        await audit.record_refused(session, audit_tables, principal, "read_import", "import", import_id[:64])
         raise NotFound("No such import")
+    audit.record_for(session, audit_tables, principal, "read_import", "import", record.id)
     return ImportRead.of(record)
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, Float, Index, Integer, SmallInteger, String, Text, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from putokaz.audit import define_audit_tables
 from putokaz.db import new_metadata
 from putokaz.events import define_event_tables
 from putokaz.events.receiver import define_receiver_tables
@@ -28,6 +29,7 @@ class Base(DeclarativeBase):
 
 event_tables = define_event_tables(Base.metadata)
 processed_webhooks = define_receiver_tables(Base.metadata)
+audit_tables = define_audit_tables(Base.metadata)
 
 
 class ScreeningFact(Base):

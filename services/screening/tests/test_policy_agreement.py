@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 
 from gateway.policy import POLICY, Policy
+from putokaz.audit import audit_router
 from putokaz.auth import ROLES, Authorize
 from putokaz.testing import auth
 from services.screening.api import router
@@ -26,7 +27,7 @@ def test_screening_routes_match_the_gateway_policy_exactly() -> None:
     policy = Policy()
     used = set()
     mismatches = []
-    for route in router.routes:
+    for route in [*router.routes, *audit_router("screening").routes]:
         assert isinstance(route, APIRoute)
         roles = _roles(route.dependant)
         assert roles, f"{route.path} declares no roles"
