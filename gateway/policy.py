@@ -85,6 +85,8 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/webhooks/endpoints/{endpoint_id}/deliveries/{delivery_id}/attempts", R, "partner", "admin"),
     rule("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/deliveries/{delivery_id}/replay", R, "partner", "admin"),
     rule("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/replay-failed", R, "partner", "admin"),
+    rule("GET", "/api/v1/audit/referral", R, "admin"),
+    rule("GET", "/api/v1/audit/referral/verify", R, "admin"),
     # --- registry (DESIGN.md §9) ---
     rule("GET", "/api/v1/stats/{table}", G, *STATS),
     rule("GET", "/api/v1/reports/{report}", G, *STATS),

@@ -3,10 +3,11 @@
 from fastapi import FastAPI
 
 from putokaz.app import create_service_app
+from putokaz.audit import audit_router
 from services.referral.clock import Clock, utc_now
 from services.referral.directory.api import router as directory_router
 from services.referral.directory.candidates import CandidateCache
-from services.referral.models import event_tables
+from services.referral.models import audit_tables, event_tables
 from services.referral.referrals.api import router as referral_router
 from services.referral.referrals.scheduler import start_scheduler, stop_scheduler
 from services.referral.settings import Settings
@@ -18,11 +19,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = create_service_app(
         name="referral",
         settings=settings or Settings(),
-        routers=[directory_router, referral_router, webhooks_router],
+        routers=[directory_router, referral_router, webhooks_router, audit_router("referral")],
         events=event_tables,
         on_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],
     )
     app.state.clock = clock or utc_now
     app.state.candidate_cache = CandidateCache()
+    app.state.audit_tables = audit_tables
     return app

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from putokaz.audit import define_audit_tables
 from putokaz.db import new_metadata
 from putokaz.events import define_event_tables
 from putokaz.idempotency import define_idempotency_table
@@ -32,6 +33,7 @@ class Base(DeclarativeBase):
 
 event_tables = define_event_tables(Base.metadata)
 idempotency_keys = define_idempotency_table(Base.metadata)
+audit_tables = define_audit_tables(Base.metadata)
 
 
 class Organisation(Base):

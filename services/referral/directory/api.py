@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz import audit
 from putokaz.auth import Authorize, Principal
 from putokaz.db import DbSession
 from services.referral.clock import Now
@@ -32,6 +35,7 @@ from services.referral.directory.schemas import (
     ServiceUpdate,
     Slug,
 )
+from services.referral.models import audit_tables
 
 router = APIRouter(prefix="/api/v1")
 
@@ -45,6 +49,14 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 CantonQuery = Annotated[int | None, Query(ge=1, le=10)]
 
 
+def _audit_change(
+    session: AsyncSession, principal: Principal, action: str, object_type: str, object_id: str, body: BaseModel
+) -> None:
+    """Directory changes are audited with the names of the fields sent (the values are in the directory itself)."""
+    detail = {"fields": sorted(body.model_fields_set)}
+    audit.record_for(session, audit_tables, principal, action, object_type, object_id, detail=detail)
+
+
 # --- organisations ---
 
 
@@ -56,8 +68,12 @@ async def list_organisations(
 
 
 @router.post("/organisations", response_model=OrganisationRead, status_code=201, tags=["directory"])
-async def create_organisation(body: OrganisationCreate, _: Admin, session: DbSession, now: Now) -> OrganisationRead:
-    return OrganisationRead.model_validate(await directory.create_organisation(session, body, now))
+async def create_organisation(
+    body: OrganisationCreate, principal: Admin, session: DbSession, now: Now
+) -> OrganisationRead:
+    org = await directory.create_organisation(session, body, now)
+    _audit_change(session, principal, "create_organisation", "organisation", org.id, body)
+    return OrganisationRead.model_validate(org)
 
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationRead, tags=["directory"])
@@ -67,9 +83,11 @@ async def get_organisation(organisation_id: Slug, _: Anyone, session: DbSession)
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationRead, tags=["directory"])
 async def update_organisation(
-    organisation_id: Slug, body: OrganisationUpdate, _: Admin, session: DbSession, now: Now
+    organisation_id: Slug, body: OrganisationUpdate, principal: Admin, session: DbSession, now: Now
 ) -> OrganisationRead:
-    return OrganisationRead.model_validate(await directory.update_organisation(session, organisation_id, body, now))
+    org = await directory.update_organisation(session, organisation_id, body, now)
+    _audit_change(session, principal, "update_organisation", "organisation", org.id, body)
+    return OrganisationRead.model_validate(org)
 
 
 # --- locations ---
@@ -93,6 +111,7 @@ async def list_locations(
 @router.post("/locations", response_model=LocationRead, status_code=201, tags=["directory"])
 async def create_location(body: LocationCreate, principal: Keeper, session: DbSession, now: Now) -> LocationRead:
     loc = await directory.create_location(session, principal, body, now)
+    _audit_change(session, principal, "create_location", "location", loc.id, body)
     return directory.render_location(loc, full=True)
 
 
@@ -106,6 +125,7 @@ async def update_location(
     location_id: ObjectId, body: LocationUpdate, principal: Keeper, session: DbSession, now: Now
 ) -> LocationRead:
     loc = await directory.update_location(session, principal, location_id, body, now)
+    _audit_change(session, principal, "update_location", "location", loc.id, body)
     return directory.render_location(loc, full=True)
 
 
@@ -140,6 +160,7 @@ async def list_services(
 @router.post("/services", response_model=ServiceRead, status_code=201, tags=["directory"])
 async def create_service(body: ServiceCreate, principal: Admin, session: DbSession, now: Now) -> ServiceRead:
     service = await directory.create_service(session, body, now)
+    _audit_change(session, principal, "create_service", "service", service.id, body)
     return (await directory.render_services(session, principal, [service]))[0]
 
 
@@ -153,6 +174,7 @@ async def update_service(
     service_id: ObjectId, body: ServiceUpdate, principal: Keeper, session: DbSession, now: Now
 ) -> ServiceRead:
     service = await directory.update_service(session, principal, service_id, body, now)
+    _audit_change(session, principal, "update_service", "service", service.id, body)
     return (await directory.render_services(session, principal, [service]))[0]
 
 
@@ -160,7 +182,9 @@ async def update_service(
 async def set_capacity(
     service_id: ObjectId, body: CapacityWrite, principal: Keeper, session: DbSession, now: Now
 ) -> CapacityRead:
-    return CapacityRead.model_validate(await directory.set_capacity(session, principal, service_id, body, now))
+    capacity = await directory.set_capacity(session, principal, service_id, body, now)
+    _audit_change(session, principal, "set_capacity", "service", service_id, body)
+    return CapacityRead.model_validate(capacity)
 
 
 # --- matching ---

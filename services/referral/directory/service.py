@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz import audit
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from services.referral.directory import repository as repo
@@ -33,7 +34,7 @@ from services.referral.directory.schemas import (
     ServiceRead,
     ServiceUpdate,
 )
-from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
+from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity, audit_tables
 from services.referral.publish import capacity_changed
 
 
@@ -57,11 +58,18 @@ async def unredacted_ids(session: AsyncSession, principal: Principal, locations:
     """Which of these locations the caller may see in full (DESIGN.md §7)."""
     visible = {loc.id for loc in locations if not loc.confidential}
     if is_admin(principal):
+        for loc in locations:
+            if loc.confidential and loc.organisation_id != principal.org:
+                audit.record_for(session, audit_tables, principal, "reveal_address", "location", loc.id)
         return {loc.id for loc in locations}
     visible |= {loc.id for loc in locations if loc.organisation_id == principal.org}
     hidden = [loc.id for loc in locations if loc.id not in visible]
     if hidden:
-        visible |= await repo.locations_placed_for(session, principal.org, hidden)
+        revealed = await repo.locations_placed_for(session, principal.org, hidden)
+        # A confidential address shown to an organisation that placed someone there: who saw it is on record.
+        for location_id in sorted(revealed):
+            audit.record_for(session, audit_tables, principal, "reveal_address", "location", location_id)
+        visible |= revealed
     return visible
 
 

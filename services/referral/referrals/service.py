@@ -7,14 +7,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from putokaz import idempotency
+from putokaz import audit, idempotency
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.vocabulary import age_band
 from services.referral.directory import repository as repo
 from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
 from services.referral.directory.schemas import CaseProfileIn, Page, PlaceIn
-from services.referral.models import Referral, ReferralTransition, idempotency_keys
+from services.referral.models import Referral, ReferralTransition, audit_tables, idempotency_keys
 from services.referral.publish import aware, capacity_changed, referral_changed
 from services.referral.referrals import repository as referrals_repo
 from services.referral.referrals.lifecycle import (
@@ -90,12 +90,14 @@ def render(r: Referral, principal: Principal) -> ReferralRead:
 
 
 async def visible_referral(
-    session: AsyncSession, principal: Principal, referral_id: str, *, lock: bool = False
+    session: AsyncSession, principal: Principal, referral_id: str, *, lock: bool = False, action: str = "read"
 ) -> Referral:
-    """A referral the caller's organisation sent or received; anything else is simply not found."""
+    """A referral the caller's organisation sent or received; anything else is simply not found (and audited)."""
     referral = await referrals_repo.visible_referral(session, principal.org, referral_id, lock=lock)
     if referral is None:
+        await audit.record_refused(session, audit_tables, principal, action, "referral", referral_id)
         raise NotFound("No such referral")
+    audit.record_for(session, audit_tables, principal, action, "referral", referral.id)
     return referral
 
 
@@ -124,11 +126,13 @@ async def list_referrals(
         limit=limit,
         offset=offset,
     )
+    for r in rows:
+        audit.record_for(session, audit_tables, principal, "list", "referral", r.id)
     return Page(items=[render(r, principal) for r in rows], total=total, limit=limit, offset=offset)
 
 
 async def history(session: AsyncSession, principal: Principal, referral_id: str) -> list[TransitionRead]:
-    await visible_referral(session, principal, referral_id)
+    await visible_referral(session, principal, referral_id, action="read_history")
     rows = await referrals_repo.transitions(session, referral_id)
     return [
         TransitionRead(
@@ -200,6 +204,7 @@ async def create_referral(session: AsyncSession, principal: Principal, body: Ref
     )
     session.add(referral)
     session.add(_record(referral, None, principal.org, principal.sub, now))
+    audit.record_for(session, audit_tables, principal, "create", "referral", referral.id)
     await session.flush()
     await referral_changed(session, referral, occurred_at=now)
     return referral
@@ -232,11 +237,12 @@ async def transition(
     now: datetime,
 ) -> Referral:
     # The row lock serialises moves of one referral; the capacity UPDATE serialises places.
-    r = await visible_referral(session, principal, referral_id, lock=True)
+    r = await visible_referral(session, principal, referral_id, lock=True, action=f"transition.{target}")
     side = SIDE_OF_TARGET[target]
     allowed_org = r.to_org if side is Side.RECIPIENT else r.from_org
     if principal.org != allowed_org:
         # The other side may see the referral but not make this move: as if it did not exist.
+        await audit.record_refused(session, audit_tables, principal, f"transition.{target}", "referral", r.id)
         raise NotFound("No such referral")
     if target in REASON_REQUIRED and reason_code is None:
         raise Invalid(f"A reason is required to mark a referral {target}", field="reason_code")
