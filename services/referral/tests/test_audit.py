@@ -14,7 +14,9 @@ async def _entries(client: httpx.AsyncClient, world: World, **params: str) -> li
     return [(e["action"], e["actor_org"], e["outcome"], e["object_type"]) for e in reversed(response.json()["items"])]
 
 
-async def test_reads_refusals_reveals_and_directory_changes_are_audited(client: httpx.AsyncClient, world: World) -> None:
+async def test_reads_refusals_reveals_and_directory_changes_are_audited(
+    client: httpx.AsyncClient, world: World
+) -> None:
     police = world.headers("police", "org-a")
     provider = world.headers("service_provider", "org-p")
     stranger = world.headers("police", "org-b")
