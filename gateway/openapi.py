@@ -25,17 +25,18 @@ class OpenApiMerger:
         ttl = self.gateway.settings.openapi_cache_seconds
         if self._cached is not None and time.monotonic() - self._cached_at < ttl:
             return self._cached
-        fetched = await asyncio.gather(*(self._fetch(url) for url in self.gateway.upstreams.values()))
-        merged = merge(dict(zip(self.gateway.upstreams, fetched, strict=True)), self.gateway.policy)
+        names = list(self.gateway.upstreams.urls)
+        fetched = await asyncio.gather(*(self._fetch(name) for name in names))
+        merged = merge(dict(zip(names, fetched, strict=True)), self.gateway.policy)
         if all(fetched):
             self._cached, self._cached_at = merged, time.monotonic()
         return merged
 
-    async def _fetch(self, base: str) -> dict[str, Any] | None:
-        assert self.gateway.session is not None
+    async def _fetch(self, service: str) -> dict[str, Any] | None:
+        upstreams = self.gateway.upstreams
         try:
-            async with self.gateway.session.get(
-                base + "/openapi.json", timeout=aiohttp.ClientTimeout(total=5)
+            async with upstreams.session.get(
+                upstreams.urls[service] + "/openapi.json", timeout=aiohttp.ClientTimeout(total=5)
             ) as response:
                 if response.status != 200:
                     return None

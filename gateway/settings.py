@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gateway.forwarded import Network, parse_networks
+from gateway.proxy import UpstreamLimits
 from putokaz.settings import KernelSettings
 
 
@@ -13,16 +15,37 @@ class GatewaySettings(KernelSettings):
     max_body_bytes: int = 1_048_576
     # Imports of historical statistics are CSV uploads; they get a larger, separate limit.
     max_import_body_bytes: int = 50 * 1_048_576
+
+    # The hop to the services (gateway/proxy.py). Keep-alive stays below uvicorn's 5 s so a service
+    # never closes a connection the gateway is about to reuse.
+    upstream_connections: int = 100
+    upstream_keepalive_seconds: float = 2.0
+    upstream_queue_seconds: float = 5.0
     upstream_connect_timeout_seconds: float = 2.0
     upstream_timeout_seconds: float = 30.0
-    upstream_pool_size: int = 200
 
     # Token bucket per subject (or per client address before authentication).
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 120
     rate_limit_backend: str = "memory"
 
+    # Comma-separated addresses/networks whose X-Forwarded-For is believed; empty: nobody's.
+    trusted_proxies: str = ""
+
     openapi_cache_seconds: float = 60.0
+    readyz_cache_seconds: float = 2.0
 
     def upstreams(self) -> dict[str, str]:
         return {"screening": self.screening_url, "referral": self.referral_url, "registry": self.registry_url}
+
+    def upstream_limits(self) -> UpstreamLimits:
+        return UpstreamLimits(
+            connections_per_upstream=self.upstream_connections,
+            keepalive_seconds=self.upstream_keepalive_seconds,
+            queue_seconds=self.upstream_queue_seconds,
+            connect_seconds=self.upstream_connect_timeout_seconds,
+            answer_seconds=self.upstream_timeout_seconds,
+        )
+
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)

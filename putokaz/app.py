@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from putokaz.admission import Admission
 from putokaz.auth import Public, TokenVerifier
 from putokaz.clock import SYSTEM_CLOCK, Clock
 from putokaz.db import Database
@@ -112,5 +113,7 @@ def create_service_app(
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
+    # Outermost last: request id and metrics see every answer, the token is checked before any body is read.
+    app.add_middleware(Admission, verifier=app.state.verifier, body_limit=settings.body_limit_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

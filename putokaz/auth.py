@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+from cachetools import TLRUCache
 from fastapi import Request
 from jose import jwk, jwt
 from jose.exceptions import JWTError
 
-from putokaz.errors import Forbidden, Unauthorized
+from putokaz.errors import Forbidden, HeaderTooLarge, Unauthorized
+from putokaz.jws import MAX_AUTHORIZATION_BYTES, MalformedToken, check_compact, check_header, check_times
 from putokaz.settings import ASYMMETRIC_ALGORITHMS, KernelSettings
 
 ROLES = ("police", "social_worker", "service_provider", "coordinator", "partner", "admin")
@@ -30,6 +32,7 @@ class Principal:
     org: str
     roles: frozenset[str]
     jti: str | None = None
+    issued_at: float | None = None
 
     def has_any(self, roles: frozenset[str] | set[str] | tuple[str, ...]) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -74,10 +77,25 @@ class JwksCache:
         return self._keys[kid]
 
 
+class RevocationCheck(Protocol):
+    async def revoked(self, principal: Principal) -> bool:
+        """True when the token was revoked (by its `jti`, or all of its subject's tokens issued before a time)."""
+
+
+# What one cached entry costs beyond its strings: the key digest, tuple, dataclass and set overheads.
+_ENTRY_OVERHEAD_BYTES = 512
+
+
+def _entry_bytes(value: tuple[Principal, float]) -> int:
+    principal = value[0]
+    strings = (principal.sub, principal.org, principal.jti or "", *principal.roles)
+    return _ENTRY_OVERHEAD_BYTES + sum(len(text) for text in strings)
+
+
 class TokenVerifier:
     """Verifies access tokens against the configured algorithm allow-list and key source."""
 
-    def __init__(self, settings: KernelSettings, cache_size: int = 10_000) -> None:
+    def __init__(self, settings: KernelSettings, revocations: RevocationCheck | None = None) -> None:
         self.algorithms = list(settings.jwt_algorithms)
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
@@ -85,29 +103,43 @@ class TokenVerifier:
         self.asymmetric = bool(set(self.algorithms) & ASYMMETRIC_ALGORITHMS)
         self.secret = None if self.asymmetric else settings.resolved_jwt_secret()
         self.jwks = JwksCache(settings.jwks_url, settings.jwks_refresh_cooldown_seconds) if self.asymmetric else None
-        # Verified tokens by their exact text: signature checks dominate gateway latency otherwise.
-        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
-        self._cache_size = cache_size
+        self.max_lifetime = settings.jwt_max_lifetime_seconds
+        self.revocations = revocations
+        # Verified tokens by a digest of their text (signature checks dominate gateway latency otherwise),
+        # bounded by entries and by bytes, each entry living until its token expires.
+        self._max_entries = settings.token_cache_entries
+        self._cache: TLRUCache[bytes, tuple[Principal, float]] = TLRUCache(
+            maxsize=settings.token_cache_bytes,
+            ttu=lambda _key, value, _now: value[1] + self.leeway,
+            timer=time.time,
+            getsizeof=_entry_bytes,
+        )
+
+    @property
+    def cached_tokens(self) -> int:
+        return len(self._cache)
 
     async def verify(self, token: str) -> Principal:
-        cached = self._cache.get(token)
-        now = time.time()
+        key = hashlib.sha256(token.encode("latin-1", "replace")).digest()
+        cached = self._cache.get(key)
         if cached is not None:
-            principal, exp = cached
-            if now < exp + self.leeway:
-                return principal
-            del self._cache[token]
-        principal, exp = await self._verify_uncached(token)
-        self._cache[token] = (principal, exp)
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            principal = cached[0]
+        else:
+            principal, exp = await self._verify_uncached(token)
+            while len(self._cache) >= self._max_entries:
+                self._cache.popitem()
+            self._cache[key] = (principal, exp)
+        if self.revocations is not None and await self.revocations.revoked(principal):
+            raise InvalidToken("token revoked")
         return principal
 
     async def _verify_uncached(self, token: str) -> tuple[Principal, float]:
         try:
+            check_compact(token)
             header = jwt.get_unverified_header(token)
-        except JWTError as exc:
-            raise InvalidToken("malformed token") from exc
+            check_header(header)
+        except (MalformedToken, JWTError) as exc:
+            raise InvalidToken(str(exc) if isinstance(exc, MalformedToken) else "malformed token") from exc
         alg = header.get("alg")
         if alg not in self.algorithms:
             raise InvalidToken("token algorithm not allowed")
@@ -135,6 +167,10 @@ class TokenVerifier:
             )
         except JWTError as exc:
             raise InvalidToken(_reason(exc)) from exc
+        try:
+            check_times(claims, now=time.time(), leeway=self.leeway, max_lifetime=self.max_lifetime)
+        except MalformedToken as exc:
+            raise InvalidToken(str(exc)) from exc
         return principal_from_claims(claims), float(claims["exp"])
 
 
@@ -163,10 +199,21 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise InvalidToken("token lacks an organisation")
     if not isinstance(sub, str) or not sub:
         raise InvalidToken("token lacks a subject")
-    return Principal(sub=sub, org=org, roles=frozenset(r for r in roles if r in ROLES), jti=claims.get("jti"))
+    jti = claims.get("jti")
+    issued = claims.get("iat")
+    return Principal(
+        sub=sub,
+        org=org,
+        roles=frozenset(r for r in roles if r in ROLES),
+        jti=jti if isinstance(jti, str) else None,
+        issued_at=float(issued) if isinstance(issued, int | float) else None,
+    )
 
 
 def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer` header; an oversize header is refused before any parsing."""
+    if authorization is not None and len(authorization) > MAX_AUTHORIZATION_BYTES:
+        raise HeaderTooLarge(f"The Authorization header exceeds {MAX_AUTHORIZATION_BYTES} bytes")
     if not authorization:
         raise Unauthorized("A bearer token is required")
     scheme, _, token = authorization.partition(" ")

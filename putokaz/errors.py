@@ -27,6 +27,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Invalid request",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal error",
     502: "Bad gateway",
     503: "Service unavailable",
@@ -43,6 +44,7 @@ _SLUGS = {
     415: "unsupported-media-type",
     422: "validation",
     429: "rate-limited",
+    431: "header-too-large",
     500: "internal",
     502: "bad-gateway",
     503: "unavailable",
@@ -112,6 +114,10 @@ class Unauthorized(ProblemError):
     def __init__(self, detail: str = "A valid bearer token is required", **kw: Any) -> None:
         kw.setdefault("headers", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         super().__init__(detail, **kw)
+
+
+class HeaderTooLarge(ProblemError):
+    status = 431
 
 
 class Forbidden(ProblemError):

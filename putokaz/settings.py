@@ -55,6 +55,14 @@ class KernelSettings(BaseSettings):
     jwt_issuer: str = "putokaz-dev"
     jwt_audience: str = "putokaz"
     jwt_leeway_seconds: int = 30
+    # A token living longer than this is refused even when signed (a leaked long-lived token is a key).
+    jwt_max_lifetime_seconds: int = 12 * 3600
+    # Verified tokens kept in memory per process: bounded by count and by bytes.
+    token_cache_entries: int = 10_000
+    token_cache_bytes: int = 8 * 1024 * 1024
+
+    # Each service refuses bodies above this itself (the gateway's own, lower limits apply first).
+    body_limit_bytes: int = 4 * 1024 * 1024
 
     log_level: str = "INFO"
 

@@ -67,9 +67,9 @@ async def test_malformed_json_is_a_422_problem(kernel_app, make_token):
     assert response.json()["errors"][0]["type"] == "json_invalid"
 
 
-async def test_unknown_route_and_method_are_problems(kernel_app):
+async def test_unknown_route_and_method_are_problems(kernel_app, make_token):
     async with app_client(kernel_app) as client:
-        missing = await client.get("/api/v1/nothing-here")
+        missing = await client.get("/api/v1/nothing-here", headers=auth(make_token("police")))
         wrong_method = await client.delete("/healthz")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     assert wrong_method.status_code == 405 and wrong_method.json()["status"] == 405

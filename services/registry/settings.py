@@ -35,6 +35,8 @@ class Settings(KernelSettings):
     # and run in the background, their progress visible at GET /api/v1/imports/{id}.
     import_inline_rows: int = 10_000
     import_max_bytes: int = 50 * 1_048_576
+    # The service's own body cap must let a whole import through (the gateway limits other routes to 1 MiB).
+    body_limit_bytes: int = 51 * 1_048_576
 
     @model_validator(mode="after")
     def _check_registry(self) -> Settings:
