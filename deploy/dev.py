@@ -27,6 +27,20 @@ def database_url(service: ServiceProcess) -> str:
     return os.environ.get(f"PUTOKAZ_{service.name.upper()}_DATABASE_URL", service.dev_database_url)
 
 
+def private_var_dir() -> None:
+    """var/ holds identity data (SQLite files) and secrets: 0700 for the directory, 0600 for every file.
+
+    The umask covers what this process and its children create next (databases, their journals and WAL
+    files); the chmods repair a var/ left by an earlier, laxer run.
+    """
+    os.umask(0o077)
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    VAR_DIR.chmod(0o700)
+    for path in VAR_DIR.iterdir():
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
+
+
 def ensure_secret() -> str:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     if not DEV_SECRET_FILE.exists():
@@ -115,6 +129,8 @@ def run(port_base: int = GATEWAY_PORT) -> None:
         "127.0.0.1",
         "--no-access-log",
         "--no-server-header",
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1; the gateway decides whom to trust itself.
+        "--no-proxy-headers",
     ]
     children: list[subprocess.Popen[bytes]] = []
     for service in SERVICES:
@@ -193,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     revision_parser.add_argument("message")
     args = parser.parse_args(argv)
     os.chdir(Path(PROJECT_ROOT))
+    private_var_dir()
     if args.command == "secret":
         ensure_secret()
     elif args.command == "migrate":

@@ -196,6 +196,7 @@ class UvicornProcess:
                 str(self.port),
                 "--no-access-log",
                 "--no-server-header",
+                "--no-proxy-headers",
             ],
             env={**os.environ, **self.env},
             cwd=PROJECT_ROOT,

@@ -99,6 +99,15 @@ def test_make_run_uses_sqlite_files_and_a_generated_secret(dev_system):
     assert secret not in (PROJECT_ROOT / "putokaz" / "settings.py").read_text()
 
 
+def test_make_run_keeps_var_private(dev_system):
+    _, var_dir, _, _ = dev_system
+    assert Path(var_dir).stat().st_mode & 0o777 == 0o700
+    files = [p for p in Path(var_dir).iterdir() if p.is_file() and p.name != "run.log"]
+    assert any(p.suffix == ".db" for p in files)
+    for path in files:
+        assert path.stat().st_mode & 0o777 == 0o600, path.name
+
+
 def test_make_run_routes_an_authenticated_request_to_each_service(dev_system):
     base, _, env, _ = dev_system
     with httpx.Client(base_url=f"http://127.0.0.1:{base}", timeout=10) as client:

@@ -117,3 +117,46 @@ def test_every_putokaz_variable_in_the_manifests_is_a_real_setting():
                 names |= {e["name"] for e in container.get("env", [])}
     unknown = sorted(n for n in names if n.startswith("PUTOKAZ_") and n.removeprefix("PUTOKAZ_").lower() not in fields)
     assert unknown == []
+
+
+def _env_value(container: dict, name: str) -> object:
+    for env in container.get("env", []):
+        if env["name"] == name:
+            return env.get("value", env.get("valueFrom"))
+    return _by_kind("ConfigMap")["putokaz-config"]["data"].get(name)
+
+
+def test_several_gateway_replicas_never_use_the_in_memory_rate_limiter():
+    hpas = _by_kind("HorizontalPodAutoscaler")
+    for name, deployment in _by_kind("Deployment").items():
+        if name != "gateway":
+            continue
+        replicas = max(deployment["spec"].get("replicas", 1), hpas.get(name, {}).get("spec", {}).get("minReplicas", 1))
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        backend = _env_value(container, "PUTOKAZ_RATE_LIMIT_BACKEND")
+        if replicas > 1:
+            # Unset means the in-memory default: each replica would count on its own.
+            assert backend not in (None, "memory"), f"{replicas} gateway replicas with the in-memory limiter"
+
+
+def test_uvicorn_never_trusts_forwarded_headers_by_itself():
+    commands = [
+        c["command"]
+        for d in _by_kind("Deployment").values()
+        for c in d["spec"]["template"]["spec"]["containers"]
+        if "uvicorn" in c["command"]
+    ]
+    compose = yaml.safe_load((Path(PROJECT_ROOT) / "docker-compose.yml").read_text())
+    commands += [s["command"] for s in compose["services"].values() if "uvicorn" in s.get("command", [])]
+    dockerfile = (Path(PROJECT_ROOT) / "deploy" / "Dockerfile").read_text()
+    assert len(commands) == 8
+    for command in commands:
+        assert "--no-proxy-headers" in command, command
+    assert "--no-proxy-headers" in dockerfile
+
+
+def test_ci_runs_the_redis_tests_instead_of_skipping_them():
+    script = (Path(PROJECT_ROOT) / ".ci" / "run").read_text()
+    assert "redis-server --daemonize yes --bind 127.0.0.1 --port 6379" in script
+    assert 'export PUTOKAZ_TEST_REDIS_URL="redis://127.0.0.1:6379/15"' in script
+    assert script.index("PUTOKAZ_TEST_REDIS_URL") < script.index("make test")

@@ -17,10 +17,42 @@ class TargetRefused(ValueError):
     """The URL may not receive webhooks; the reason is safe to show to its owner."""
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix: the IPv4 address is the last 32 bits
+NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215 local use: where the IPv4 sits is site-defined
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address reaches through a translation or tunnel, if any.
+
+    IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`), 6to4
+    (`2002:AABB:CCDD::`) and Teredo (`2001:0::/32`, server and client) all lead to an IPv4 host; each
+    must pass the same check as if it were written plainly.
+    """
+    found = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    value = int(address)
+    if 1 < value < 2**32:
+        found.append(ipaddress.IPv4Address(value))
+    if address in NAT64:
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    return found
+
+
 def address_allowed(address: IPAddress, *, allow_private: bool) -> bool:
     """Public unicast only, unless private targets are explicitly allowed (tests, a closed network)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if address.ipv4_mapped is not None:
+            return address_allowed(address.ipv4_mapped, allow_private=allow_private)
+        if inner and not all(address_allowed(v4, allow_private=allow_private) for v4 in inner):
+            return False
+        if address in NAT64_LOCAL and not allow_private:
+            return False
     if address.is_multicast or address.is_unspecified:
         return False
     if allow_private:
