@@ -19,9 +19,10 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Receive, Scope, Send
 
+from gateway import revocations
 from gateway.forwarded import ClientAddress
 from gateway.openapi import OpenApiMerger, swagger_html
-from gateway.policy import Policy, Rule
+from gateway.policy import GATEWAY, Policy, Rule
 from gateway.proxy import REQUEST_OWN, UpstreamBusy, Upstreams, UpstreamTimeout, UpstreamUnavailable, end_to_end
 from gateway.ratelimit import RateLimiter, make_rate_limiter
 from gateway.readiness import Readiness
@@ -30,6 +31,7 @@ from putokaz.auth import InvalidToken, Principal, TokenVerifier, bearer_token
 from putokaz.errors import PROBLEM_CONTENT_TYPE, ProblemError, problem_body
 from putokaz.logs import configure_logging, request_id_var
 from putokaz.middleware import RequestContextMiddleware, ServiceMetrics
+from putokaz.revocation import revocation_list
 
 logger = logging.getLogger("putokaz.gateway")
 
@@ -80,7 +82,8 @@ class Gateway:
         if configure_logs:
             configure_logging("gateway", self.settings.log_level)
         self.policy = Policy()
-        self.verifier = TokenVerifier(self.settings)
+        self.revocations = revocation_list(self.settings)
+        self.verifier = TokenVerifier(self.settings, revocations=self.revocations)
         self.rate_limiter = rate_limiter or make_rate_limiter(
             self.settings.rate_limit_backend, self.settings.rate_limit_per_minute, self.settings.rate_limit_burst
         )
@@ -108,6 +111,8 @@ class Gateway:
 
     async def shutdown(self) -> None:
         await self.upstreams.close()
+        if self.revocations is not None:
+            await self.revocations.store.close()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -183,6 +188,18 @@ class Gateway:
             return
         except ClientGone:
             return  # nobody to answer, and above all nothing to forward
+        if matched.service == GATEWAY:
+            status, answer = await revocations.handle(self.revocations, scope["method"], principal, body)
+            if status >= 400:
+                await send_bytes(
+                    send,
+                    status,
+                    json.dumps(problem_body(status, answer.pop("detail"), **answer)).encode(),
+                    PROBLEM_CONTENT_TYPE.encode(),
+                )
+            else:
+                await send_json(send, status, answer)
+            return
         await self._proxy(scope, send, body, matched)
 
     async def _authenticate(self, scope: Scope, send: Send, roles: frozenset[str]) -> Principal | None:

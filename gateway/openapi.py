@@ -74,6 +74,10 @@ def merge(documents: dict[str, dict[str, Any] | None], policy: Any) -> dict[str,
                     kept[method] = operation
             if kept:
                 paths.setdefault(path, {}).update(kept)
+    from gateway.revocations import OPENAPI_PATHS
+
+    for path, operations in OPENAPI_PATHS.items():
+        paths[path] = {m: {**op, "security": [{"bearerAuth": []}]} for m, op in operations.items()}
     info_description = "One public API for screening, referral and statistics. Every route needs a bearer token."
     if missing:
         info_description += f" Unavailable right now: {', '.join(missing)}."

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from putokaz.auth import ROLES
+
 FRONTLINE = ("police", "social_worker")
-EVERYONE = ("police", "social_worker", "service_provider", "coordinator", "partner", "admin")
+EVERYONE = ROLES
 STATS = ("coordinator", "admin")
 
 
@@ -33,6 +35,7 @@ def rule(method: str, path: str, service: str, *roles: str, large_body: bool = F
 
 
 S, R, G = "screening", "referral", "registry"
+GATEWAY = "gateway"  # answered by the gateway itself
 
 POLICY: tuple[Rule, ...] = (
     # --- screening (DESIGN.md §6) ---
@@ -94,6 +97,9 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/imports/{import_id}", G, "admin"),
     rule("GET", "/api/v1/audit/registry", G, "admin"),
     rule("GET", "/api/v1/audit/registry/verify", G, "admin"),
+    # --- the gateway itself: token revocation ---
+    rule("POST", "/api/v1/revocations", GATEWAY, "admin"),
+    rule("GET", "/api/v1/revocations", GATEWAY, "admin"),
 )
 
 

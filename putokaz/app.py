@@ -20,6 +20,7 @@ from putokaz.events.dispatcher import Dispatcher
 from putokaz.events.outbox import EventTables
 from putokaz.logs import configure_logging
 from putokaz.middleware import RequestContextMiddleware, ServiceMetrics
+from putokaz.revocation import revocation_list
 from putokaz.settings import KernelSettings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
@@ -88,6 +89,8 @@ def create_service_app(
                 app.state.dispatcher = None
             for hook in on_shutdown:
                 await hook(app)
+            if app.state.revocations is not None:
+                await app.state.revocations.store.close()
             await app.state.db.dispose()
 
     app = FastAPI(
@@ -104,7 +107,8 @@ def create_service_app(
     # Routes read the time through putokaz.clock.Now; tests pass a FakeClock here.
     app.state.clock = clock or SYSTEM_CLOCK
     app.state.db = Database(settings.database_url)
-    app.state.verifier = TokenVerifier(settings)
+    app.state.revocations = revocation_list(settings)
+    app.state.verifier = TokenVerifier(settings, revocations=app.state.revocations)
     app.state.metrics = ServiceMetrics(name)
     app.state.event_tables = events
     app.state.event_settings = event_settings or EventSettings()

@@ -61,6 +61,11 @@ class KernelSettings(BaseSettings):
     token_cache_entries: int = 10_000
     token_cache_bytes: int = 8 * 1024 * 1024
 
+    # Where revoked tokens are shared by every process (SQLAlchemy or redis:// URL). Unset: the SQLite file
+    # var/revocations.db outside production, none in production (configure one there).
+    revocation_url: str | None = None
+    revocation_refresh_seconds: float = 2.0
+
     # Each service refuses bodies above this itself (the gateway's own, lower limits apply first).
     body_limit_bytes: int = 4 * 1024 * 1024
 
@@ -87,6 +92,13 @@ class KernelSettings(BaseSettings):
             if self.jwks_url and not self.jwks_url.startswith("https://"):
                 raise WeakSecretError("PUTOKAZ_JWKS_URL must be https in production")
         return self
+
+    def resolved_revocation_url(self) -> str | None:
+        if self.revocation_url:
+            return self.revocation_url
+        if self.environment != "production":
+            return f"sqlite+aiosqlite:///{VAR_DIR / 'revocations.db'}"
+        return None
 
     def resolved_jwt_secret(self) -> str | None:
         """The HMAC secret: the variable if set, else the dev file written by `make run`."""
