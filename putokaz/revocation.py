@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from putokaz.auth import Principal
+from putokaz.db import async_url
 from putokaz.settings import KernelSettings
 
 logger = logging.getLogger("putokaz.revocation")
@@ -81,7 +82,7 @@ class SqlRevocationStore:
     """One table, created on first use (the store is shared by every process, so no one service migrates it)."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.url = async_url(url)
         self._engine: AsyncEngine | None = None
         self._ready = asyncio.Lock()
 

@@ -160,3 +160,9 @@ def test_ci_runs_the_redis_tests_instead_of_skipping_them():
     assert "redis-server --daemonize yes --bind 127.0.0.1 --port 6379" in script
     assert 'export PUTOKAZ_TEST_REDIS_URL="redis://127.0.0.1:6379/15"' in script
     assert script.index("PUTOKAZ_TEST_REDIS_URL") < script.index("make test")
+
+
+def test_every_process_shares_one_revocation_store():
+    for name, deployment in _by_kind("Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert _env_value(container, "PUTOKAZ_REVOCATION_URL") is not None, name
