@@ -1,4 +1,4 @@
-"""Throughput and latency of one endpoint called directly and through the gateway (target ≥ 0.6×, proxying with a maintained client)."""
+"""Throughput and latency of one endpoint, called directly and through the gateway (target ≥ 0.6×)."""
 
 from __future__ import annotations
 

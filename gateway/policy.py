@@ -9,10 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from putokaz.auth import ROLES
+from putokaz.roles import EVERYONE, FRONTLINE
 
-FRONTLINE = ("police", "social_worker")
-EVERYONE = ROLES
 STATS = ("coordinator", "admin")
 
 
