@@ -65,7 +65,8 @@ async def test_interleaved_requests_of_two_organisations_each_get_their_own_answ
         plan.append((i, org, kind, _body_size(rng) if kind == "lookup" else 0))
     tokens = {(org, k): make_token("police", org=org, sub=f"officer-{k}") for org in orgs for k in range(USERS_PER_ORG)}
 
-    limits = httpx.Limits(max_connections=24, max_keepalive_connections=24)
+    # Idle connections are dropped well before uvicorn's 5 s keep-alive closes them under us.
+    limits = httpx.Limits(max_connections=24, max_keepalive_connections=24, keepalive_expiry=1.0)
     async with httpx.AsyncClient(base_url=roomy_gateway, timeout=60, limits=limits) as client:
 
         async def ask(i: int, org: str, kind: str, size: int) -> tuple[int, str, str, httpx.Response]:
