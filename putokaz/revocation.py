@@ -7,8 +7,9 @@ Each process keeps the list in memory and reloads it at most every `revocation_r
 The store is named by `PUTOKAZ_REVOCATION_URL`: a SQLAlchemy URL (PostgreSQL in production, or the
 SQLite file `var/revocations.db` that `make run`'s processes share by default) or a `redis://` URL.
 Values are kept as SHA-256 digests: the store never holds a subject id in clear. Each revocation row
-also records who revoked what, when and why; rows are only ever added (and dropped once every token
-they can match has expired).
+records who revoked what, when and why (dropped once every token it can match has expired); a SQL store
+also writes an entry into its own hash-chained audit log (the kernel's `putokaz.audit`), in the same
+transaction, which is never pruned. A Redis store keeps only the revocation entries.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from putokaz.audit.chain import Actor, Entry, record
+from putokaz.audit.tables import GENESIS, define_audit_tables
 from putokaz.auth import Principal
 from putokaz.db import async_url
 from putokaz.settings import KernelSettings
@@ -54,7 +57,7 @@ class Snapshot:
 
 
 class RevocationStore(Protocol):
-    async def add(self, revocation: Revocation) -> None: ...
+    async def add(self, revocation: Revocation, actor: Principal | None = None) -> None: ...
 
     async def snapshot(self, now: float) -> Snapshot: ...
 
@@ -76,6 +79,8 @@ revocations_table = sa.Table(
     sa.Column("actor_org", sa.String(255), nullable=False),
     sa.Column("reason", sa.String(500), nullable=False),
 )
+# The store's own audit chain (the kernel's hash-chained log), written in the revocation's transaction.
+audit_tables = define_audit_tables(_metadata)
 
 
 class SqlRevocationStore:
@@ -98,15 +103,21 @@ class SqlRevocationStore:
                 engine = create_async_engine(self.url, pool_pre_ping=True)
                 async with engine.begin() as conn:
                     await conn.run_sync(_metadata.create_all, checkfirst=True)
+                    head = audit_tables.head
+                    if (await conn.execute(sa.select(head.c.id))).first() is None:
+                        await conn.execute(head.insert().values(id=1, seq=0, hash=GENESIS))
                 self._engine = engine
         return self._engine
 
-    async def add(self, revocation: Revocation) -> None:
+    async def add(self, revocation: Revocation, actor: Principal | None = None) -> None:
         engine = await self._connect()
         row = {field: getattr(revocation, field) for field in Revocation.__slots__}
-        async with engine.begin() as conn:
-            await conn.execute(revocations_table.insert().values(**row))
-            await conn.execute(revocations_table.delete().where(revocations_table.c.expires_at < time.time()))
+        async with AsyncSession(engine) as session, session.begin():
+            await session.execute(revocations_table.insert().values(**row))
+            await session.execute(revocations_table.delete().where(revocations_table.c.expires_at < time.time()))
+            if actor is not None:
+                entry = Entry(Actor.of(actor), "revoke", f"token.{revocation.kind}", revocation.target)
+                record(session, audit_tables, entry)
 
     async def snapshot(self, now: float) -> Snapshot:
         engine = await self._connect()
@@ -141,7 +152,7 @@ class RedisRevocationStore:
 
         self.client = redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
 
-    async def add(self, revocation: Revocation) -> None:
+    async def add(self, revocation: Revocation, actor: Principal | None = None) -> None:
         import json
 
         entry = json.dumps({field: getattr(revocation, field) for field in Revocation.__slots__}, sort_keys=True)
@@ -228,7 +239,7 @@ class RevocationList:
             actor_org=actor.org,
             reason=reason,
         )
-        await self.store.add(revocation)
+        await self.store.add(revocation, actor)
         self._loaded_at = float("-inf")  # this process sees it on its next request
         return revocation
 

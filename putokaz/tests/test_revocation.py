@@ -70,3 +70,34 @@ async def test_an_unreachable_store_keeps_the_last_list():
         assert not await broken.revoked(_principal("u", "j", 1.0))
     finally:
         await broken.store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_url(request, tmp_path, postgres_server):
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'revocations.db'}"
+    return postgres_server.create_database("revocation_audit")
+
+
+async def test_sql_stores_audit_each_revocation_on_the_kernel_hash_chain(sql_url):
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from putokaz.audit.chain import verify
+    from putokaz.revocation import audit_tables
+
+    revocations = RevocationList(make_store(sql_url), refresh_seconds=0, max_lifetime=3600)
+    try:
+        first = await revocations.revoke("subject", "officer-x", ADMIN, "phone lost")
+        second = await revocations.revoke("jti", "j-1", ADMIN, "leaked")
+        async with AsyncSession(revocations.store._engine) as session:
+            rows = (await session.execute(select(audit_tables.log).order_by(audit_tables.log.c.seq))).mappings().all()
+            checked = await verify(session, audit_tables)
+        assert [(r["action"], r["object_type"], r["object_id"], r["actor_sub"]) for r in rows] == [
+            ("revoke", "token.subject", first.target, "admin-1"),
+            ("revoke", "token.jti", second.target, "admin-1"),
+        ]
+        assert checked.ok and checked.rows_checked == 2
+        assert "officer-x" not in str(rows)
+    finally:
+        await revocations.store.close()
