@@ -166,3 +166,9 @@ def test_every_process_shares_one_revocation_store():
     for name, deployment in _by_kind("Deployment").items():
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         assert _env_value(container, "PUTOKAZ_REVOCATION_URL") is not None, name
+
+
+def test_compose_publishes_only_the_gateway():
+    compose = yaml.safe_load((Path(PROJECT_ROOT) / "docker-compose.yml").read_text())
+    published = {name for name, service in compose["services"].items() if service.get("ports")}
+    assert published == {"gateway"}
