@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # their own databases on it); otherwise the fixtures fall back to testcontainers, then fail clearly.
 LOCAL_PG := postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run migrate seed token test lint format bench clean audit-verify
+.PHONY: help install run migrate seed token test lint format bench clean audit-verify web-vendor
 
 help:
 	@echo "make run | test | token ROLE=police [ORG=...] | migrate | audit-verify | lint | bench | clean"
@@ -52,14 +52,18 @@ test: install
 
 lint: install
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check putokaz gateway services deploy tests bench
+	$(PY) -m ruff format --check putokaz gateway services deploy tests bench web
 
 format: install
-	$(PY) -m ruff format putokaz gateway services deploy tests bench
+	$(PY) -m ruff format putokaz gateway services deploy tests bench web
 	$(PY) -m ruff check --fix .
 
 bench: install
 	$(PY) -m bench
+
+# Refresh the vendored browser libraries (Preact, htm, idb, Swagger UI) from the npm registry.
+web-vendor:
+	$(PYTHON) web/vendor.py $(if $(LATEST),--latest,)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -21,12 +21,13 @@ from starlette.types import Receive, Scope, Send
 
 from gateway import revocations
 from gateway.forwarded import ClientAddress
-from gateway.openapi import OpenApiMerger, swagger_html
+from gateway.openapi import OpenApiMerger
 from gateway.policy import GATEWAY, Policy, Rule
 from gateway.proxy import REQUEST_OWN, UpstreamBusy, Upstreams, UpstreamTimeout, UpstreamUnavailable, end_to_end
 from gateway.ratelimit import RateLimiter, make_rate_limiter
 from gateway.readiness import Readiness
 from gateway.settings import GatewaySettings
+from gateway.web import WebFrontend
 from putokaz.auth import InvalidToken, Principal, TokenVerifier, bearer_token
 from putokaz.errors import PROBLEM_CONTENT_TYPE, ProblemError, problem_body
 from putokaz.logs import configure_logging, request_id_var
@@ -44,12 +45,6 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
-DOCS_CSP = (
-    b"content-security-policy",
-    b"default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src data: https://fastapi.tiangolo.com; "
-    b"connect-src 'self'; frame-ancestors 'none'",
-)
 CHALLENGE = (b"www-authenticate", b'Bearer realm="putokaz"')
 INVALID_TOKEN = (b"www-authenticate", b'Bearer error="invalid_token"')
 
@@ -99,10 +94,11 @@ class Gateway:
                 LocalRoute("/readyz", self._readyz),
                 LocalRoute("/metrics", self._metrics),
                 LocalRoute("/openapi.json", self._openapi),
-                LocalRoute("/docs", self._docs),
             )
         }
         self.prefix_routes: dict[str, LocalRoute] = {}
+        # The web app, /docs and the dev sign-in (gateway/web.py): static files, apart from the proxy.
+        self.web = WebFrontend(self.settings)
         self._http = RequestContextMiddleware(self._handle, self.metrics)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -135,6 +131,9 @@ class Gateway:
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
         path: str = scope["path"]
+        if self.web.handles(path):
+            await self.web(scope, receive, send)
+            return
         local = self.local_routes.get(path) or next(
             (r for prefix, r in self.prefix_routes.items() if path.startswith(prefix)), None
         )
@@ -274,10 +273,6 @@ class Gateway:
 
     async def _openapi(self, scope: Scope, send: Send) -> None:
         await send_json(send, 200, await self.openapi.document())
-
-    async def _docs(self, scope: Scope, send: Send) -> None:
-        headers = [h for h in with_security_headers([]) if h[0] != b"content-security-policy"]
-        await send_bytes(send, 200, swagger_html().encode(), b"text/html; charset=utf-8", [*headers, DOCS_CSP])
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.forwarded import Network, parse_networks
 from gateway.proxy import UpstreamLimits
-from putokaz.settings import KernelSettings
+from putokaz.settings import PROJECT_ROOT, KernelSettings
 
 
 class GatewaySettings(KernelSettings):
@@ -33,6 +33,12 @@ class GatewaySettings(KernelSettings):
     trusted_proxies: str = ""
 
     openapi_cache_seconds: float = 60.0
+
+    # The web app (web/): where its files are, and the OpenID Connect provider it signs in with.
+    web_root: str = str(PROJECT_ROOT / "web")
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "putokaz-web"
+    oidc_scope: str = "openid"
     readyz_cache_seconds: float = 2.0
 
     def upstreams(self) -> dict[str, str]:

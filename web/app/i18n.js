@@ -1,0 +1,59 @@
+// The screener's own language: one message catalogue per language (i18n/<code>.js), English as fallback.
+import en from "./i18n/en.js";
+import bs from "./i18n/bs.js";
+import fa from "./i18n/fa.js";
+
+const CATALOGUES = { en, bs, fa };
+export const UI_LANGUAGES = [
+  ["en", "English"],
+  ["bs", "Bosanski"],
+  ["fa", "فارسی"],
+];
+// Names of the person's languages, written in that language (what the person recognises).
+export const LANGUAGE_NAMES = {
+  en: "English",
+  bs: "Bosanski",
+  hr: "Hrvatski",
+  sr: "Srpski",
+  ar: "العربية",
+  fa: "فارسی",
+  "fa-AF": "دری (فارسی افغانستان)",
+  ps: "پښتو",
+  ur: "اردو",
+};
+export const RTL = new Set(["ar", "fa", "fa-AF", "ps", "ur"]);
+export const dirOf = (lang) => (RTL.has(lang) ? "rtl" : "ltr");
+
+const PREFERENCE = "putokaz.ui-language"; // a preference, never anything about a person or a token
+let current = "en";
+
+export function uiLanguage() {
+  return current;
+}
+
+export function setUiLanguage(lang) {
+  current = CATALOGUES[lang] ? lang : "en";
+  document.documentElement.lang = current;
+  document.documentElement.dir = dirOf(current);
+  try {
+    localStorage.setItem(PREFERENCE, current);
+  } catch {
+    /* storage may be disabled; the default stays */
+  }
+}
+
+export function initialUiLanguage() {
+  let saved = null;
+  try {
+    saved = localStorage.getItem(PREFERENCE);
+  } catch {
+    /* ignore */
+  }
+  setUiLanguage(saved || (navigator.language || "en").split("-")[0]);
+}
+
+export function t(key, vars) {
+  let text = CATALOGUES[current][key] ?? en[key] ?? key;
+  if (vars) for (const [name, value] of Object.entries(vars)) text = text.replaceAll(`{${name}}`, String(value));
+  return text;
+}

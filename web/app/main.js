@@ -1,0 +1,105 @@
+// The frontline app: a hash router over a handful of screens, a top bar, and the offline sync loop.
+import { html, render, useEffect, useState } from "./html.js";
+import { completeOidcRedirect, currentUser, onSessionChange, signOut } from "./auth.js";
+import { initialUiLanguage, setUiLanguage, t, uiLanguage, UI_LANGUAGES } from "./i18n.js";
+import { SignIn } from "./screens/signin.js";
+import { Home } from "./screens/home.js";
+import { Screening } from "./screens/screening.js";
+import { Result } from "./screens/result.js";
+import { Refer } from "./screens/refer.js";
+import { MyReferrals } from "./screens/referrals.js";
+import { Inbox } from "./screens/inbox.js";
+import { PrintSheet } from "./screens/print.js";
+import { Offline } from "./screens/offline.js";
+import { startSync } from "./sync.js";
+
+function useRoute() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(location.hash);
+    addEventListener("hashchange", onChange);
+    return () => removeEventListener("hashchange", onChange);
+  }, []);
+  return hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+}
+
+function useOnline() {
+  const [online, setOnline] = useState(navigator.onLine);
+  useEffect(() => {
+    const up = () => setOnline(true);
+    const down = () => setOnline(false);
+    addEventListener("online", up);
+    addEventListener("offline", down);
+    return () => {
+      removeEventListener("online", up);
+      removeEventListener("offline", down);
+    };
+  }, []);
+  return online;
+}
+
+function TopBar({ user, online, onLanguage }) {
+  return html`<header class="topbar">
+    <a class="brand" href="#/">Putokaz</a>
+    <span class=${online ? "net online" : "net offline"} role="status">${online ? t("online") : t("offline")}</span>
+    <label class="ui-lang"
+      ><span class="visually-hidden">${t("ui_language")}</span>
+      <select value=${uiLanguage()} onChange=${(e) => onLanguage(e.target.value)}>
+        ${UI_LANGUAGES.map(([code, name]) => html`<option value=${code} lang=${code}>${name}</option>`)}
+      </select></label
+    >
+    ${user && html`<button type="button" class="link" onClick=${() => signOut().then(() => (location.hash = "#/"))}>${t("sign_out")}</button>`}
+  </header>`;
+}
+
+function Screen({ route, user, online }) {
+  const [name, ...rest] = route;
+  if (name === "offline") return html`<${Offline} user=${user} online=${online} localId=${rest[0]} />`;
+  if (!user) return html`<${SignIn} online=${online} />`;
+  switch (name) {
+    case "screen":
+      return html`<${Screening} user=${user} id=${rest[0]} online=${online} />`;
+    case "result":
+      return html`<${Result} user=${user} id=${rest[0]} />`;
+    case "refer":
+      return html`<${Refer} user=${user} id=${rest[0]} />`;
+    case "referrals":
+      return html`<${MyReferrals} user=${user} />`;
+    case "inbox":
+      return html`<${Inbox} user=${user} />`;
+    case "print":
+      return html`<${PrintSheet} code=${rest[0]} lang=${rest[1]} />`;
+    default:
+      return html`<${Home} user=${user} online=${online} />`;
+  }
+}
+
+function App() {
+  const route = useRoute();
+  const online = useOnline();
+  const [user, setUser] = useState(currentUser());
+  const [, setLanguage] = useState(uiLanguage());
+  useEffect(() => onSessionChange(setUser), []);
+  useEffect(() => {
+    if (user) startSync();
+  }, [user]);
+  const changeLanguage = (lang) => {
+    setUiLanguage(lang);
+    setLanguage(lang);
+  };
+  return html`<${TopBar} user=${user} online=${online} onLanguage=${changeLanguage} />
+    <main id="main" tabindex="-1"><${Screen} route=${route} user=${user} online=${online} /></main>`;
+}
+
+async function boot() {
+  initialUiLanguage();
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  try {
+    await completeOidcRedirect();
+  } catch (error) {
+    console.warn(error.message);
+  }
+  render(html`<${App} />`, document.getElementById("app"));
+}
+
+boot();

@@ -1,0 +1,71 @@
+// Questionnaires: loading one in two languages, and the skip logic that decides what is asked.
+import { get } from "./api.js";
+
+/** The API's code for a person's language: fa-AF is served as fa until the instrument has Dari of its own. */
+export function apiLanguage(lang, available) {
+  if (available.includes(lang)) return lang;
+  const base = lang.split("-")[0];
+  return available.includes(base) ? base : "en";
+}
+
+export async function languagesOffered() {
+  const list = await get("/api/v1/questionnaires?lang=en");
+  const available = list.items[0]?.languages ?? ["en"];
+  const offered = [...available];
+  if (available.includes("fa") && !available.includes("fa-AF")) offered.splice(offered.indexOf("fa") + 1, 0, "fa-AF");
+  return { available, offered };
+}
+
+/** The screener's copy and the person's copy of one instrument (the same copy when languages agree). */
+export async function loadPair(code, screenerLang, personLang) {
+  const { available } = await languagesOffered();
+  const mine = apiLanguage(screenerLang, available);
+  const theirs = apiLanguage(personLang, available);
+  const [screener, person] = await Promise.all([
+    get(`/api/v1/questionnaires/${code}?lang=${mine}`),
+    mine === theirs ? null : get(`/api/v1/questionnaires/${code}?lang=${theirs}`),
+  ]);
+  return { screener, person: person ?? screener, apiPersonLanguage: theirs };
+}
+
+export function questionIndex(questionnaire) {
+  const byId = {};
+  for (const section of questionnaire.sections) for (const q of section.questions) byId[q.id] = q;
+  return byId;
+}
+
+export function isShown(question, answers, byId) {
+  const rule = question.show_if;
+  if (!rule) return true;
+  const parent = byId[rule.question];
+  if (parent && !isShown(parent, answers, byId)) return false;
+  const answer = answers[rule.question];
+  if (Array.isArray(answer)) return answer.some((a) => rule.any_of.includes(a));
+  return answer !== undefined && answer !== null && rule.any_of.includes(String(answer));
+}
+
+/** Answers that the latest change has hidden: the API is told to clear them (null), never left behind. */
+export function hiddenAnswers(answers, byId) {
+  const cleared = {};
+  for (const [id, value] of Object.entries(answers))
+    if (value !== null && value !== undefined && byId[id] && !isShown(byId[id], answers, byId)) cleared[id] = null;
+  return cleared;
+}
+
+export function progress(questionnaire, answers) {
+  const byId = questionIndex(questionnaire);
+  const shown = Object.values(byId).filter((q) => isShown(q, answers, byId));
+  const answered = shown.filter((q) => answers[q.id] !== undefined && answers[q.id] !== null && answers[q.id] !== "");
+  return { answered: answered.length, total: shown.length };
+}
+
+export function isChild(subject, possiblyMinor) {
+  let age = subject.age_estimate;
+  if (subject.date_of_birth) {
+    const born = new Date(subject.date_of_birth);
+    const now = new Date();
+    age = now.getFullYear() - born.getFullYear() - (now < new Date(now.getFullYear(), born.getMonth(), born.getDate()) ? 1 : 0);
+  }
+  if (age === undefined || age === null || age === "" || Number.isNaN(Number(age))) return possiblyMinor !== false;
+  return Number(age) < 18;
+}

@@ -1,0 +1,119 @@
+// A provider's inbox: referrals to this organisation, most urgent and nearest deadline first;
+// accept or decline with a reason; capacity kept current with one tap per bed.
+import { html, useEffect, useState } from "../html.js";
+import { get, post, put } from "../api.js";
+import { t } from "../i18n.js";
+
+const OPEN = new Set(["requested", "escalated"]);
+const REASONS = ["no_capacity", "not_eligible", "not_specialised", "outside_area", "safety_concern", "other"];
+
+export function sortInbox(items) {
+  const rank = (r) => (OPEN.has(r.status) ? 0 : 1);
+  return [...items].sort(
+    (a, b) => rank(a) - rank(b) || Number(b.urgent) - Number(a.urgent) || new Date(a.deadline_at) - new Date(b.deadline_at),
+  );
+}
+
+function Handover({ referral }) {
+  const h = referral.handover;
+  if (!h) return null;
+  return html`<dl class="handover">
+    ${Object.entries(h)
+      .filter(([, v]) => v)
+      .map(([k, v]) => html`<dt>${t(`handover_${k}`)}</dt><dd>${String(v)}</dd>`)}
+  </dl>`;
+}
+
+function Item({ referral, reload }) {
+  const [declining, setDeclining] = useState(false);
+  const [reason, setReason] = useState("no_capacity");
+  const [error, setError] = useState(null);
+  const move = (status, reason_code) =>
+    post(`/api/v1/referrals/${referral.id}/transitions`, reason_code ? { status, reason_code } : { status })
+      .then(reload)
+      .catch((e) => setError(e.message));
+  const p = referral.profile;
+  return html`<li class=${referral.urgent ? "urgent" : ""} data-referral=${referral.id} data-status=${referral.status}>
+    <h2>
+      ${referral.urgent && html`<span class="badge">${t("urgent")}</span>`} ${t(`service_${referral.service_type}`)} ·
+      <span class=${`status status-${referral.status}`}>${t(`status_${referral.status}`)}</span>
+    </h2>
+    <p>${p.child ? t("profile_child") : t("profile_adult")} · ${t(`sex_${p.sex}`)} · ${t("age_band", { band: p.age_band })} · ${p.languages.join(", ")}</p>
+    <p class="hint">${t("answer_by", { when: new Date(referral.deadline_at).toLocaleString() })}</p>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${referral.status === "accepted" ? html`<${Handover} referral=${referral} />` : null}
+    ${OPEN.has(referral.status) &&
+    html`<div class="buttons">
+      <button type="button" class="primary" onClick=${() => move("accepted")}>${t("accept")}</button>
+      <button type="button" onClick=${() => setDeclining(!declining)} aria-expanded=${declining}>${t("decline")}</button>
+    </div>`}
+    ${declining &&
+    OPEN.has(referral.status) &&
+    html`<div class="decline">
+      <label class="field"
+        ><span class="label">${t("decline_reason")}</span>
+        <select name="reason" value=${reason} onChange=${(e) => setReason(e.target.value)}>
+          ${REASONS.map((code) => html`<option value=${code}>${t(`reason_${code}`)}</option>`)}
+        </select></label
+      >
+      <button type="button" onClick=${() => move("rejected", reason)}>${t("decline_confirm")}</button>
+    </div>`}
+  </li>`;
+}
+
+function Capacity({ org }) {
+  const [services, setServices] = useState([]);
+  const [error, setError] = useState(null);
+  const load = () =>
+    get(`/api/v1/services?organisation_id=${encodeURIComponent(org)}`)
+      .then((page) => setServices(page.items.filter((s) => s.capacity)))
+      .catch((e) => setError(e.message));
+  useEffect(() => {
+    load();
+  }, [org]);
+  const change = (service, delta) => {
+    const c = service.capacity;
+    const available = Math.max(0, Math.min(c.maximum, c.available + delta));
+    put(`/api/v1/services/${service.id}/capacity`, { available, maximum: c.maximum, unit: c.unit })
+      .then(load)
+      .catch((e) => setError(e.message));
+  };
+  if (!services.length) return null;
+  return html`<section class="card" aria-labelledby="capacity-title">
+    <h2 id="capacity-title">${t("capacity")}</h2>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    <ul class="capacity">
+      ${services.map(
+        (s) => html`<li data-service=${s.id}>
+          <span>${s.name}</span>
+          <button type="button" class="round" aria-label=${t("capacity_less", { name: s.name })} onClick=${() => change(s, -1)}>−</button>
+          <output aria-live="polite">${t("capacity_free", { n: s.capacity.available, max: s.capacity.maximum })}</output>
+          <button type="button" class="round" aria-label=${t("capacity_more", { name: s.name })} onClick=${() => change(s, 1)}>+</button>
+        </li>`,
+      )}
+    </ul>
+  </section>`;
+}
+
+export function Inbox({ user }) {
+  const [items, setItems] = useState(null);
+  const [error, setError] = useState(null);
+  const load = () =>
+    get("/api/v1/referrals?box=received&limit=100")
+      .then((page) => setItems(sortInbox(page.items)))
+      .catch((e) => setError(e.message));
+  useEffect(() => {
+    load();
+    const timer = setInterval(load, 5000);
+    return () => clearInterval(timer);
+  }, []);
+  return html`<section class="card">
+      <h1>${t("inbox")}</h1>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+      ${!items ? html`<p>${t("loading")}</p>` : items.length === 0 ? html`<p>${t("inbox_empty")}</p>` : null}
+      <ul class="inbox">
+        ${(items ?? []).map((r) => html`<${Item} key=${r.id} referral=${r} reload=${load} />`)}
+      </ul>
+    </section>
+    <${Capacity} org=${user.org} />`;
+}

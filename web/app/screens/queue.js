@@ -1,0 +1,87 @@
+// The device PIN and the queue of screenings waiting for the network.
+import { html, useEffect, useState } from "../html.js";
+import { t } from "../i18n.js";
+import { hasPin, isUnlocked, onStoreChange, queued, setPin, unlock } from "../store.js";
+import { onSync, syncNow, WARN_AFTER_MS } from "../sync.js";
+
+/** Shows its children once the device store is unlocked; asks for (or sets) the PIN first. */
+export function PinGate({ children, reason }) {
+  const [state, setState] = useState(isUnlocked() ? "open" : "checking");
+  const [pin, setPinText] = useState("");
+  const [again, setAgain] = useState("");
+  const [message, setMessage] = useState(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (!isUnlocked()) hasPin().then((has) => setState(has ? "unlock" : "create"));
+  }, []);
+  if (state === "open") return children;
+  if (state === "checking") return html`<p>${t("loading")}</p>`;
+  const submit = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      if (state === "create") {
+        if (!/^[0-9]{6,12}$/.test(pin)) return setMessage(t("pin_rules"));
+        if (pin !== again) return setMessage(t("pin_mismatch"));
+        await setPin(pin);
+        setState("open");
+      } else {
+        const outcome = await unlock(pin);
+        if (outcome === true) setState("open");
+        else if (outcome === "wiped") {
+          setMessage(t("pin_wiped"));
+          setState("create");
+        } else setMessage(t("pin_wrong"));
+      }
+    } finally {
+      setPinText("");
+      setAgain("");
+      setBusy(false);
+    }
+  };
+  return html`<form class="card" onSubmit=${submit}>
+    <h2>${state === "create" ? t("pin_create") : t("pin_unlock")}</h2>
+    <p>${reason || t("pin_why")}</p>
+    ${message && html`<p class="error" role="alert">${message}</p>`}
+    <label
+      >${t("pin")}
+      <input type="password" inputmode="numeric" autocomplete="off" name="pin" value=${pin} onInput=${(e) => setPinText(e.target.value)} required
+    /></label>
+    ${state === "create" &&
+    html`<label
+      >${t("pin_again")}
+      <input type="password" inputmode="numeric" autocomplete="off" name="pin-again" value=${again} onInput=${(e) => setAgain(e.target.value)} required
+    /></label>`}
+    <button type="submit" class="primary" disabled=${busy}>${state === "create" ? t("pin_set") : t("pin_open")}</button>
+  </form>`;
+}
+
+export function QueueStatus({ online }) {
+  const [items, setItems] = useState([]);
+  const [error, setError] = useState(null);
+  const [unlocked, setUnlocked] = useState(isUnlocked());
+  const refresh = () => {
+    setUnlocked(isUnlocked());
+    queued().then(setItems).catch(() => setItems([]));
+  };
+  useEffect(() => {
+    refresh();
+    const a = onStoreChange(refresh);
+    const b = onSync(refresh);
+    return () => (a(), b());
+  }, []);
+  if (!items.length) return null;
+  const old = items.some((i) => Date.now() - i.createdAt > WARN_AFTER_MS);
+  const send = () => {
+    setError(null);
+    syncNow().catch((e) => setError(e.message));
+  };
+  return html`<section class="card" aria-labelledby="queue-title">
+    <h2 id="queue-title">${t("waiting_to_send", { count: items.length })}</h2>
+    ${old && html`<p class="warning" role="alert">${t("queue_old")}</p>`}
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${!unlocked
+      ? html`<${PinGate} reason=${t("pin_to_send")}><span></span></${PinGate}>`
+      : html`<button type="button" class="primary" onClick=${send} disabled=${!online}>${t("send_now")}</button>`}
+  </section>`;
+}

@@ -1,0 +1,78 @@
+// Sending queued screenings when the network is back: each exactly once.
+// The Idempotency-Key made when the screening was queued goes with every try, so a create whose
+// answer was lost (a cut mid-sync) answers the same screening when retried; answers are replaced
+// as a whole and a second submit is refused (409), so every step can be repeated safely.
+// A Web Lock keeps two presses, or two tabs, from sending at the same time.
+import { ApiError, get, patch, post } from "./api.js";
+import { currentToken } from "./auth.js";
+import { dequeue, isUnlocked, markQueued, openQueued, queued } from "./store.js";
+
+export const WARN_AFTER_MS = 72 * 3600 * 1000;
+let running = null;
+let started = false;
+const sent = new Map(); // local id -> server screening id, for this session's "see result" links
+const listeners = new Set();
+export const onSync = (listener) => (listeners.add(listener), () => listeners.delete(listener));
+export const sentAs = (localId) => sent.get(localId);
+
+async function sendOne(meta) {
+  const item = await openQueued(meta.id);
+  if (!item) return;
+  let id = item.serverId;
+  if (!id) {
+    const created = await post("/api/v1/screenings", item.screening.create, { "Idempotency-Key": item.idempotencyKey });
+    id = created.id;
+    await markQueued(item.id, { serverId: id });
+  }
+  const answers = item.screening.answers || {};
+  try {
+    if (Object.keys(answers).length) await patch(`/api/v1/screenings/${id}/answers`, { answers });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 409)) throw error; // 409: already submitted
+  }
+  try {
+    await post(`/api/v1/screenings/${id}/submit`);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 409)) throw error;
+    const current = await get(`/api/v1/screenings/${id}`);
+    if (current.state !== "submitted") throw error;
+  }
+  sent.set(item.id, id);
+  await dequeue(item.id); // the sealed copy is wiped once the server has it
+}
+
+async function run() {
+  if (!currentToken() || !isUnlocked() || !navigator.onLine) return;
+  const work = async () => {
+    for (const meta of await queued()) await sendOne(meta);
+  };
+  try {
+    if (navigator.locks) await navigator.locks.request("putokaz-sync", work);
+    else await work();
+  } finally {
+    listeners.forEach((l) => l());
+  }
+}
+
+/** Send everything waiting; a second call while one runs joins the running one. */
+export function syncNow() {
+  if (!running) running = run().finally(() => (running = null));
+  return running;
+}
+
+export function startSync() {
+  if (started) return;
+  started = true;
+  addEventListener("online", () => syncNow().catch(() => {}));
+  setInterval(() => syncNow().catch(() => {}), 30_000);
+  prefetchQuestionnaires().catch(() => {});
+  syncNow().catch(() => {});
+}
+
+/** Every published questionnaire in every language, fetched once so the service worker keeps a copy. */
+export async function prefetchQuestionnaires() {
+  const list = await get("/api/v1/questionnaires?lang=en");
+  const items = list.items ?? list;
+  const languages = items[0]?.languages ?? [];
+  for (const q of items) for (const lang of languages) await get(`/api/v1/questionnaires/${q.code}?lang=${lang}`);
+}

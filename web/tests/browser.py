@@ -1,0 +1,39 @@
+"""Steps and checks the browser tests share: sign in, axe, no horizontal scroll, no CSP violation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+
+AXE = Axe()
+SERIOUS = {"serious", "critical"}
+
+
+def sign_in(page: Any, user: str, ui_language: str = "en") -> None:
+    page.goto("/")
+    page.locator("header select").select_option(ui_language)
+    page.locator(f'button[data-user="{user}"]').click()
+    page.locator("main h1").first.wait_for()
+    assert page.locator("header button.link").is_visible()
+
+
+def serious_violations(page: Any) -> list[str]:
+    results = AXE.run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in SERIOUS
+    ]
+
+
+def no_horizontal_scroll(page: Any) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
+
+
+def check_screen(page: Any, name: str, seen: dict[str, list[str]]) -> None:
+    """Axe finds nothing serious, and nothing scrolls sideways at phone width."""
+    problems = serious_violations(page)
+    if not no_horizontal_scroll(page):
+        problems.append("horizontal scroll at 360 px")
+    seen[name] = problems

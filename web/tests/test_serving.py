@@ -1,0 +1,83 @@
+"""The gateway serves the app: strict CSP, year-long caching of versioned files, dev sign-in in dev only."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from gateway.app import Gateway
+from gateway.settings import GatewaySettings
+from putokaz.auth import new_secret
+from putokaz.testing import UvicornProcess
+
+VENDORED = ("preact.js", "preact-hooks.js", "htm.js", "idb.js")
+
+
+def test_the_app_is_served_at_the_root_with_a_strict_csp_and_no_third_party_origin(web: UvicornProcess) -> None:
+    index = httpx.get(web.url + "/")
+    assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
+    csp = index.headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "http" not in csp
+    assert index.headers["cache-control"] == "no-cache"
+    # No inline script: every <script> has a src on this origin.
+    scripts = re.findall(r"<script[^>]*>", index.text)
+    assert scripts and all('src="/app/' in s for s in scripts)
+    assert "http://" not in index.text and "https://" not in index.text
+
+
+def test_versioned_files_are_cached_for_a_year_and_compressed(web: UvicornProcess) -> None:
+    index = httpx.get(web.url + "/").text
+    main = re.search(r'src="(/app/[0-9a-f]+/main\.js)"', index).group(1)
+    asset = httpx.get(web.url + main, headers={"accept-encoding": "gzip"})
+    assert asset.status_code == 200
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert asset.headers["content-type"].startswith("text/javascript")
+    stale = httpx.get(web.url + re.sub(r"/app/[0-9a-f]+/", "/app/000000000000/", main))
+    assert stale.status_code == 404  # an old version's URL never serves new content
+    sw = httpx.get(web.url + "/sw.js")
+    assert sw.headers["cache-control"] == "no-cache" and main in sw.text
+
+
+def test_vendored_libraries_carry_their_version_and_licence(web: UvicornProcess) -> None:
+    index = httpx.get(web.url + "/").text
+    prefix = re.search(r'src="(/app/[0-9a-f]+/)main\.js"', index).group(1)
+    for name in VENDORED:
+        head = httpx.get(f"{web.url}{prefix}vendor/{name}").text[:200]
+        assert re.match(r"/\* [a-z-]+@\d+\.\d+\.\d+ .*licence (MIT|ISC|Apache-2.0)", head), head
+
+
+def test_api_docs_load_swagger_ui_from_this_origin(web: UvicornProcess) -> None:
+    docs = httpx.get(web.url + "/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text and "https://" not in docs.text
+    for src in re.findall(r'(?:src|href)="([^"]+)"', docs.text):
+        assert httpx.get(web.url + src).status_code == 200
+    assert "unsafe-eval" not in docs.headers["content-security-policy"]
+
+
+def test_dev_sign_in_mints_a_token_that_the_api_accepts(web: UvicornProcess) -> None:
+    users = httpx.get(web.url + "/dev/users").json()
+    assert {u["role"] for u in users} >= {"police", "social_worker", "service_provider", "coordinator", "admin"}
+    token = httpx.post(web.url + "/dev/token", json={"user": "police-una-sana"}).json()["access_token"]
+    listed = httpx.get(web.url + "/api/v1/questionnaires", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200
+    unknown = httpx.post(web.url + "/dev/token", json={"user": "nobody"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "body.user"
+
+
+@pytest.mark.parametrize("environment", ["production", "test"])
+async def test_the_token_minting_endpoint_does_not_exist_outside_dev(environment: str) -> None:
+    settings = GatewaySettings(environment=environment, jwt_secret=new_secret())
+    app = Gateway(settings, configure_logs=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        for method, path in (("POST", "/dev/token"), ("GET", "/dev/users")):
+            answer = await client.request(method, path, json={"user": "admin"} if method == "POST" else None)
+            assert answer.status_code == 404, (method, path, answer.text)
+        page = await client.get("/")
+        assert page.status_code == 200 and '"devSignIn": false' in page.text.replace("&quot;", '"')
