@@ -48,8 +48,11 @@ def web(stack: Stack, kernel_env: dict[str, str], tmp_path_factory: pytest.TempP
         gateway.stop()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def browser(web: UvicornProcess) -> Iterator[Any]:
+    """Chromium for one module. Playwright's sync API runs an event loop while it is open, so every
+    fixture that needs asyncio.run (databases, the stack) is set up before it starts (hence `web`),
+    and it is closed at the end of the module so later modules' fixtures can run."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"The browser tests need Chromium (Debian package chromium, or PUTOKAZ_CHROMIUM); {CHROMIUM} is missing",

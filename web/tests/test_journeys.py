@@ -1,0 +1,168 @@
+"""The frontline journeys in Chromium at phone size, with axe and the sideways-scroll check on every screen.
+
+A police officer with a Bosnian UI screens an adult in Dari (fa-AF) to PRESUMED_VICTIM and refers her;
+the safe house accepts in its inbox; the officer sees "accepted". A child screened by police reaches
+the Centre for Social Welfare's inbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from web.tests.browser import check_screen, sign_in
+
+ADULT_YES = (
+    "dr_job_nature",
+    "dr_wages",
+    "worked_for_someone",
+    "ex_excessive_hours",
+    "ex_low_pay",
+    "cd_documents",
+    "cd_isolation",
+)
+CHILD_YES = ("act_moved", "worked_for_someone", "ex_begging_quota", "ex_excessive_hours")
+SCREENSHOTS = "docs/screenshots"
+
+
+def answer_yes_everywhere_asked(page: Any, yes: tuple[str, ...], seen: dict[str, list[str]], prefix: str) -> None:
+    """Walk the sections: 'yes' to the listed questions as they appear (skip logic reveals some), else next."""
+    pending = list(yes)
+    for number in range(1, 30):
+        for question in list(pending):
+            item = page.locator(f'li[data-question="{question}"]')
+            if item.count():
+                item.locator('input[value="yes"]').check()
+                page.get_by_role("status").filter(has_text="Spremljeno").wait_for()
+                pending.remove(question)
+        if number == 1:
+            check_screen(page, f"{prefix} questions", seen)
+        submit = page.get_by_role("button", name="Završi i vidi rezultat")
+        if submit.count():
+            assert not pending, f"never asked: {pending}"
+            submit.click()
+            return
+        page.get_by_role("button", name="Sljedeći dio").click()
+    raise AssertionError("the questionnaire never ended")
+
+
+def person_step(page: Any, given: str, age: str, sex: str, citizenship: str, canton: str, municipality: str) -> None:
+    page.fill('input[name="given_name"]', given)
+    page.fill('input[name="family_name"]', "Testperson")
+    page.fill('input[name="age_estimate"]', age)
+    page.locator('select[name="sex"]').select_option(sex)
+    page.fill('input[name="citizenship"]', citizenship)
+    page.fill('input[name="canton"]', canton)
+    page.fill('input[name="municipality"]', municipality)
+
+
+@pytest.mark.slow
+def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(browser: Any, web: Any) -> None:
+    seen: dict[str, list[str]] = {}
+    officer_ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
+    officer_ctx.set_default_timeout(15_000)
+    page = officer_ctx.new_page()
+    given = f"Zarmina{uuid.uuid4().hex[:6]}"
+    sign_in(page, "police-una-sana", ui_language="bs")
+    check_screen(page, "home", seen)
+    page.get_by_role("link", name="Nova procjena").click()
+    page.locator('select[name="person-language"]').select_option("fa-AF")
+    check_screen(page, "languages", seen)
+    page.get_by_role("button", name="Dalje").click()
+    person_step(page, given, "32", "F", "AF", "9", "Sarajevo")
+    assert page.locator("[data-instrument]").get_attribute("data-instrument") == "adult"
+    check_screen(page, "person", seen)
+    page.get_by_role("button", name="Dalje").click()
+    # The consent text in Dari sits beside the Bosnian one, right to left.
+    assert page.locator('blockquote .theirs[lang="fa-AF"][dir="rtl"]').is_visible()
+    check_screen(page, "consent", seen)
+    page.get_by_label("Da, osoba pristaje").check()
+    page.get_by_role("button", name="Počni s pitanjima").click()
+    page.locator(".question-list").wait_for()
+    assert page.locator('.question .theirs[dir="rtl"]').first.is_visible()
+    page.screenshot(path=f"{SCREENSHOTS}/screening-fa-AF.png")
+
+    # A reload loses nothing: sign in again at the same address and the answers are there.
+    page.locator('li[data-question="danger_now"] input[value="no"]').check()
+    page.get_by_role("status").filter(has_text="Spremljeno").wait_for()
+    page.reload()
+    sign_in_again = page.locator('button[data-user="police-una-sana"]')
+    sign_in_again.click()
+    page.locator(".question-list").wait_for()
+    assert page.locator('li[data-question="danger_now"] input[value="no"]').is_checked()
+
+    answer_yes_everywhere_asked(page, ADULT_YES, seen, "adult")
+    outcome = page.locator("[data-outcome]")
+    outcome.wait_for()
+    assert outcome.get_attribute("data-outcome") == "PRESUMED_VICTIM"
+    assert page.locator("[data-dimension='EX']").is_visible()
+    check_screen(page, "result", seen)
+    page.screenshot(path=f"{SCREENSHOTS}/result.png", full_page=True)
+
+    page.get_by_role("link", name="Pronađi pomoć i uputi").click()
+    page.locator(".matches > li").first.wait_for()
+    check_screen(page, "matches", seen)
+    safe_house = page.locator(".matches > li").filter(has_text="Safe house for women").first
+    safe_house.get_by_role("button").click()
+    page.fill('input[name="contact_name"]', "Amra")
+    page.fill('input[name="contact_phone"]', "+387 61 000 111")
+    check_screen(page, "handover", seen)
+    page.get_by_role("button", name="Pošalji upućivanje").click()
+    sent = page.locator(".referrals li").first
+    sent.wait_for()
+    assert sent.get_attribute("data-status") == "requested"
+    check_screen(page, "my referrals", seen)
+
+    provider_ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
+    provider_ctx.set_default_timeout(15_000)
+    provider = provider_ctx.new_page()
+    sign_in(provider, "safe-house-zenica", ui_language="fa")
+    provider.get_by_role("link", name="ارجاع‌های دریافتی").click()
+    provider.locator(".inbox > li").first.wait_for()
+    check_screen(provider, "inbox (rtl)", seen)
+    provider.screenshot(path=f"{SCREENSHOTS}/inbox-rtl.png")
+    provider.locator('.inbox > li[data-status="requested"]').first.get_by_role("button", name="پذیرفتن").click()
+    provider.locator('.inbox > li[data-status="accepted"]').first.wait_for()
+
+    # The officer's list polls: "accepted" shows without a reload.
+    page.locator('.referrals li[data-status="accepted"]').wait_for(timeout=20_000)
+    assert page.locator('.referrals li[data-status="accepted"]').first.inner_text().count("Prihvaćeno") == 1
+    officer_ctx.close()
+    provider_ctx.close()
+    assert {name: problems for name, problems in seen.items() if problems} == {}
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the referral service's automatic referral of a child to the Centre for Social Welfare",
+)
+def test_a_child_screened_by_police_reaches_the_social_welfare_inbox(browser: Any, web: Any) -> None:
+    seen: dict[str, list[str]] = {}
+    ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    sign_in(page, "police-una-sana", ui_language="bs")
+    page.get_by_role("link", name="Nova procjena").click()
+    page.locator('select[name="person-language"]').select_option("bs")
+    page.get_by_role("button", name="Dalje").click()
+    person_step(page, f"Dino{uuid.uuid4().hex[:6]}", "14", "M", "BA", "1", "Bihać")
+    assert page.locator("[data-instrument]").get_attribute("data-instrument") == "child"
+    page.get_by_role("button", name="Dalje").click()  # a child: no consent step
+    page.locator(".question-list").wait_for()
+    answer_yes_everywhere_asked(page, CHILD_YES, seen, "child")
+    page.locator("[data-outcome]").wait_for()
+    assert "centar za socijalni rad" in page.locator(".steps").inner_text().lower()
+    ctx.close()
+
+    csw_ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
+    csw_ctx.set_default_timeout(15_000)
+    csw = csw_ctx.new_page()
+    sign_in(csw, "csw-bihac", ui_language="bs")
+    csw.get_by_role("link", name="Primljena upućivanja").click()
+    csw.locator(".inbox > li").first.wait_for(timeout=30_000)
+    assert "Dijete" in csw.locator(".inbox > li").first.inner_text()
+    csw_ctx.close()
+    assert {name: problems for name, problems in seen.items() if problems} == {}
