@@ -50,9 +50,15 @@ async function decrypt(withKey, sealed) {
   return JSON.parse(new TextDecoder().decode(plain));
 }
 
+/** Reading never creates the store: after a wipe there is nothing on the device until a PIN is set. */
+async function exists() {
+  if (connection) return true;
+  return (await indexedDB.databases()).some((d) => d.name === NAME);
+}
+
 export const isUnlocked = () => key !== null;
 export async function hasPin() {
-  return Boolean(await (await db()).get("meta", "pin"));
+  return (await exists()) && Boolean(await (await db()).get("meta", "pin"));
 }
 
 export async function setPin(pin) {
@@ -88,6 +94,7 @@ export async function unlock(pin) {
 }
 
 export async function failures() {
+  if (!(await exists())) return 0;
   return (await (await db()).get("meta", "pin"))?.failures ?? 0;
 }
 
@@ -122,6 +129,7 @@ export async function enqueue(screening, id = crypto.randomUUID()) {
 
 /** Queue entries without their contents (no PIN needed): ids, ages, progress. */
 export async function queued() {
+  if (!(await exists())) return [];
   const items = await (await db()).getAll("queue");
   return items.map(({ sealed, ...rest }) => rest);
 }
@@ -153,6 +161,7 @@ export async function loadDraft(id) {
 }
 
 export async function drafts() {
+  if (!(await exists())) return [];
   return (await (await db()).getAll("drafts")).map(({ id, updatedAt }) => ({ id, updatedAt }));
 }
 

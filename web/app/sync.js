@@ -71,8 +71,13 @@ export function startSync() {
 
 /** Every published questionnaire in every language, fetched once so the service worker keeps a copy. */
 export async function prefetchQuestionnaires() {
+  // Through the service worker, or nothing is kept: wait until it controls this page.
+  if (!navigator.serviceWorker) return;
+  await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller)
+    await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
   const list = await get("/api/v1/questionnaires?lang=en");
   const items = list.items ?? list;
   const languages = items[0]?.languages ?? [];
-  for (const q of items) for (const lang of languages) await get(`/api/v1/questionnaires/${q.code}?lang=${lang}`);
+  await Promise.all(items.flatMap((q) => languages.map((lang) => get(`/api/v1/questionnaires/${q.code}?lang=${lang}`))));
 }

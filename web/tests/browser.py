@@ -18,6 +18,15 @@ def sign_in(page: Any, user: str, ui_language: str = "en") -> None:
     assert page.locator("header button.link").is_visible()
 
 
+def wait_until(page: Any, expression: str, timeout: float = 30.0) -> None:
+    """Poll a JS expression (the CSP forbids the string eval that Playwright's wait_for_function uses)."""
+    for _ in range(int(timeout * 10)):
+        if page.evaluate(f"async () => Boolean({expression})"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {expression}")
+
+
 def serious_violations(page: Any) -> list[str]:
     results = AXE.run(page)
     return [

@@ -41,7 +41,7 @@ def web(stack: Stack, kernel_env: dict[str, str], tmp_path_factory: pytest.TempP
     log = tmp_path_factory.mktemp("web-logs") / "gateway.log"
     gateway = UvicornProcess(
         "gateway.app:create_app", gateway_env(stack, kernel_env, PUTOKAZ_ENVIRONMENT="dev"), log_path=log
-    ).start()
+    ).start(timeout=120)
     try:
         yield gateway
     finally:

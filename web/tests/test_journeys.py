@@ -7,6 +7,8 @@ the Centre for Social Welfare's inbox.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from typing import Any
 
@@ -24,7 +26,8 @@ ADULT_YES = (
     "cd_isolation",
 )
 CHILD_YES = ("act_moved", "worked_for_someone", "ex_begging_quota", "ex_excessive_hours")
-SCREENSHOTS = "docs/screenshots"
+# `PUTOKAZ_SCREENSHOTS=docs/screenshots make test` refreshes the README's screenshots; otherwise they go to a temp dir.
+SCREENSHOTS = os.environ.get("PUTOKAZ_SCREENSHOTS") or tempfile.mkdtemp(prefix="putokaz-screens-")
 
 
 def answer_yes_everywhere_asked(page: Any, yes: tuple[str, ...], seen: dict[str, list[str]], prefix: str) -> None:

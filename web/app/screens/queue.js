@@ -70,6 +70,9 @@ export function QueueStatus({ online }) {
     const b = onSync(refresh);
     return () => (a(), b());
   }, []);
+  useEffect(() => {
+    if (unlocked && online && items.length) syncNow().catch((e) => setError(e.message));
+  }, [unlocked, online, items.length]);
   if (!items.length) return null;
   const old = items.some((i) => Date.now() - i.createdAt > WARN_AFTER_MS);
   const send = () => {

@@ -1,0 +1,158 @@
+"""Offline: a whole screening without network, sealed under the device PIN, sent exactly once when the
+network returns, even when the connection drops in the middle of the sync and "send" is pressed twice."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from web.tests.browser import sign_in, wait_until
+from web.tests.test_journeys import ADULT_YES, answer_yes_everywhere_asked, person_step
+
+PIN = "482913"
+CACHED_TEXT = """async () => {
+    let text = "";
+    for (const name of await caches.keys()) {
+        const cache = await caches.open(name);
+        for (const request of await cache.keys()) text += request.url + (await (await cache.match(request)).text());
+    }
+    return text;
+}"""
+DEVICE_STORE = """async () => {
+    const names = (await indexedDB.databases()).map((d) => d.name);
+    if (!names.includes("putokaz-device")) return null;
+    const db = await new Promise((ok, fail) => {
+        const r = indexedDB.open("putokaz-device");
+        r.onsuccess = () => ok(r.result);
+        r.onerror = fail;
+    });
+    const read = (store) => new Promise((ok) => {
+        const r = db.transaction(store).objectStore(store).getAll();
+        r.onsuccess = () => ok(r.result);
+    });
+    const out = { queue: await read("queue"), drafts: await read("drafts"), meta: await read("meta") };
+    db.close();
+    return JSON.stringify(out);
+}"""
+
+
+def questionnaires_cached(page: Any) -> int:
+    return page.evaluate("async () => (await (await caches.open('questionnaires')).keys()).length")
+
+
+def go_offline_and_start(page: Any, context: Any) -> None:
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    # Every published questionnaire in every language (3 × 8) and the list, kept for offline use.
+    for _ in range(600):
+        if questionnaires_cached(page) >= 25:
+            break
+        page.wait_for_timeout(100)
+    context.set_offline(True)
+    page.get_by_role("link", name="Nova procjena").click()
+    page.fill('input[name="pin"]', PIN)
+    page.fill('input[name="pin-again"]', PIN)
+    page.get_by_role("button", name="Postavi PIN").click()
+    page.get_by_role("link", name="Nova procjena").click()
+
+
+@pytest.mark.slow
+def test_an_offline_screening_is_sent_exactly_once_despite_a_cut_mid_sync_and_a_double_press(
+    context: Any, web: Any, make_token: Any
+) -> None:
+    page = context.new_page()
+    sign_in(page, "police-una-sana", ui_language="bs")
+    go_offline_and_start(page, context)
+    given = f"Offline{uuid.uuid4().hex[:8]}"
+    page.locator('select[name="person-language"]').select_option("fa")
+    page.get_by_role("button", name="Dalje").click()
+    person_step(page, given, "29", "F", "AF", "9", "Sarajevo")
+    page.get_by_role("button", name="Dalje").click()
+    page.get_by_label("Da, osoba pristaje").check()
+    page.get_by_role("button", name="Počni s pitanjima").click()
+    seen: dict[str, list[str]] = {}
+    answer_yes_everywhere_asked(page, ADULT_YES, seen, "offline")
+    # Offline, the result waits; the steps that do not depend on the score still show.
+    page.get_by_role("heading", name="Rezultat na čekanju").wait_for()
+    assert page.locator(".steps li").count() >= 1
+
+    # Nothing identifying in the service worker's caches, and only ciphertext in IndexedDB.
+    assert given not in page.evaluate(CACHED_TEXT)
+    stored = page.evaluate(DEVICE_STORE)
+    assert stored and '"queue":[{' in stored and given not in stored and "Testperson" not in stored
+
+    posts: list[str | None] = []
+
+    def cut_the_first_create(route: Any) -> None:
+        posts.append(route.request.headers.get("idempotency-key"))
+        if len(posts) == 1:
+            route.fetch()  # the server creates the screening ...
+            route.abort("connectionreset")  # ... and the answer never arrives
+        else:
+            route.continue_()
+
+    page.route(
+        "**/api/v1/screenings",
+        lambda route: cut_the_first_create(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page.goto("/#/")  # same document: still signed in, the PIN key still in memory
+    page.locator("#queue-title").wait_for()
+    context.set_offline(False)  # the app notices and starts sending at once; that first try is cut
+    for _ in range(100):
+        if posts:
+            break
+        page.wait_for_timeout(100)
+    send = page.get_by_role("button", name="Pošalji sada")
+    send.wait_for()
+    page.wait_for_timeout(500)
+    assert page.locator("#queue-title").count() == 1  # still waiting after the cut
+    send.dblclick()  # two presses: one sync
+    page.locator("#queue-title").wait_for(state="detached", timeout=30_000)
+
+    assert len(posts) >= 2 and len(set(posts)) == 1 and posts[0], posts
+    police = make_token("police", org="demo-police-una-sana")
+    found = httpx.post(
+        web.url + "/api/v1/screenings/lookup",
+        json={"given_name": given, "family_name": "Testperson"},
+        headers={"Authorization": f"Bearer {police}"},
+    ).json()
+    matches = found.get("matches", found.get("items"))
+    assert len(matches) == 1, found
+    assert matches[0]["state"] == "submitted" and matches[0]["outcome"] == "PRESUMED_VICTIM"
+    assert '"queue":[]' in page.evaluate(DEVICE_STORE)
+
+
+@pytest.mark.slow
+def test_five_wrong_pins_and_sign_out_each_wipe_the_device_store(context: Any) -> None:
+    page = context.new_page()
+    sign_in(page, "police-una-sana", ui_language="bs")
+    go_offline_and_start(page, context)
+    page.locator('select[name="person-language"]').select_option("bs")
+    page.get_by_role("button", name="Dalje").click()
+    page.fill('input[name="given_name"]', "Draftperson")
+    assert "Draftperson" not in (page.evaluate(DEVICE_STORE) or "")
+    assert '"drafts":[{' in page.evaluate(DEVICE_STORE)
+    # A reload forgets the key; the PIN is asked again. Five wrong tries erase the store.
+    page.reload()
+    page.goto("/#/offline")
+    for _ in range(5):
+        page.fill('input[name="pin"]', "000000")
+        page.get_by_role("button", name="Otključaj").click()
+        wait_until(page, "document.querySelector('input[name=pin]').value === ''")
+    page.get_by_role("heading", name="Postavite PIN uređaja").wait_for()
+    assert '"drafts":[]' in (page.evaluate(DEVICE_STORE) or '"drafts":[]')
+
+    # Sign-out: set a PIN again, keep a draft, sign out: the store is gone.
+    context.set_offline(False)
+    page.fill('input[name="pin"]', PIN)
+    page.fill('input[name="pin-again"]', PIN)
+    page.get_by_role("button", name="Postavi PIN").click()
+    page.get_by_role("link", name="Nova procjena").click()
+    page.get_by_role("button", name="Dalje").click()
+    page.goto("/#/")
+    sign_in(page, "police-una-sana", ui_language="bs")
+    page.get_by_role("button", name="Odjava").click()
+    page.locator('button[data-user="police-una-sana"]').wait_for()
+    assert page.evaluate(DEVICE_STORE) is None

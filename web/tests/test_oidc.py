@@ -1,0 +1,171 @@
+"""Sign-in through a real OpenID Connect provider (oidc-provider-mock) with the authorization code flow + PKCE.
+
+The provider issues RS256 tokens; the gateway and the screening service verify them against its JWKS,
+so an API call made with the signed-in token proves the services accept the provider's tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from putokaz.testing import PostgresServer, UvicornProcess, free_port, service_migrations
+
+CLIENT_ID = "putokaz-web"
+TOKEN_SECONDS = 8
+AUDIENCE = "putokaz"
+OFFICER = {"sub": "officer-oidc-1", "roles": ["police"], "org": "demo-police-una-sana", "name": "Officer Oidc"}
+
+
+def access_token_generator(client: Any, grant_type: str, user: Any, scope: str) -> str:
+    """JWT access tokens (like Keycloak's) signed with the provider's own key; the mock's default is opaque."""
+    import time
+
+    import flask
+    from authlib.jose import jwt
+
+    key = flask.g.oidc_provider_mock_storage.jwk
+    now = int(time.time())
+    claims = {
+        "iss": flask.request.host_url.rstrip("/"),
+        "aud": AUDIENCE,
+        "sub": user.sub,
+        "iat": now,
+        "exp": now + TOKEN_SECONDS,
+        "roles": user.claims["roles"],
+        "org": user.claims["org"],
+        "name": user.claims["name"],
+    }
+    return jwt.encode({"alg": "RS256", "kid": key.as_dict()["kid"]}, claims, key).decode()
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    import flask
+    from oidc_provider_mock import User, init_app
+    from oidc_provider_mock import _app as provider_internals
+    from werkzeug.serving import make_server
+
+    # The app is a public client (no secret; it sends a PKCE challenge). oidc-provider-mock 0.3 (the last
+    # release for Python 3.11) accepts only client_secret_basic at its token endpoint and does not check
+    # PKCE; let it accept public clients as any production provider does.
+    for grant in (provider_internals.AuthorizationCodeGrant, provider_internals.RefreshTokenGrant):
+        grant.TOKEN_ENDPOINT_AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post"]
+    app = flask.Flask("oidc_provider_mock")  # its templates are found beside that package
+    app.secret_key = b"test-only-session-key-0123456789"
+    app.config["OAUTH2_ACCESS_TOKEN_GENERATOR"] = access_token_generator
+    user = User(sub=OFFICER["sub"], claims={k: v for k, v in OFFICER.items() if k != "sub"})
+    init_app(app, user_claims=[user], access_token_max_age=timedelta(seconds=TOKEN_SECONDS))
+
+    @app.after_request
+    def allow_the_app(response: flask.Response) -> flask.Response:
+        # The app calls discovery and the token endpoint from its own origin (a provider's "web origins").
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        return response
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def oidc_gateway(
+    provider: str, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[UvicornProcess]:
+    """The screening service and a gateway that trust only the provider's RS256 keys."""
+    logs = tmp_path_factory.mktemp("oidc-logs")
+    trust = {
+        "PUTOKAZ_ENVIRONMENT": "test",
+        "PUTOKAZ_JWT_ALGORITHMS": '["RS256"]',
+        "PUTOKAZ_JWKS_URL": provider + "/jwks",
+        "PUTOKAZ_JWT_ISSUER": provider,
+        "PUTOKAZ_JWT_AUDIENCE": AUDIENCE,
+    }
+    database = postgres_server.create_database("oidc_screening", service_migrations("screening"))
+    screening = UvicornProcess(
+        "services.screening.app:create_app",
+        {**trust, "PUTOKAZ_DATABASE_URL": database},
+        log_path=logs / "screening.log",
+    ).start(timeout=120)
+    gateway = UvicornProcess(
+        "gateway.app:create_app",
+        {
+            **trust,
+            "PUTOKAZ_SCREENING_URL": screening.url,
+            "PUTOKAZ_OIDC_ISSUER": provider,
+            "PUTOKAZ_OIDC_CLIENT_ID": CLIENT_ID,
+        },
+        log_path=logs / "gateway.log",
+    ).start(timeout=120)
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+        screening.stop()
+
+
+@pytest.fixture(scope="module")
+def oidc_browser(oidc_gateway: UvicornProcess) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    from web.tests.conftest import CHROMIUM, CHROMIUM_FLAGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_sign_in_with_the_provider_uses_pkce_keeps_the_token_in_memory_and_the_api_accepts_it(
+    oidc_browser: Any, oidc_gateway: UvicornProcess, provider: str
+) -> None:
+    context = oidc_browser.new_context(base_url=oidc_gateway.url, viewport={"width": 360, "height": 640})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    authorize: list[str] = []
+    refreshes: list[str] = []
+    page.on("request", lambda r: authorize.append(r.url) if "/oauth2/authorize" in r.url else None)
+    page.on(
+        "request",
+        lambda r: (
+            refreshes.append(r.url)
+            if r.url.endswith("/oauth2/token") and "refresh_token" in (r.post_data or "")
+            else None
+        ),
+    )
+    page.goto("/")
+    page.get_by_role("button", name="Sign in with your organisation account").click()
+    page.get_by_role("button", name=OFFICER["sub"]).click()  # the provider's own page
+    page.get_by_role("link", name="New screening").wait_for()
+    assert "code_challenge_method=S256" in authorize[0] and "code_challenge=" in authorize[0]
+    assert "code=" not in page.url and "state=" not in page.url  # the one-use code leaves the address bar
+    # An API call through the gateway to the screening service with the provider's token.
+    page.get_by_role("link", name="Prompt sheets").click()
+    page.locator(".chips").first.wait_for()
+    stored = page.evaluate("() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie")
+    assert "eyJ" not in stored
+    # Renewed before expiry with the refresh token (tokens live 8 s here; the app renews at 80%).
+    for _ in range(200):
+        if refreshes:
+            break
+        page.wait_for_timeout(100)
+    assert refreshes
+    page.wait_for_timeout(3000)  # past the first token's lifetime: calls now carry the renewed one
+    page.get_by_role("link", name="Putokaz").click()
+    page.get_by_role("link", name="Prompt sheets").click()
+    page.locator(".chips").first.wait_for()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in with your organisation account").wait_for()
+    context.close()
