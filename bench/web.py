@@ -17,8 +17,9 @@ from pathlib import Path
 import httpx
 
 from bench.common import postgres_server, result
+from deploy.stack import start_stack
 from putokaz.auth import new_secret
-from putokaz.testing import process_environment, start_stack
+from putokaz.testing import process_environment
 from web.tests.browser import wait_until
 
 CHROMIUM = os.environ.get("PUTOKAZ_CHROMIUM", "/usr/bin/chromium")

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from putokaz.testing import Stack, UvicornProcess
+from deploy.stack import Stack
+from putokaz.testing import UvicornProcess
 
 CHROMIUM = os.environ.get("PUTOKAZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
