@@ -57,6 +57,9 @@ class DevSignIn:
         self.secret = settings.resolved_jwt_secret() if set(settings.jwt_algorithms) <= SYMMETRIC_ALGORITHMS else None
         self.enabled = settings.environment == "dev" and bool(self.secret)
 
+    def users(self) -> list[dict[str, str]]:
+        return [asdict(u) for u in DEMO_USERS]
+
     def handles(self, path: str) -> bool:
         return self.enabled and path in PATHS
 

@@ -125,6 +125,8 @@ class WebFrontend:
         config = {
             "version": self.version,
             "devSignIn": self.dev.enabled,
+            # The demo users ride along, so the sign-in screen needs no further round trip.
+            "demoUsers": self.dev.users() if self.dev.enabled else [],
             "oidc": {
                 "issuer": self.settings.oidc_issuer,
                 "clientId": self.settings.oidc_client_id,
@@ -134,9 +136,16 @@ class WebFrontend:
             else None,
         }
         prefix = f"/app/{self.version}/"
+        # Every module is announced up front: the browser fetches them in parallel instead of
+        # discovering each level of imports one round trip at a time (2 s apiece on Slow 3G).
+        preload = "\n".join(
+            f'<link rel="modulepreload" href="{prefix}{name}">' for name in sorted(app) if name.endswith(".js")
+        )
         shell = ["/", *(prefix + name for name in app if not name.startswith("icons/") or name.endswith(".svg"))]
         self.pages = {
-            "/": self._render("index.html", {"{{PREFIX}}": prefix, "{{CONFIG}}": _attr(json.dumps(config))}),
+            "/": self._render(
+                "index.html", {"{{PREFIX}}": prefix, "{{CONFIG}}": _attr(json.dumps(config)), "{{PRELOAD}}": preload}
+            ),
             "/sw.js": self._render("sw.js", {"{{VERSION}}": self.version, "{{SHELL}}": json.dumps(shell)}),
             "/manifest.webmanifest": self._render("manifest.webmanifest", {"{{PREFIX}}": prefix}),
             "/docs": self._render("docs/index.html", {"{{PREFIX}}": f"/docs/assets/{self.version}/"}),

@@ -5,10 +5,10 @@ import { CONFIG } from "../config.js";
 import { t } from "../i18n.js";
 
 export function SignIn({ online }) {
-  const [users, setUsers] = useState([]);
+  const [users, setUsers] = useState(CONFIG.demoUsers ?? []);
   const [error, setError] = useState(null);
   useEffect(() => {
-    if (CONFIG.devSignIn && online) demoUsers().then(setUsers).catch(() => setUsers([]));
+    if (CONFIG.devSignIn && online && !users.length) demoUsers().then(setUsers).catch(() => setUsers([]));
   }, [online]);
   const run = (action) => () => {
     setError(null);
