@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from gateway.devsignin import DevSignIn
 from gateway.settings import GatewaySettings
 from putokaz.errors import PROBLEM_CONTENT_TYPE, problem_body
 
+logger = logging.getLogger("putokaz.gateway")
 IMMUTABLE = b"public, max-age=31536000, immutable"
 REVALIDATE = b"no-cache"
 TYPES = {
@@ -96,7 +98,15 @@ class WebFrontend:
         self.csp = app_csp(settings.oidc_issuer)
         self.dev = DevSignIn(settings)
         self._signature: tuple[Any, ...] = ()
-        self.load()
+        self.pages: dict[str, Asset] = {}
+        self.app_assets: dict[str, Asset] = {}
+        self.docs_assets: dict[str, Asset] = {}
+        self.version = ""
+        if (self.root / "index.html").is_file():
+            self.load()
+        else:
+            # A gateway deployed without web/ still proxies the API; it just serves no app.
+            logger.warning("web app not found; / and /docs are not served", extra={"web_root": str(self.root)})
 
     # --- files --------------------------------------------------------------------------------
     def _files(self, folder: str) -> list[Path]:
@@ -159,6 +169,8 @@ class WebFrontend:
         return _asset(text.encode(), Path(name).suffix)
 
     def handles(self, path: str) -> bool:
+        if not self.version:
+            return self.dev.handles(path)
         return (
             path in self.pages
             or path == "/index.html"

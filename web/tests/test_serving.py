@@ -81,3 +81,11 @@ async def test_the_token_minting_endpoint_does_not_exist_outside_dev(environment
             assert answer.status_code == 404, (method, path, answer.text)
         page = await client.get("/")
         assert page.status_code == 200 and '"devSignIn": false' in page.text.replace("&quot;", '"')
+
+
+async def test_a_gateway_deployed_without_the_app_still_serves_the_api(tmp_path) -> None:
+    settings = GatewaySettings(environment="test", jwt_secret=new_secret(), web_root=str(tmp_path / "absent"))
+    app = Gateway(settings, configure_logs=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/")).status_code == 404
