@@ -2,3 +2,4 @@
 CREATE DATABASE putokaz_screening;
 CREATE DATABASE putokaz_referral;
 CREATE DATABASE putokaz_registry;
+CREATE DATABASE putokaz_strategy;

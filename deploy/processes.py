@@ -1,4 +1,4 @@
-"""The four Putokaz processes: where each lives, its port and its migrations."""
+"""The Putokaz processes: where each lives, its port and its migrations."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ SERVICES = (
     ServiceProcess("screening", 8001, "services.screening.app:create_app"),
     ServiceProcess("referral", 8002, "services.referral.app:create_app"),
     ServiceProcess("registry", 8003, "services.registry.app:create_app"),
+    ServiceProcess("strategy", 8004, "services.strategy.app:create_app"),
 )
 GATEWAY_PORT = 8000
 GATEWAY_APP = "gateway.app:create_app"
@@ -52,4 +53,5 @@ DEMO_ORGS = {
     "coordinator": "demo-state-coordinator",
     "partner": "demo-partner-ngo",
     "admin": "demo-admin",
+    "reporter": "demo-ministry-security",
 }

@@ -75,6 +75,8 @@ def start_stack(
                 "PUTOKAZ_DATABASE_URL": urls[service.name],
                 "PUTOKAZ_REGISTRY_FEED_SECRET": feed_secret,
                 "PUTOKAZ_INTERNAL_SUBSCRIPTIONS": registry_feed,
+                # The strategy service reads the registry's statistics directly (service to service).
+                "PUTOKAZ_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
                 **extra_env.get(service.name, {}),
             }
             log = log_dir / f"{service.name}.log"

@@ -32,8 +32,9 @@ def rule(method: str, path: str, service: str, *roles: str, large_body: bool = F
     return Rule(method, path, service, frozenset(roles), large_body)
 
 
-S, R, G = "screening", "referral", "registry"
+S, R, G, T = "screening", "referral", "registry", "strategy"
 GATEWAY = "gateway"  # answered by the gateway itself
+READERS = ("coordinator", "reporter")
 
 POLICY: tuple[Rule, ...] = (
     # --- screening (DESIGN.md §6) ---
@@ -95,6 +96,26 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/imports/{import_id}", G, "admin"),
     rule("GET", "/api/v1/audit/registry", G, "admin"),
     rule("GET", "/api/v1/audit/registry/verify", G, "admin"),
+    # --- strategy monitor (DESIGN.md §12) ---
+    rule("GET", "/api/v1/plans", T, "coordinator"),
+    rule("POST", "/api/v1/plans", T, "coordinator"),
+    rule("POST", "/api/v1/plans/import", T, "coordinator"),
+    rule("GET", "/api/v1/plans/{plan_id}", T, "coordinator"),
+    rule("PATCH", "/api/v1/plans/{plan_id}", T, "coordinator"),
+    rule("GET", "/api/v1/plans/{plan_id}/audit", T, "coordinator", "admin"),
+    rule("POST", "/api/v1/plans/{plan_id}/refresh", T, "coordinator"),
+    rule("GET", "/api/v1/measures", T, *READERS),
+    rule("GET", "/api/v1/measures/{measure_id}", T, *READERS),
+    rule("PATCH", "/api/v1/measures/{measure_id}", T, "coordinator"),
+    rule("PATCH", "/api/v1/measures/{measure_id}/activities/{activity_id}", T, *READERS),
+    rule("GET", "/api/v1/indicators", T, *READERS),
+    rule("GET", "/api/v1/indicators/{indicator_id}", T, *READERS),
+    rule("PATCH", "/api/v1/indicators/{indicator_id}", T, "coordinator"),
+    rule("POST", "/api/v1/indicators/{indicator_id}/reports", T, "reporter"),
+    rule("POST", "/api/v1/indicators/{indicator_id}/reports/{report_id}/review", T, "coordinator"),
+    rule("GET", "/api/v1/indicators/{indicator_id}/reports/{report_id}/evidence", T, *READERS),
+    rule("GET", "/api/v1/progress/{plan_id}", T, *READERS),
+    rule("GET", "/api/v1/progress/{plan_id}/export", T, "coordinator"),
     # --- the gateway itself: token revocation ---
     rule("POST", "/api/v1/revocations", GATEWAY, "admin"),
     rule("GET", "/api/v1/revocations", GATEWAY, "admin"),

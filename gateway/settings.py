@@ -11,6 +11,7 @@ class GatewaySettings(KernelSettings):
     screening_url: str = "http://127.0.0.1:8001"
     referral_url: str = "http://127.0.0.1:8002"
     registry_url: str = "http://127.0.0.1:8003"
+    strategy_url: str = "http://127.0.0.1:8004"
 
     max_body_bytes: int = 1_048_576
     # Imports of historical statistics are CSV uploads; they get a larger, separate limit.
@@ -42,7 +43,12 @@ class GatewaySettings(KernelSettings):
     readyz_cache_seconds: float = 2.0
 
     def upstreams(self) -> dict[str, str]:
-        return {"screening": self.screening_url, "referral": self.referral_url, "registry": self.registry_url}
+        return {
+            "screening": self.screening_url,
+            "referral": self.referral_url,
+            "registry": self.registry_url,
+            "strategy": self.strategy_url,
+        }
 
     def upstream_limits(self) -> UpstreamLimits:
         return UpstreamLimits(

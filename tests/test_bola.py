@@ -25,6 +25,9 @@ SHARED = {
     "/api/v1/reports/{report}",
     "/api/v1/imports/{import_id}",
 }
+# Roles of national reach (the State Coordinator's office oversees every measure of the plan; admins);
+# a route only they may call has no other organisation to walk in from.
+NATIONAL = frozenset({"coordinator", "admin"})
 
 BODIES = {
     ("PATCH", "/api/v1/screenings/{screening_id}/answers"): {"answers": {"dr_wages": "no"}},
@@ -39,14 +42,38 @@ BODIES = {
     ("PATCH", "/api/v1/locations/{location_id}"): {"name": "taken over"},
     ("PATCH", "/api/v1/services/{service_id}"): {"name": "taken over"},
     ("PUT", "/api/v1/services/{service_id}/capacity"): {"available": 0, "maximum": 8},
+    ("PATCH", "/api/v1/measures/{measure_id}/activities/{activity_id}"): {"status": "done"},
+    ("POST", "/api/v1/indicators/{indicator_id}/reports"): {
+        "period": "2026-H1",
+        "value": 1,
+        "evidence_url": "https://example.org/taken-over",
+    },
 }
 
 
 def _role_for(rule_roles: frozenset[str]) -> str:
-    for role in ("social_worker", "police", "service_provider", "partner"):
+    for role in ("social_worker", "police", "service_provider", "partner", "reporter"):
         if role in rule_roles:
             return role
     raise AssertionError(f"no organisation-scoped role among {rule_roles}")
+
+
+def _strategy_ids(client: httpx.Client, make_token) -> dict[str, str]:
+    """Objects of the demo plan assigned to ORG_A (the Sarajevo CSW is responsible for measure 4.1)."""
+    coordinator = bearer(make_token("coordinator", org="demo-state-coordinator"))
+    plan_id = ok(client.get("/api/v1/plans", headers=coordinator))["items"][0]["id"]
+    plan = ok(client.get(f"/api/v1/plans/{plan_id}", headers=coordinator))
+    measure = next(m for g in plan["goals"] for m in g["measures"] if m["code"] == "4.1")
+    assert ORG_A in measure["organisations"]
+    indicator = measure["indicators"][0]
+    report = ok(client.get(f"/api/v1/indicators/{indicator['id']}", headers=coordinator))["reports"][0]
+    return {
+        "plan_id": plan_id,
+        "measure_id": measure["id"],
+        "activity_id": measure["activities"][0]["id"],
+        "indicator_id": indicator["id"],
+        "report_id": report["id"],
+    }
 
 
 def test_another_organisation_gets_404_on_every_object_route(stack, make_token):
@@ -83,11 +110,12 @@ def test_another_organisation_gets_404_on_every_object_route(stack, make_token):
             "delivery_id": delivery["id"],
             "service_id": SAFE_HOUSE,
             "location_id": SAFE_HOUSE_LOCATION,
+            **_strategy_ids(client, make_token),
         }
 
         walked, leaks = 0, []
         for rule in POLICY:
-            if "{" not in rule.path or rule.path in SHARED:
+            if "{" not in rule.path or rule.path in SHARED or rule.roles <= NATIONAL:
                 continue
             path = re.sub(r"\{([a-z_]+)\}", lambda m: ids[m.group(1)], rule.path)
             role = _role_for(rule.roles)
@@ -106,5 +134,5 @@ def test_another_organisation_gets_404_on_every_object_route(stack, make_token):
         # The owner still sees its objects: the 404s above are about the organisation, not the ids.
         assert ok(client.get(f"/api/v1/screenings/{screening['id']}", headers=bearer(social_worker)))["id"]
         assert ok(client.get(f"/api/v1/referrals/{referral['id']}", headers=bearer(social_worker)))["id"]
-    assert walked >= 18
+    assert walked >= 24
     assert leaks == []

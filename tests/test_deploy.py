@@ -25,12 +25,12 @@ def _settings_fields() -> set[str]:
     return fields
 
 
-def test_compose_runs_postgres_migration_three_services_and_gateway():
+def test_compose_runs_postgres_migration_every_service_and_gateway():
     services = COMPOSE["services"]
-    assert set(services) == {"postgres", "migrate", "gateway", "screening", "referral", "registry"}
+    assert set(services) == {"postgres", "migrate", "gateway", "screening", "referral", "registry", "strategy"}
     assert services["postgres"]["healthcheck"]["test"][0] == "CMD-SHELL"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for name in ("screening", "referral", "registry"):
+    for name in ("screening", "referral", "registry", "strategy"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
@@ -55,10 +55,11 @@ def test_gateway_upstreams_point_at_the_compose_services():
     env = COMPOSE["services"]["gateway"]["environment"]
     for service in SERVICES:
         assert env[f"PUTOKAZ_{service.name.upper()}_URL"] == f"http://{service.name}:{service.port}"
+    assert COMPOSE["services"]["strategy"]["environment"]["PUTOKAZ_REGISTRY_URL"] == "http://registry:8003"
 
 
 def test_every_putokaz_variable_is_a_real_setting_and_secrets_are_not_inline():
-    fields = _settings_fields() | {"screening_database_url", "referral_database_url", "registry_database_url"}
+    fields = _settings_fields() | {f"{s.name}_database_url" for s in SERVICES}
     for name, service in COMPOSE["services"].items():
         for key, value in (service.get("environment") or {}).items():
             if key.startswith("PUTOKAZ_"):

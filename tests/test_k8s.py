@@ -104,6 +104,12 @@ def test_network_policy_lets_only_the_gateway_reach_the_services():
         for p in rule["from"]
     }
     assert feed_sources == {"screening", "referral"}
+    stats_sources = [
+        p["podSelector"]["matchLabels"]
+        for rule in policies["registry-stats-from-strategy"]["spec"]["ingress"]
+        for p in rule["from"]
+    ]
+    assert stats_sources == [{"app.kubernetes.io/name": "strategy"}]
 
 
 def test_every_putokaz_variable_in_the_manifests_is_a_real_setting():

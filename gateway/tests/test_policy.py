@@ -139,7 +139,12 @@ def test_gateway_ready_when_all_services_are(stack):
     with httpx.Client(base_url=stack.url) as client:
         response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["services"] == {"screening": "ready", "referral": "ready", "registry": "ready"}
+    assert response.json()["services"] == {
+        "screening": "ready",
+        "referral": "ready",
+        "registry": "ready",
+        "strategy": "ready",
+    }
 
 
 def test_merged_openapi_has_every_policy_route(stack):
