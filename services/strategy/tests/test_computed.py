@@ -54,3 +54,13 @@ def test_indicators_the_registry_cannot_give_say_what_is_missing():
         "referrals_accepted_within_deadline",
     ):
         assert DEFINITIONS[code].compute is None and DEFINITIONS[code].missing
+
+
+def test_docs_define_every_computed_indicator_and_state_the_progress_rule():
+    from putokaz.settings import PROJECT_ROOT
+    from services.strategy.progress import AT_RISK_MARGIN
+
+    page = (PROJECT_ROOT / "docs" / "strategy.md").read_text()
+    for code in DEFINITIONS:
+        assert f"| `{code}` |" in page, code
+    assert f"more than {AT_RISK_MARGIN * 100:.0f} points" in page
