@@ -119,6 +119,17 @@ def _organisations(value: str) -> list[str]:
 
 def plan_from_csv(text: str) -> PlanCreate:
     """One row per plan, goal, measure, activity or indicator; `parent` names the code of the row above it."""
+    try:
+        return _plan_from_csv(text)
+    except csv.Error as exc:
+        # A NUL byte or a malformed quote: the reader stops; say where instead of failing.
+        message = f"not readable CSV ({str(exc)[:80]})"
+        raise Invalid(
+            "The file is not readable CSV; nothing was loaded", errors=[{"field": "body", "message": message}]
+        ) from None
+
+
+def _plan_from_csv(text: str) -> PlanCreate:
     errors: list[dict[str, Any]] = []
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
