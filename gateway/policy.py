@@ -116,6 +116,8 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/indicators/{indicator_id}/reports/{report_id}/evidence", T, *READERS),
     rule("GET", "/api/v1/progress/{plan_id}", T, *READERS),
     rule("GET", "/api/v1/progress/{plan_id}/export", T, "coordinator"),
+    rule("GET", "/api/v1/audit/strategy", T, "admin"),
+    rule("GET", "/api/v1/audit/strategy/verify", T, "admin"),
     # --- the gateway itself: token revocation ---
     rule("POST", "/api/v1/revocations", GATEWAY, "admin"),
     rule("GET", "/api/v1/revocations", GATEWAY, "admin"),

@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
 from putokaz.auth import Authorize, Principal
+from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.errors import Invalid, NotFound, ProblemError
+from putokaz.schemas import Limit, Offset, Page
 from services.strategy import repository, service
-from services.strategy.clock import Now
 from services.strategy.computed import RegistryClient
 from services.strategy.export import progress_csv, progress_html
 from services.strategy.plan_import import plan_from_csv, validated
@@ -26,7 +27,6 @@ from services.strategy.schemas import (
     IndicatorDetail,
     IndicatorRead,
     IndicatorUpdate,
-    Items,
     MeasureRead,
     MeasureUpdate,
     PlanCreate,
@@ -40,7 +40,7 @@ from services.strategy.schemas import (
     ReviewCreate,
 )
 from services.strategy.settings import Settings
-from services.strategy.views import indicator_detail, indicator_read, measure_read, plan_read
+from services.strategy.views import audit_read, indicator_detail, indicator_read, measure_read, plan_read
 
 router = APIRouter(prefix="/api/v1", tags=["strategy"])
 
@@ -73,9 +73,11 @@ async def _plan(session: DbSession, plan_id: str) -> Any:
     return plan
 
 
-@router.get("/plans", response_model=Items[PlanSummary])
-async def list_plans(session: DbSession, _: Coordinator) -> Items[PlanSummary]:
-    return Items(items=[PlanSummary.model_validate(p) for p in await repository.list_plans(session)])
+@router.get("/plans", response_model=Page[PlanSummary])
+async def list_plans(session: DbSession, _: Coordinator) -> Page[PlanSummary]:
+    """Every plan (a handful: one per action-plan period), newest first."""
+    plans = [PlanSummary.model_validate(p) for p in await repository.list_plans(session)]
+    return Page(items=plans, total=len(plans), limit=len(plans), offset=0)
 
 
 @router.post("/plans", status_code=201, response_model=PlanRead)
@@ -141,19 +143,18 @@ async def update_plan(session: DbSession, principal: Coordinator, now: Now, plan
     return PlanSummary.model_validate(plan)
 
 
-@router.get("/plans/{plan_id}/audit", response_model=Items[AuditRead])
+@router.get("/plans/{plan_id}/audit", response_model=Page[AuditRead])
 async def plan_audit(
     session: DbSession,
     _: Annotated[Principal, Depends(AUDITORS)],
     plan_id: Id,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> Items[AuditRead]:
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[AuditRead]:
     """Who changed or reviewed what in the plan, when, with the values before and after (newest first)."""
     await _plan(session, plan_id)
-    return Items(
-        items=[AuditRead.model_validate(a) for a in await repository.audit_of(session, plan_id, limit, offset)]
-    )
+    rows, total = await repository.audit_of(session, plan_id, limit, offset)
+    return Page(items=[audit_read(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.post("/plans/{plan_id}/refresh", response_model=RefreshRead)
@@ -167,12 +168,13 @@ async def refresh_plan(request: Request, session: DbSession, principal: Coordina
     )
 
 
-@router.get("/measures", response_model=Items[MeasureRead])
+@router.get("/measures", response_model=Page[MeasureRead])
 async def list_measures(
     session: DbSession, principal: Reader, plan_id: Annotated[str | None, Query(max_length=40)] = None
-) -> Items[MeasureRead]:
+) -> Page[MeasureRead]:
     """The coordinator sees every measure; a reporter only those assigned to its organisation."""
-    return Items(items=[measure_read(m) for m in await repository.list_measures(session, scope(principal), plan_id)])
+    measures = [measure_read(m) for m in await repository.list_measures(session, scope(principal), plan_id)]
+    return Page(items=measures, total=len(measures), limit=len(measures), offset=0)
 
 
 async def _measure(session: DbSession, principal: Principal, measure_id: str) -> Any:
@@ -206,13 +208,12 @@ async def update_activity(
     )
 
 
-@router.get("/indicators", response_model=Items[IndicatorRead])
+@router.get("/indicators", response_model=Page[IndicatorRead])
 async def list_indicators(
     session: DbSession, principal: Reader, plan_id: Annotated[str | None, Query(max_length=40)] = None
-) -> Items[IndicatorRead]:
-    return Items(
-        items=[indicator_read(i) for i in await repository.list_indicators(session, scope(principal), plan_id)]
-    )
+) -> Page[IndicatorRead]:
+    indicators = [indicator_read(i) for i in await repository.list_indicators(session, scope(principal), plan_id)]
+    return Page(items=indicators, total=len(indicators), limit=len(indicators), offset=0)
 
 
 async def _indicator(session: DbSession, principal: Principal, indicator_id: str) -> Any:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from putokaz.audit import define_audit_tables
 from putokaz.db import new_metadata
 from putokaz.events import define_event_tables
 
@@ -31,6 +32,7 @@ class Base(DeclarativeBase):
 
 
 event_tables = define_event_tables(Base.metadata)
+audit_tables = define_audit_tables(Base.metadata)
 
 
 class Plan(Base):
@@ -205,20 +207,3 @@ class OverdueNotice(Base):
     indicator_id: Mapped[str] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
     period: Mapped[str] = mapped_column(String(10))
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class AuditEntry(Base):
-    """Append-only record of every change to a plan and every review: who, when, before and after."""
-
-    __tablename__ = "audit_entries"
-
-    id: Mapped[int] = mapped_column(PK_BIGINT, primary_key=True, autoincrement=True)
-    plan_id: Mapped[str] = mapped_column(String(40), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    actor: Mapped[str] = mapped_column(String(200))
-    actor_org: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(40))
-    entity: Mapped[str] = mapped_column(String(20))
-    entity_id: Mapped[str] = mapped_column(String(40))
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)

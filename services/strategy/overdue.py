@@ -10,10 +10,10 @@ from datetime import datetime
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz.clock import Clock
 from putokaz.db import Database
 from putokaz.events import emit
 from services.strategy import repository
-from services.strategy.clock import Clock
 from services.strategy.models import OverdueNotice
 from services.strategy.periods import due_date
 from services.strategy.progress import overdue_periods
@@ -62,7 +62,7 @@ async def raise_overdue(session: AsyncSession, now: datetime, grace_days: int) -
 
 async def sweep_once(db: Database, clock: Clock, grace_days: int) -> int:
     async with db.sessionmaker() as session, session.begin():
-        return await raise_overdue(session, clock(), grace_days)
+        return await raise_overdue(session, clock.now(), grace_days)
 
 
 async def _loop(app: FastAPI, interval: float) -> None:
@@ -77,7 +77,7 @@ async def _loop(app: FastAPI, interval: float) -> None:
         except Exception as exc:
             # A database hiccup must not stop the chase; the next pass retries.
             logger.warning("overdue sweep failed", extra={"error_type": type(exc).__name__})
-        await asyncio.sleep(interval)
+        await app.state.clock.sleep(interval)
 
 
 async def start_sweeper(app: FastAPI) -> None:

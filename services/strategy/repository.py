@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.strategy.models import (
-    AuditEntry,
     ComputedValue,
     Goal,
     Indicator,
@@ -18,6 +17,7 @@ from services.strategy.models import (
     OverdueNotice,
     Plan,
     Report,
+    audit_tables,
 )
 
 
@@ -143,41 +143,12 @@ async def reported_indicators_of_active_plans(session: AsyncSession) -> Sequence
     ).all()
 
 
-async def audit_of(session: AsyncSession, plan_id: str, limit: int, offset: int) -> Sequence[AuditEntry]:
-    return (
-        await session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.plan_id == plan_id)
-            .order_by(AuditEntry.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+async def audit_of(session: AsyncSession, plan_id: str, limit: int, offset: int) -> tuple[Sequence[Any], int]:
+    """The plan's entries of the service's hash-chained audit log (each entry names its plan), newest first."""
+    log = audit_tables.log
+    where = (log.c.object_type == "plan", log.c.object_id == plan_id)
+    rows = (
+        await session.execute(select(log).where(*where).order_by(log.c.seq.desc()).limit(limit).offset(offset))
     ).all()
-
-
-def add_audit(
-    session: AsyncSession,
-    *,
-    plan_id: str,
-    at: datetime,
-    actor: str,
-    actor_org: str,
-    action: str,
-    entity: str,
-    entity_id: str,
-    before: dict | None,
-    after: dict | None,
-) -> None:
-    session.add(
-        AuditEntry(
-            plan_id=plan_id,
-            at=at,
-            actor=actor,
-            actor_org=actor_org,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            before=before,
-            after=after,
-        )
-    )
+    total = await session.scalar(select(func.count()).select_from(log).where(*where))
+    return rows, int(total or 0)

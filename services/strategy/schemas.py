@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+
+from putokaz.schemas import StrictModel
 
 Part = Literal["prevention", "protection", "prosecution", "partnership"]
 PARTS: tuple[str, ...] = ("prevention", "protection", "prosecution", "partnership")
@@ -28,8 +30,8 @@ Number = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
 Period = Annotated[str, StringConstraints(pattern=r"^(\d{4}(-H[12]|-Q[1-4])?|final)$")]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(StrictModel):
+    """Unknown fields and NUL characters refused (the kernel's strict request model)."""
 
 
 class IndicatorCreate(Strict):
@@ -272,7 +274,7 @@ class ProgressRead(ReadModel):
 
 
 class AuditRead(ReadModel):
-    id: int
+    seq: int
     at: datetime
     actor: str
     actor_org: str
@@ -281,12 +283,4 @@ class AuditRead(ReadModel):
     entity_id: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-
-
-T = TypeVar("T")
-
-
-class Items(BaseModel, Generic[T]):
-    """A list answer wrapped in an object (room for paging fields without breaking clients)."""
-
-    items: list[T]
+    hash: str

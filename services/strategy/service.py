@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz import audit as audit_log
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from services.strategy import repository
@@ -24,6 +25,7 @@ from services.strategy.models import (
     MeasureOrganisation,
     Plan,
     Report,
+    audit_tables,
 )
 from services.strategy.periods import indicator_periods
 from services.strategy.plan_import import check_indicator, validated
@@ -55,7 +57,8 @@ PLAN_FIELDS = ("code", "title", "starts_on", "ends_on", "status")
 MEASURE_FIELDS = ("code", "title", "description", "deadline", "status", "org_ids")
 INDICATOR_FIELDS = ("code", "title", "kind", "source", "unit", "baseline", "target", "frequency")
 ACTIVITY_FIELDS = ("code", "title", "deadline", "status")
-REPORT_FIELDS = ("period", "value", "status", "org_id", "evidence_url", "evidence_sha256", "review_comment")
+# Free text (comments) stays out of the audit log; its values, status and evidence fingerprint go in.
+REPORT_FIELDS = ("period", "value", "status", "org_id", "evidence_url", "evidence_sha256")
 
 
 def audit(
@@ -69,18 +72,10 @@ def audit(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    repository.add_audit(
-        session,
-        plan_id=plan_id,
-        at=now,
-        actor=principal.sub,
-        actor_org=principal.org,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        before=before,
-        after=after,
-    )
+    """One entry of the service's hash-chained audit log, written with the change when it commits."""
+    detail = {"entity": entity, "entity_id": entity_id, "before": before, "after": after}
+    entry = audit_log.Entry(audit_log.Actor.of(principal), action, "plan", plan_id, detail=detail, at=now)
+    audit_log.record(session, audit_tables, entry)
 
 
 def _indicator(data: IndicatorCreate, plan_id: str, measure_id: str, position: int) -> Indicator:

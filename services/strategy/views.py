@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from services.strategy.computed import DEFINITIONS
 from services.strategy.models import ComputedValue, Indicator, Measure, Plan, Report
 from services.strategy.schemas import (
     ActivityRead,
+    AuditRead,
     ComputedValueRead,
     GoalRead,
     IndicatorDetail,
@@ -74,4 +76,20 @@ def plan_read(plan: Plan) -> PlanRead:
             )
             for g in plan.goals
         ],
+    )
+
+
+def audit_read(row: Any) -> AuditRead:
+    detail = row.detail or {}
+    return AuditRead(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor_sub,
+        actor_org=row.actor_org,
+        action=row.action,
+        entity=detail.get("entity", "plan"),
+        entity_id=detail.get("entity_id", row.object_id or ""),
+        before=detail.get("before"),
+        after=detail.get("after"),
+        hash=row.hash,
     )

@@ -11,14 +11,14 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from putokaz.clock import FakeClock
 from putokaz.testing import PostgresServer, app_client, auth, service_migrations, settings_kwargs
 from services.strategy.app import create_app
-from services.strategy.clock import ManualClock
 from services.strategy.seed import DEMO_PLAN
 from services.strategy.settings import Settings
 
+# The audit log is append-only (a trigger refuses DELETE); tests read it per plan, and plans are new each test.
 TABLES = (
-    "audit_entries",
     "overdue_notices",
     "reports",
     "computed_values",
@@ -40,12 +40,12 @@ def strategy_db_url(postgres_server: PostgresServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def clock() -> ManualClock:
-    return ManualClock(START)
+def clock() -> FakeClock:
+    return FakeClock(START)
 
 
 @pytest.fixture(scope="session")
-async def strategy_app(jwt_secret: str, strategy_db_url: str, clock: ManualClock) -> AsyncIterator[Any]:
+async def strategy_app(jwt_secret: str, strategy_db_url: str, clock: FakeClock) -> AsyncIterator[Any]:
     settings = Settings(
         **settings_kwargs(jwt_secret, strategy_db_url),
         log_level="WARNING",
@@ -60,11 +60,11 @@ async def strategy_app(jwt_secret: str, strategy_db_url: str, clock: ManualClock
 
 
 @pytest.fixture
-async def client(strategy_app: Any, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+async def client(strategy_app: Any, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
     app, http = strategy_app
     async with app.state.db.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
-    clock.now = START
+    clock.set(START)
     yield http
 
 

@@ -147,3 +147,16 @@ async def test_bad_edits_name_the_field_and_change_nothing(client, coordinator):
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "frequency"
     audit = (await client.get(f"/api/v1/plans/{plan['id']}/audit", headers=coordinator)).json()["items"]
     assert [a["action"] for a in audit] == ["plan.created"]
+
+
+async def test_the_audit_trail_is_hash_chained_and_verifies(client, coordinator, make_token):
+    from putokaz.testing import auth
+
+    plan = await load_plan(client, coordinator)
+    measure = find_measure(plan, "1.1")
+    await client.patch(f"/api/v1/measures/{measure['id']}", json={"title": "Schools"}, headers=coordinator)
+    audit = (await client.get(f"/api/v1/plans/{plan['id']}/audit", headers=coordinator)).json()
+    assert audit["total"] == 2 and audit["items"][0]["seq"] > audit["items"][1]["seq"]
+    admin = auth(make_token("admin", org="demo-admin"))
+    verified = (await client.get("/api/v1/audit/strategy/verify", headers=admin)).json()
+    assert verified["ok"] is True and verified["rows_checked"] >= 2
