@@ -192,7 +192,7 @@ DEMO_REPORTS = (
     ("1.1.1", NGO, "2024", 4200, True),
     ("1.1.1", MINISTRY, "2025", 11800, False),
     ("1.2.1", MINISTRY, "2024", 18, True),
-    ("3.1.1", PROSECUTOR, "final", 36, True),
+    ("3.1.1", PROSECUTOR, "final", 41, True),
     ("3.2.1", PROSECUTOR, "2024", 14, True),
     ("4.1.1", CSW, "2024-H1", 2, True),
     ("4.1.1", NGO, "2024-H2", 2, True),
