@@ -14,8 +14,9 @@ from putokaz.auth import ROLES, Authorize, Principal
 
 # Staff who meet people: police officers and social workers screen and refer.
 FRONTLINE = ("police", "social_worker")
-# Every role a verified token can carry (directory reads are open to all of them).
-EVERYONE = ROLES
+# Every role of the referral mechanism (directory reads are open to all of them). The strategy's
+# `reporter` is not one: an institution's focal point reports on the action plan and needs no directory.
+EVERYONE = tuple(role for role in ROLES if role != "reporter")
 
 Frontline = Annotated[Principal, Depends(Authorize(*FRONTLINE))]
 FrontlineOrAdmin = Annotated[Principal, Depends(Authorize(*FRONTLINE, "admin"))]

@@ -42,11 +42,11 @@ async def counting_upstreams(names: tuple[str, ...]) -> AsyncIterator[tuple[dict
 
 async def test_readyz_calls_share_probes(jwt_secret):
     assert GatewaySettings.model_fields["readyz_cache_seconds"].default <= 2
-    async with counting_upstreams(("screening", "referral", "registry")) as (urls, probes):
+    async with counting_upstreams(("screening", "referral", "registry", "strategy")) as (urls, probes):
         async with gateway_client(_settings(jwt_secret, **urls)) as client:
             answers = await asyncio.gather(*(client.get("/readyz") for _ in range(150)))
     assert {a.status_code for a in answers} == {200}
-    assert probes == {"screening": 1, "referral": 1, "registry": 1}
+    assert probes == {"screening": 1, "referral": 1, "registry": 1, "strategy": 1}
 
 
 async def test_metrics_need_an_admin_token(jwt_secret, make_token):
