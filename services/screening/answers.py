@@ -10,7 +10,7 @@ from typing import Any
 
 from putokaz.errors import Invalid
 from services.screening.definitions import YES_NO_VALUES, InstrumentDefinition, Question, is_visible
-from services.screening.scoring import Assessment, Decision, Indicator, Outcome, Strength, decide
+from services.screening.scoring import LISTS, Assessment, Decision, Indicator, Outcome, Strength, decide
 
 DEFAULT_TEXT_LENGTH = 2000
 LOCAL_LANGUAGES = frozenset({"bs", "hr", "sr"})
@@ -95,6 +95,31 @@ def missing_required(definition: InstrumentDefinition, answers: dict[str, Any]) 
     ]
 
 
+def indicator_of(question: Question) -> Indicator:
+    assert question.indicator and question.strength
+    by_list = (
+        tuple((name, Strength(value)) for name, value in question.strengths.items()) if question.strengths else None
+    )
+    return Indicator(
+        question.indicator, question.indicator.split(".", 1)[0], Strength(question.strength), by_list, question.addition
+    )
+
+
+def lists_that_apply(forms: list[str], indicators: tuple[Indicator, ...]) -> tuple[str, ...]:
+    """The ILO/EC lists to score: from the forms of exploitation recorded; both when none is recorded.
+
+    A "yes" to an addition naming sexual exploitation brings in the sexual list whatever the forms say.
+    """
+    if not forms:
+        return LISTS
+    lists = {"sexual"} if "sexual" in forms else set()
+    if any(form != "sexual" for form in forms):
+        lists.add("labour")
+    if any(i.addition == "sexual" for i in indicators):
+        lists.add("sexual")
+    return tuple(name for name in LISTS if name in lists)
+
+
 @dataclass(frozen=True)
 class Evaluation:
     decision: Decision
@@ -106,11 +131,16 @@ class Evaluation:
     recommended_service_types: list[str]
     recommended_actions: list[str]
 
-    def as_result(self) -> dict[str, Any]:
+    def as_result(self, population: str) -> dict[str, Any]:
         d = self.decision
         return {
             "outcome": d.outcome.value,
             "rule": d.rule,
+            "rule_source": d.rule_source,
+            "ilo_list": f"{population}_{d.list}" if d.list else None,
+            "ilo_lists": [
+                {"list": f"{population}_{x.list}", "outcome": x.outcome.value, "rule": x.rule} for x in d.lists
+            ],
             "reasons": list(d.reasons),
             "dimensions": [
                 {
@@ -120,6 +150,7 @@ class Evaluation:
                     "medium": r.medium,
                     "weak": r.weak,
                     "indicators": list(r.indicators),
+                    "additions": list(r.additions),
                     "rule": r.rule,
                 }
                 for r in d.dimensions
@@ -141,24 +172,21 @@ def evaluate(
     by_id = definition.question_map()
     asked = [q for q in definition.questions() if q.id in answers and is_visible(q, answers, by_id)]
     yes = [q for q in asked if answers[q.id] == "yes"]
-    indicators = tuple(
-        Indicator(q.indicator, q.indicator.split(".", 1)[0], Strength(q.strength))
-        for q in yes
-        if q.indicator and q.strength
-    )
+    indicators = tuple(indicator_of(q) for q in yes if q.indicator and q.strength)
     vulnerability = [f"{q.vulnerability}:{q.id}" for q in yes if q.vulnerability]
     act = any(q.role == "act" for q in yes)
+    forms_q = next((q for q in asked if q.role == "forms"), None)
+    forms = list(answers[forms_q.id]) if forms_q else []
     assessment = Assessment(
         kind=definition.kind,
         indicators=indicators,
         quick_yes=tuple(q.id for q in yes if q.role == "quick"),
         act_recorded=act,
         vulnerability_factors=tuple(vulnerability),
+        lists=lists_that_apply(forms, indicators),
     )
     decision = decide(assessment)
     unsure = [q.indicator or q.id for q in asked if answers[q.id] == "unsure" and (q.indicator or q.role)]
-    forms_q = next((q for q in asked if q.role == "forms"), None)
-    forms = list(answers[forms_q.id]) if forms_q else []
     urgent = any(q.urgent for q in yes)
     services, actions = recommend(
         decision.outcome,

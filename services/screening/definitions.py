@@ -78,8 +78,14 @@ class Question(Strict):
     required: bool = False
     # What a "yes" means to the rule; at most one role per question.
     indicator: str | None = Field(default=None, pattern=r"^(DR|CR|AR|EX|CD|AD)\.[a-z_]{1,60}$")
-    # Filled from the indicator catalogue at publication for the instrument's population (adult/child).
+    # Filled from the indicator catalogue at publication for the instrument's population (adult/child):
+    # `strengths` per ILO/EC list (labour, sexual); `strength` is the labour-list strength (versions
+    # published before the lists were held separately have only `strength`, used for every list).
     strength: Literal["S", "M", "W"] | None = None
+    strengths: dict[Literal["labour", "sexual"], Literal["S", "M", "W"]] | None = None
+    # A project addition (not an ILO/EC indicator): the form of exploitation it names. A "yes" establishes
+    # the exploitation dimension by itself (Directive 2011/36/EU Art. 2(3) as amended by 2024/1712).
+    addition: Literal["sexual", "begging", "forced_marriage"] | None = None
     vulnerability: Literal["individual", "household", "community", "structural"] | None = None
     role: Literal["quick", "act", "forms", "age"] | None = None
     urgent: bool = False
@@ -106,6 +112,8 @@ class Question(Strict):
         if self.role == "forms":
             if self.type != "multiple_choice" or not self.options or {o.code for o in self.options} - set(FORMS):
                 raise ValueError(f"question {self.id}: the forms question is multiple choice over {', '.join(FORMS)}")
+        if (self.strengths or self.addition) and not self.indicator:
+            raise ValueError(f"question {self.id}: strengths and addition belong to indicator questions")
         if self.role == "age" and self.type != "number":
             raise ValueError(f"question {self.id}: the age question is a number")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:

@@ -28,15 +28,28 @@ CATALOGUE_FILE = INSTRUMENTS_DIR / "indicators.yaml"
 logger = logging.getLogger("putokaz.screening.instruments")
 
 
+ILO_LISTS = ("adult_labour", "adult_sexual", "child_labour", "child_sexual")
+
+
 @lru_cache(maxsize=1)
 def indicator_catalogue() -> dict[str, dict[str, Any]]:
-    """ILO/EC operational indicators: dimension, adult and child strength, the plain question in 8 languages."""
+    """ILO/EC operational indicators and project additions: dimension, strength per ILO/EC list, the question."""
     raw = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
     catalogue: dict[str, dict[str, Any]] = {}
     for code, entry in raw["indicators"].items():
         Texts.model_validate(entry["text"])
+        if set(entry["lists"]) != set(ILO_LISTS):
+            raise ValueError(f"{code}: lists must name {', '.join(ILO_LISTS)}")
+        if bool(entry.get("ilo")) == bool(entry.get("addition")):
+            raise ValueError(f"{code}: an indicator is either an ILO/EC indicator (ilo) or an addition")
         catalogue[code] = {**entry, "dimension": code.split(".", 1)[0]}
     return catalogue
+
+
+def strengths_for(entry: dict[str, Any], population: str) -> dict[str, str]:
+    """The indicator's strength in the labour and sexual lists of a population (adult or child)."""
+    lists = entry["lists"]
+    return {kind: lists[f"{population}_{kind}"] for kind in ("labour", "sexual") if lists.get(f"{population}_{kind}")}
 
 
 def _errors_from(exc: ValidationError, prefix: str = "") -> list[dict[str, Any]]:
@@ -76,13 +89,21 @@ def resolve(raw: dict[str, Any]) -> InstrumentDefinition:
                 if entry is None:
                     errors.append({"field": field, "message": "unknown indicator"})
                     continue
-                strength = entry.get("child" if kind == "child" else "adult")
-                if kind not in ("adult", "child") or strength is None:
+                strengths = strengths_for(entry, kind) if kind in ("adult", "child") else {}
+                if not strengths:
                     errors.append({"field": field, "message": f"indicator does not apply to a {kind} instrument"})
                     continue
+                strength = strengths.get("labour") or strengths["sexual"]
                 if question.get("strength") not in (None, strength):
                     errors.append({"field": field, "message": f"strength must be {strength} (catalogue)"})
+                if question.get("strengths") not in (None, strengths):
+                    errors.append({"field": field, "message": "strengths must equal the catalogue's lists"})
                 question["strength"] = strength
+                question["strengths"] = strengths
+                if entry.get("addition"):
+                    question["addition"] = entry["addition"]["form"]
+                elif question.get("addition") is not None:
+                    errors.append({"field": field, "message": "only the catalogue's additions are additions"})
                 question.setdefault("text", entry["text"])
     if errors:
         raise Invalid("The instrument refers to indicators it may not use", errors=errors)
@@ -209,7 +230,12 @@ def localised_question(question: Question, language: str) -> dict[str, Any]:
     if question.options:
         out["options"] = [{"code": o.code, "label": o.label.get(language).text} for o in question.options]
     if question.indicator:
-        out["indicator"] = {"code": question.indicator, "strength": question.strength}
+        out["indicator"] = {
+            "code": question.indicator,
+            "strength": question.strength,
+            "strengths": question.strengths or {"labour": question.strength, "sexual": question.strength},
+            "source": "project_addition" if question.addition else "ilo_ec_2009",
+        }
     for name in ("vulnerability", "role", "minimum", "maximum", "max_length"):
         value = getattr(question, name)
         if value is not None:

@@ -129,12 +129,26 @@ class DimensionRead(BaseModel):
     medium: int
     weak: int
     indicators: list[str]
+    # Project additions among `indicators` (not ILO/EC indicators; EU Directive forms of exploitation).
+    additions: list[str] = Field(default_factory=list)
     rule: str | None
+
+
+class ListOutcome(BaseModel):
+    list: str
+    outcome: ComputedOutcome
+    rule: str
 
 
 class ResultRead(BaseModel):
     outcome: ComputedOutcome
     rule: str
+    # Who states the tier: the presumption is the ILO/EC rule; POTENTIAL_VICTIM and AT_RISK are ours.
+    rule_source: str | None = None
+    # The ILO/EC list (adult_labour, adult_sexual, child_labour, child_sexual) that produced the outcome,
+    # and every list scored; None for the quick screen. Results stored before lists existed have none.
+    ilo_list: str | None = None
+    ilo_lists: list[ListOutcome] = Field(default_factory=list)
     reasons: list[str]
     dimensions: list[DimensionRead]
     act_recorded: bool

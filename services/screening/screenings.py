@@ -258,7 +258,7 @@ async def submit(
     screening.computed_outcome = outcome
     screening.outcome = outcome
     screening.urgent = evaluation.urgent
-    screening.result = evaluation.as_result()
+    screening.result = evaluation.as_result(screening.instrument_kind)
     screening.forms = evaluation.forms
     screening.submitted_at = now
     screening.updated_at = now

@@ -36,7 +36,11 @@ def test_adult_and_child_instruments_ask_every_indicator_of_their_population() -
     for code, population in (("adult", "adult"), ("child", "child")):
         definition = resolve(yaml.safe_load((INSTRUMENTS_DIR / f"{code}.yaml").read_text(encoding="utf-8")))
         asked = {q.indicator for q in definition.questions() if q.indicator}
-        expected = {c for c, entry in catalogue.items() if entry.get(population) is not None}
+        expected = {
+            c
+            for c, entry in catalogue.items()
+            if any(entry["lists"][f"{population}_{k}"] for k in ("labour", "sexual"))
+        }
         assert asked == expected, code
         assert {c.split(".")[0] for c in asked} == {"DR", "CR", "AR", "EX", "CD", "AD"}
 
@@ -73,13 +77,18 @@ async def test_builtin_loading_is_idempotent(screening_app, client, headers) -> 
 async def test_questionnaire_is_served_in_each_language_with_direction(client, headers) -> None:
     h = headers("social_worker", org="org-x")
     for lang in LANGUAGES:
-        response = await client.get(f"/api/v1/questionnaires/adult/versions/1?lang={lang}", headers=h)
+        response = await client.get(f"/api/v1/questionnaires/adult/versions/2?lang={lang}", headers=h)
         assert response.status_code == 200
         body = response.json()
         assert body["direction"] == ("rtl" if lang in ("ar", "fa", "ps", "ur") else "ltr")
         assert body["consent"]["version"] == "2026-1"
         question = body["sections"][1]["questions"][0]
-        assert question["indicator"] == {"code": "DR.job_nature", "strength": "S"}
+        assert question["indicator"] == {
+            "code": "DR.job_nature",
+            "strength": "S",
+            "strengths": {"labour": "S", "sexual": "S"},
+            "source": "ilo_ec_2009",
+        }
     assert (await client.get("/api/v1/questionnaires/adult?lang=xx", headers=h)).status_code == 422
     assert (await client.get("/api/v1/questionnaires/nothing", headers=h)).status_code == 404
 
