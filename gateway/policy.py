@@ -50,6 +50,7 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/screenings", S, *FRONTLINE),
     rule("GET", "/api/v1/screenings/{screening_id}", S, *FRONTLINE),
     rule("PATCH", "/api/v1/screenings/{screening_id}/answers", S, *FRONTLINE),
+    rule("PUT", "/api/v1/screenings/{screening_id}/consent", S, *FRONTLINE),
     rule("POST", "/api/v1/screenings/{screening_id}/submit", S, *FRONTLINE),
     rule("POST", "/api/v1/screenings/{screening_id}/decisions", S, "police", "admin"),
     rule("GET", "/api/v1/screenings/{screening_id}/decisions", S, *FRONTLINE, "admin"),

@@ -7,6 +7,10 @@ from typing import Literal, get_args
 Language = Literal["en", "bs", "hr", "sr", "ar", "fa", "ps", "ur"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 RTL_LANGUAGES = frozenset({"ar", "fa", "ps", "ur"})
+# The screener's (user interface) languages, separate from the person's; `sr` is served as sr-Cyrl.
+UiLanguage = Literal["en", "bs", "hr", "sr", "sr-Latn", "sr-Cyrl"]
+UI_LANGUAGES: tuple[str, ...] = get_args(UiLanguage)
+LANGUAGE_ALIASES = {"sr": "sr-Cyrl"}
 
 Sex = Literal["F", "M", "X", "UNK"]
 SEXES: tuple[str, ...] = get_args(Sex)

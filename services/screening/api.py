@@ -15,13 +15,15 @@ from putokaz.errors import NotFound
 from putokaz.idempotency import IdempotencyKey
 from putokaz.roles import Admin, Frontline, FrontlineOrAdmin
 from putokaz.schemas import Limit, Offset
-from services.screening import instruments, repository, screenings
+from putokaz.vocabulary import UiLanguage
+from services.screening import explain, instruments, repository, screenings
 from services.screening.identity import Keyring
 from services.screening.models import Decision, Screening
 from services.screening.schemas import (
     AnswersUpdate,
     AuditPage,
     AuditRead,
+    ConsentCreate,
     DecisionCreate,
     DecisionList,
     DecisionRead,
@@ -41,6 +43,19 @@ router = APIRouter(prefix="/api/v1")
 
 Identifier = Annotated[Principal, Depends(Authorize("police", "admin"))]
 Lang = Annotated[Language, Query(description="Language of the texts")]
+Also = Annotated[
+    Language | None, Query(description="A second language shown beside each text (the screener's, e.g. bs)")
+]
+
+
+async def ui_language(
+    request: Request,
+    ui: Annotated[UiLanguage | None, Query(description="The screener's language for the explanation")] = None,
+) -> str:
+    return explain.ui_language(ui, request.headers.get("accept-language"))
+
+
+Ui = Annotated[str, Depends(ui_language)]
 ScreeningId = Annotated[uuid.UUID, Path()]
 InstrumentCode = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
@@ -78,12 +93,12 @@ async def publish_questionnaire(
 
 @router.get("/questionnaires/{code}", response_model=QuestionnaireRead, tags=["questionnaires"])
 async def get_questionnaire(
-    _: FrontlineOrAdmin, session: DbSession, code: InstrumentCode, lang: Lang = "en"
+    _: FrontlineOrAdmin, session: DbSession, code: InstrumentCode, lang: Lang = "en", also: Also = None
 ) -> dict[str, Any]:
     row = await instruments.latest_version(session, code)
     if row is None:
         raise NotFound("No such instrument")
-    return instruments.localised(row, await instruments.definition_of(session, row), lang)
+    return instruments.localised(row, await instruments.definition_of(session, row), lang, also=also)
 
 
 @router.get("/questionnaires/{code}/versions/{version}", response_model=QuestionnaireRead, tags=["questionnaires"])
@@ -93,11 +108,12 @@ async def get_questionnaire_version(
     code: InstrumentCode,
     version: Annotated[int, Path(ge=1, le=1_000_000)],
     lang: Lang = "en",
+    also: Also = None,
 ) -> dict[str, Any]:
     row = await instruments.get_version(session, code, version)
     if row is None:
         raise NotFound("No such instrument version")
-    return instruments.localised(row, await instruments.definition_of(session, row), lang)
+    return instruments.localised(row, await instruments.definition_of(session, row), lang, also=also)
 
 
 # --- screenings ---
@@ -135,16 +151,25 @@ def decision_read(row: Decision) -> dict[str, Any]:
     }
 
 
-async def full(session: DbSession, keys: Keyring, row: Screening) -> dict[str, Any]:
+async def full(session: DbSession, keys: Keyring, row: Screening, ui: str = "en") -> dict[str, Any]:
     decisions = await repository.decisions_of(session, row.org_id, row.id)
+    definition = await instruments.definition_for(session, row.instrument_code, row.instrument_version)
+    consent: dict[str, Any] = {
+        "text_version": row.consent_text_version,
+        "referral": row.consent_referral,
+        "anonymous": row.anonymous,
+    }
+    if row.consent_text_version == definition.consent.version:
+        shown = definition.consent.text.get(row.language)
+        consent |= {"text": shown.text, "text_status": shown.status}
+    explanation = (
+        explain.explain(row.result, definition, ui, child=row.child, anonymous=row.anonymous) if row.result else None
+    )
     return {
         **summary(row),
         "org": row.org_id,
-        "consent": {
-            "text_version": row.consent_text_version,
-            "referral": row.consent_referral,
-            "anonymous": row.anonymous,
-        },
+        "consent": consent,
+        "explanation": explanation,
         "subject": screenings.identity_of(keys, row) or ({} if not row.anonymous else None),
         "sex": row.sex,
         "citizenship": row.citizenship,
@@ -163,7 +188,18 @@ async def screening_audit(
     screening_id: Annotated[uuid.UUID | None, Query()] = None,
     actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     action: Annotated[
-        Literal["create", "read", "list", "answer", "submit", "decide", "read_decisions", "lookup", "lookup_match"]
+        Literal[
+            "create",
+            "read",
+            "list",
+            "answer",
+            "consent",
+            "submit",
+            "decide",
+            "read_decisions",
+            "lookup",
+            "lookup_match",
+        ]
         | None,
         Query(),
     ] = None,
@@ -225,9 +261,10 @@ async def start_screening(
     body: ScreeningCreate,
     idempotency_key: IdempotencyKey,
     now: Now,
+    ui: Ui,
 ) -> dict[str, Any]:
     row = await screenings.start_once(session, keys, principal, body, idempotency_key, now=now)
-    return await full(session, keys, row)
+    return await full(session, keys, row, ui)
 
 
 @router.get("/screenings", response_model=ScreeningPage, tags=["screenings"])
@@ -261,27 +298,48 @@ async def list_screenings(
 
 @router.get("/screenings/{screening_id}", response_model=ScreeningRead, tags=["screenings"])
 async def get_screening(
-    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId
+    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, ui: Ui
 ) -> dict[str, Any]:
     row = await screenings.load(session, principal, str(screening_id))
     repository.audit(session, principal, "read", row.id)
-    return await full(session, keys, row)
+    return await full(session, keys, row, ui)
 
 
 @router.patch("/screenings/{screening_id}/answers", response_model=ScreeningRead, tags=["screenings"])
 async def save_answers(
-    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, body: AnswersUpdate, now: Now
+    principal: Frontline,
+    session: DbSession,
+    keys: Keys,
+    screening_id: ScreeningId,
+    body: AnswersUpdate,
+    now: Now,
+    ui: Ui,
 ) -> dict[str, Any]:
     row = await screenings.save_answers(session, keys, principal, str(screening_id), body.answers, now=now)
-    return await full(session, keys, row)
+    return await full(session, keys, row, ui)
+
+
+@router.put("/screenings/{screening_id}/consent", response_model=ScreeningRead, tags=["screenings"])
+async def record_consent(
+    principal: Frontline,
+    session: DbSession,
+    keys: Keys,
+    screening_id: ScreeningId,
+    body: ConsentCreate,
+    now: Now,
+    ui: Ui,
+) -> dict[str, Any]:
+    """Record or change an adult's consent before submit; declining erases the identity at once."""
+    row = await screenings.record_consent(session, principal, str(screening_id), body, now=now)
+    return await full(session, keys, row, ui)
 
 
 @router.post("/screenings/{screening_id}/submit", response_model=ScreeningRead, tags=["screenings"])
 async def submit_screening(
-    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, now: Now
+    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, now: Now, ui: Ui
 ) -> dict[str, Any]:
     row = await screenings.submit(session, keys, principal, str(screening_id), now=now)
-    return await full(session, keys, row)
+    return await full(session, keys, row, ui)
 
 
 @router.post(

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.db import Database
-from putokaz.errors import Conflict, Invalid
+from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.vocabulary import LANGUAGES, RTL_LANGUAGES
 from services.screening.definitions import InstrumentDefinition, Question, Texts
 from services.screening.models import Questionnaire
@@ -189,6 +189,23 @@ async def definition_of(session: AsyncSession, row: Questionnaire) -> Instrument
     return cached
 
 
+_BY_VERSION: dict[tuple[str, int], InstrumentDefinition] = {}
+
+
+async def definition_for(session: AsyncSession, code: str, version: int) -> InstrumentDefinition:
+    """A published version's definition; (code, version) never changes once published, so it is cached."""
+    cached = _BY_VERSION.get((code, version))
+    if cached is None:
+        row = await get_version(session, code, version)
+        if row is None:
+            raise NotFound("No such instrument version")
+        cached = await definition_of(session, row)
+        if len(_BY_VERSION) >= _DEFINITIONS_MAX:
+            _BY_VERSION.clear()
+        _BY_VERSION[(code, version)] = cached
+    return cached
+
+
 def builtin_files() -> list[Path]:
     return sorted(p for p in INSTRUMENTS_DIR.glob("*.yaml") if p.name != CATALOGUE_FILE.name)
 
@@ -216,7 +233,17 @@ async def load_builtin_instruments(db: Database) -> int:
     return loaded
 
 
-def localised_question(question: Question, language: str) -> dict[str, Any]:
+def _also(question: Question, language: str) -> dict[str, Any]:
+    text = question.text.get(language)
+    out: dict[str, Any] = {"language": language, "text": text.text, "text_status": text.status}
+    if question.help is not None:
+        out["help"] = question.help.get(language).text
+    if question.options:
+        out["options"] = [{"code": o.code, "label": o.label.get(language).text} for o in question.options]
+    return out
+
+
+def localised_question(question: Question, language: str, also: str | None = None) -> dict[str, Any]:
     text = question.text.get(language)
     out: dict[str, Any] = {
         "id": question.id,
@@ -244,12 +271,15 @@ def localised_question(question: Question, language: str) -> dict[str, Any]:
         out["urgent"] = True
     if question.show_if is not None:
         out["show_if"] = question.show_if.model_dump()
+    if also is not None:
+        out["also"] = _also(question, also)
     return out
 
 
 def localised(
-    row: Questionnaire, definition: InstrumentDefinition, language: str, *, full: bool = True
+    row: Questionnaire, definition: InstrumentDefinition, language: str, *, full: bool = True, also: str | None = None
 ) -> dict[str, Any]:
+    """The version in the person's language; with `also`, every text in a second (the screener's) language too."""
     out: dict[str, Any] = {
         "code": row.code,
         "version": row.version,
@@ -260,6 +290,12 @@ def localised(
         "published_at": row.published_at,
         "languages": list(LANGUAGES),
     }
+    if also is not None:
+        out["also"] = {
+            "language": also,
+            "direction": "rtl" if also in RTL_LANGUAGES else "ltr",
+            "title": definition.title.get(also).text,
+        }
     if not full:
         return out
     if definition.description is not None:
@@ -269,11 +305,18 @@ def localised(
         "text": definition.consent.text.get(language).text,
         "text_status": definition.consent.text.get(language).status,
     }
+    if also is not None:
+        out["consent"]["also"] = {
+            "language": also,
+            "text": definition.consent.text.get(also).text,
+            "text_status": definition.consent.text.get(also).status,
+        }
     out["sections"] = [
         {
             "id": s.id,
             "title": s.title.get(language).text,
-            "questions": [localised_question(q, language) for q in s.questions],
+            **({"also": {"title": s.title.get(also).text}} if also is not None else {}),
+            "questions": [localised_question(q, language, also) for q in s.questions],
         }
         for s in definition.sections
     ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz import audit as audit_log
@@ -102,6 +102,10 @@ async def screenings_by_ids(session: AsyncSession, org: str, ids: list[str]) -> 
         select(Screening).where(Screening.org_id == org, Screening.id.in_(ids)).order_by(Screening.started_at.desc())
     )
     return list(rows)
+
+
+async def delete_blind_index(session: AsyncSession, screening_id: str) -> None:
+    await session.execute(delete(BlindIndex).where(BlindIndex.screening_id == screening_id))
 
 
 def audit(session: AsyncSession, principal: Principal, action: str, screening_id: str | None = None) -> None:

@@ -118,8 +118,12 @@ class SubjectRead(BaseModel):
 
 class ConsentRead(BaseModel):
     text_version: str | None
-    referral: Literal["given", "declined", "not_required"]
+    # pending: an adult's consent not yet recorded (PUT …/consent before submit).
+    referral: Literal["given", "declined", "not_required", "pending"]
     anonymous: bool
+    # The consent text of that version in the person's language, as it was shown.
+    text: str | None = None
+    text_status: Literal["reviewed", "draft"] | None = None
 
 
 class DimensionRead(BaseModel):
@@ -160,6 +164,43 @@ class ResultRead(BaseModel):
     recommended_actions: list[str]
 
 
+class ExplainedIndicator(BaseModel):
+    code: str
+    text: str
+    addition: bool
+
+
+class ExplainedDimension(BaseModel):
+    dimension: str
+    name: str
+    holds: bool
+    indicators: list[ExplainedIndicator]
+
+
+class Condition(BaseModel):
+    name: str
+    met: bool
+
+
+class NextStep(BaseModel):
+    who: str
+    # 0 = now; null = no deadline.
+    within_hours: int | None
+    text: str
+
+
+class Explanation(BaseModel):
+    """The result in plain words in the screener's language (`?ui=` or Accept-Language)."""
+
+    language: str
+    outcome: str
+    summary: str
+    tier: str
+    conditions: list[Condition]
+    dimensions: list[ExplainedDimension]
+    next_steps: list[NextStep]
+
+
 class DecisionRead(BaseModel):
     id: str
     screening_id: str
@@ -198,6 +239,7 @@ class ScreeningRead(ScreeningSummary):
     answers: dict[str, Any]
     computed_outcome: ComputedOutcome | None
     result: ResultRead | None
+    explanation: Explanation | None = None
     decisions: list[DecisionRead]
 
 
@@ -230,10 +272,25 @@ class AuditRead(BaseModel):
 AuditPage = Page[AuditRead]
 
 
+class AlsoText(BaseModel):
+    language: Language
+    text: str
+    text_status: Literal["reviewed", "draft"]
+
+
 class ConsentTextRead(BaseModel):
     version: str
     text: str
     text_status: Literal["reviewed", "draft"]
+    also: AlsoText | None = None
+
+
+class AlsoHeading(BaseModel):
+    """The second language asked with `also` (the screener's, beside the person's)."""
+
+    language: Language
+    direction: Literal["ltr", "rtl"]
+    title: str
 
 
 class QuestionnaireSummary(BaseModel):
@@ -245,6 +302,7 @@ class QuestionnaireSummary(BaseModel):
     title: str
     published_at: UtcDatetime
     languages: list[str]
+    also: AlsoHeading | None = None
 
 
 class QuestionnaireRead(QuestionnaireSummary):

@@ -18,7 +18,7 @@ from services.screening import instruments, repository
 from services.screening.answers import evaluate, merge_answers, missing_required
 from services.screening.identity import Keyring, normalise_document, normalise_person
 from services.screening.models import BlindIndex, Decision, Screening, idempotency_keys
-from services.screening.schemas import DecisionCreate, LookupRequest, ScreeningCreate, SubjectCreate
+from services.screening.schemas import ConsentCreate, DecisionCreate, LookupRequest, ScreeningCreate, SubjectCreate
 
 ADULT_AGE = 18
 REGISTRY_STATUS = {
@@ -85,16 +85,25 @@ async def start(
     definition = await instruments.definition_of(session, row)
     if child:
         consent_referral = "not_required"
-        consent_version = body.consent.text_version if body.consent else definition.consent.version
+        consent_version = definition.consent.version
+        if body.consent is not None and body.consent.text_version != definition.consent.version:
+            raise Invalid(
+                "The date of birth or age makes this person a child (under 18): the child instrument applies and a "
+                "child's screening asks no consent. Send no consent, or correct the date of birth.",
+                field="body.consent",
+            )
+    elif body.consent is None:
+        # Consent may be recorded later, before submit (PUT …/consent): the conversation can start first.
+        consent_referral = "pending"
+        consent_version = None
     else:
-        if body.consent is None:
-            raise Invalid("An adult's consent (text version and referral choice) is required", field="consent")
         consent_referral = body.consent.referral
         consent_version = body.consent.text_version
-    if consent_version != definition.consent.version:
-        raise Invalid(
-            f"The consent text version of this instrument is {definition.consent.version}", field="consent.text_version"
-        )
+        if consent_version != definition.consent.version:
+            raise Invalid(
+                f"The consent text version of this instrument is {definition.consent.version}",
+                field="body.consent.text_version",
+            )
     anonymous = not child and consent_referral == "declined"
     screening_id = str(uuid.uuid4())
     identity = None if anonymous else _identity_payload(subject)
@@ -230,6 +239,46 @@ async def save_answers(
     return screening
 
 
+async def record_consent(
+    session: AsyncSession,
+    principal: Principal,
+    screening_id: str,
+    body: ConsentCreate,
+    *,
+    now: datetime,
+) -> Screening:
+    """Record or change an adult's consent before submit, with the consent text version shown then.
+
+    Declining referral makes the screening an anonymous notification at once: the identity and its blind
+    index are erased and the pseudonym becomes random, so nothing can link the person afterwards.
+    """
+    screening = await load(session, principal, screening_id, for_update=True)
+    if screening.state != "draft":
+        raise Conflict("The screening is submitted; its consent can no longer change here")
+    if screening.child:
+        raise Invalid(
+            "A child's screening asks no consent: the Centre for Social Welfare is always informed", field="consent"
+        )
+    definition = await instruments.definition_of(session, await _questionnaire(session, screening))
+    if body.text_version != definition.consent.version:
+        raise Invalid(
+            f"The consent text version of this instrument is {definition.consent.version}",
+            field="body.text_version",
+        )
+    if body.referral == "given" and screening.anonymous:
+        raise Conflict("The identity was erased when referral was declined; start a new screening to refer the person")
+    if body.referral == "declined" and not screening.anonymous:
+        screening.anonymous = True
+        screening.identity_ct = None
+        screening.subject_key = secrets.token_hex(32)
+        await repository.delete_blind_index(session, screening.id)
+    screening.consent_text_version = body.text_version
+    screening.consent_referral = body.referral
+    screening.updated_at = now
+    repository.audit(session, principal, "consent", screening.id)
+    return screening
+
+
 async def _questionnaire(session: AsyncSession, screening: Screening) -> Any:
     row = await instruments.get_version(session, screening.instrument_code, screening.instrument_version)
     assert row is not None  # a screening's version is published and never deleted
@@ -242,6 +291,10 @@ async def submit(
     screening = await load(session, principal, screening_id, for_update=True, action="submit")
     if screening.state != "draft":
         raise Conflict("The screening is already submitted")
+    if screening.consent_referral == "pending":
+        raise Invalid(
+            "Record the person's consent (PUT /api/v1/screenings/{id}/consent) before submitting", field="consent"
+        )
     definition = await instruments.definition_of(session, await _questionnaire(session, screening))
     answers = answers_of(keyring, screening)
     missing = missing_required(definition, answers)

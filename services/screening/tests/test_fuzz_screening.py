@@ -40,7 +40,7 @@ async def test_no_server_error_for_generated_requests(screening_app, client, mak
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
         operations += 1
-    assert operations == 15
+    assert operations == 16
     assert failures == []
 
 

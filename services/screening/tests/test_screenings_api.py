@@ -218,11 +218,15 @@ async def test_minor_cannot_be_screened_with_adult_instrument(client, headers, o
 
 async def test_adult_needs_consent_with_the_instrument_consent_version(client, headers, org) -> None:
     h = headers("police", org=org)
-    no_consent = await client.post("/api/v1/screenings", json=start_body(consent=None), headers=h)
-    assert no_consent.status_code == 422 and error_fields(no_consent) == {"consent"}
     stale = start_body(consent={"text_version": "2019-9", "referral": "given"})
     response = await client.post("/api/v1/screenings", json=stale, headers=h)
-    assert response.status_code == 422 and error_fields(response) == {"consent.text_version"}
+    assert response.status_code == 422 and error_fields(response) == {"body.consent.text_version"}
+    # Without consent the conversation may start, but nothing is submitted until consent is recorded.
+    pending = await start(client, h, consent=None)
+    assert pending["consent"]["referral"] == "pending"
+    await answer(client, h, pending["id"], {"worked_for_someone": "no"})
+    refused = await client.post(f"/api/v1/screenings/{pending['id']}/submit", headers=h)
+    assert refused.status_code == 422 and error_fields(refused) == {"consent"}
 
 
 async def test_adult_declining_referral_is_anonymous_and_keeps_no_identity(client, headers, org) -> None:
