@@ -153,10 +153,21 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Field-by-field errors without echoing the submitted values (they may be identity data)."""
+    """Field-by-field errors without echoing the submitted values (they may be identity data).
+
+    A body that is not JSON at all is one error naming `body` (never a character offset as a field).
+    """
     out = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            out.append({"field": "body", "message": "The body is not valid JSON", "type": "json_invalid"})
+            continue
         out.append(
             {
                 "field": _field_path(err.get("loc", ())),
@@ -175,8 +186,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(exc.status, exc.detail, headers=exc.headers, errors=exc.errors, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = validation_errors(exc)
+        body_errors = [e for e in errors if e["field"] == "body" or e["field"].startswith("body.")]
+        content_type = request.headers.get("content-type")
+        if body_errors and content_type and not _is_json(content_type):
+            # A JSON route sent text/plain or a form: the media type is the problem, not the fields.
+            return problem_response(415, "Send the request body as application/json")
+        if any(e["type"] == "json_invalid" for e in errors):
+            return problem_response(
+                422, "The body is not valid JSON", errors=[e for e in errors if e["field"] == "body"]
+            )
         fields = ", ".join(e["field"] for e in errors[:5])
         return problem_response(422, f"The request is not valid: {fields}", errors=errors)
 

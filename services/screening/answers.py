@@ -19,9 +19,9 @@ LOCAL_LANGUAGES = frozenset({"bs", "hr", "sr"})
 QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-def _field(question_id: str) -> str:
+def _field(question_id: str, prefix: str = "body.answers") -> str:
     # Only well-formed ids are echoed: a key could carry anything a caller typed.
-    return f"answers.{question_id}" if QUESTION_ID.match(question_id) else "answers"
+    return f"{prefix}.{question_id}" if QUESTION_ID.match(question_id) else prefix
 
 
 def check_value(question: Question, value: Any) -> Any:
@@ -70,14 +70,22 @@ def merge_answers(definition: InstrumentDefinition, current: dict[str, Any], upd
     """Apply an update (null removes); every answered question must still be asked under the skip logic."""
     by_id = definition.question_map()
     merged = dict(current)
+    errors: list[dict[str, Any]] = []
+    # Every bad answer is reported at once, so the screener fixes them in one go.
     for question_id, value in update.items():
         question = by_id.get(question_id)
         if question is None:
-            raise Invalid("This instrument version has no such question", field=_field(question_id))
+            errors.append({"field": _field(question_id), "message": "This instrument version has no such question"})
+            continue
         if value is None:
             merged.pop(question_id, None)
-        else:
+            continue
+        try:
             merged[question_id] = check_value(question, value)
+        except Invalid as exc:
+            errors.extend(exc.errors or [])
+    if errors:
+        raise Invalid(f"{len(errors)} answer(s) are not valid", errors=errors)
     skipped = [qid for qid in merged if not is_visible(by_id[qid], merged, by_id)]
     if skipped:
         raise Invalid(

@@ -68,7 +68,7 @@ def resolve(raw: dict[str, Any]) -> InstrumentDefinition:
     if not isinstance(raw, dict):
         raise Invalid("An instrument must be an object", field="body")
     if "kind" in raw and raw["kind"] not in ("quick", "adult", "child"):
-        raise Invalid("kind must be quick, adult or child", field="kind")
+        raise Invalid("kind must be quick, adult or child", field="body.kind")
     data = copy.deepcopy(raw)
     kind = data.get("kind")
     catalogue = indicator_catalogue()
@@ -84,7 +84,7 @@ def resolve(raw: dict[str, Any]) -> InstrumentDefinition:
                     continue
                 if not isinstance(question["indicator"], str):
                     continue  # the model validation reports the wrong type
-                field = f"sections.{s_index}.questions.{q_index}.indicator"
+                field = f"body.sections.{s_index}.questions.{q_index}.indicator"
                 entry = catalogue.get(question["indicator"])
                 if entry is None:
                     errors.append({"field": field, "message": "unknown indicator"})
@@ -110,7 +110,7 @@ def resolve(raw: dict[str, Any]) -> InstrumentDefinition:
     try:
         return InstrumentDefinition.model_validate(data)
     except ValidationError as exc:
-        errors = _errors_from(exc)
+        errors = _errors_from(exc, "body.")
         raise Invalid(f"The instrument is not valid: {errors[0]['message']}", errors=errors) from None
 
 
@@ -128,9 +128,9 @@ async def publish(session: AsyncSession, definition: InstrumentDefinition, publi
         raise Conflict(f"Version {definition.version} of {definition.code} is published and cannot change")
     latest = await latest_version(session, definition.code)
     if latest is not None and latest.kind != definition.kind:
-        raise Invalid("A new version must keep the instrument's kind", field="kind")
+        raise Invalid("A new version must keep the instrument's kind", field="body.kind")
     if latest is not None and definition.version < latest.version:
-        raise Invalid(f"The version must be above the latest ({latest.version})", field="version")
+        raise Invalid(f"The version must be above the latest ({latest.version})", field="body.version")
     row = Questionnaire(
         code=definition.code,
         version=definition.version,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from putokaz.schemas import Page, StrictModel
 from putokaz.vocabulary import AgeBand, Entity, Language, Sex
@@ -53,11 +53,12 @@ class SubjectCreate(StrictModel):
     documents: list[Document] = Field(default_factory=list, max_length=5)
     notes: str | None = Field(default=None, min_length=1, max_length=2000)
 
-    @model_validator(mode="after")
-    def _plausible_birth_date(self) -> SubjectCreate:
-        if self.date_of_birth is not None and not (date(1900, 1, 1) <= self.date_of_birth <= date.today()):
+    @field_validator("date_of_birth")
+    @classmethod
+    def _plausible_birth_date(cls, value: date | None) -> date | None:
+        if value is not None and not (date(1900, 1, 1) <= value <= date.today()):
             raise ValueError("date_of_birth must be between 1900-01-01 and today")
-        return self
+        return value
 
 
 class ConsentCreate(StrictModel):
@@ -85,11 +86,13 @@ class DecisionCreate(StrictModel):
     authority: str = Field(min_length=2, max_length=200, pattern=PRINTABLE)
     decided_on: date
 
-    @model_validator(mode="after")
-    def _not_in_future(self) -> DecisionCreate:
-        if self.decided_on > date.today() or self.decided_on < date(2000, 1, 1):
+    @field_validator("decided_on")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        # A field validator, so the error names body.decided_on rather than the whole body.
+        if value > date.today() or value < date(2000, 1, 1):
             raise ValueError("decided_on must be a past date (2000 or later)")
-        return self
+        return value
 
 
 class LookupRequest(StrictModel):

@@ -75,12 +75,14 @@ async def start(
         )
     if row.kind == "adult" and child:
         raise Invalid(
-            "A person under 18, or of unknown age who may be a minor, is screened with the child instrument",
-            field="instrument",
+            "The date of birth or age makes this person a child (under 18), or a possible minor: the child "
+            "instrument applies",
+            field="body.instrument",
         )
     if row.kind == "child" and not child:
         raise Invalid(
-            "The child instrument is for persons under 18 or of unknown age who may be minors", field="instrument"
+            "The child instrument is for persons under 18 or of unknown age who may be minors",
+            field="body.instrument",
         )
     definition = await instruments.definition_of(session, row)
     if child:
@@ -372,7 +374,7 @@ async def decide(
     if screening.state != "submitted":
         raise Conflict("Submit the screening before recording an identification decision")
     if screening.submitted_at and body.decided_on < screening.submitted_at.date():
-        raise Invalid("The decision cannot predate the screening", field="decided_on")
+        raise Invalid("The decision cannot predate the screening", field="body.decided_on")
     decision = Decision(
         id=str(uuid.uuid4()),
         screening_id=screening.id,

@@ -69,4 +69,4 @@ def test_valid_answers_are_kept(kind: str, value: Any, stored: Any) -> None:
 def test_invalid_answers_name_the_question(kind: str, value: Any) -> None:
     with pytest.raises(Invalid) as refused:
         check_value(QUESTIONS[kind], value)
-    assert refused.value.errors == [{"field": "answers.q", "message": refused.value.detail}]
+    assert refused.value.errors == [{"field": "body.answers.q", "message": refused.value.detail}]

@@ -122,7 +122,7 @@ async def test_publication_is_validated_and_names_the_field(client, headers) -> 
     unknown_indicator["sections"][1]["questions"][0]["indicator"] = "DR.made_up"
     response = await client.post("/api/v1/questionnaires", json=unknown_indicator, headers=admin)
     assert response.status_code == 422
-    assert error_fields(response) == {"sections.1.questions.0.indicator"}
+    assert error_fields(response) == {"body.sections.1.questions.0.indicator"}
 
     wrong_strength = adult_definition() | {"code": "adult_bad", "version": 1}
     wrong_strength["sections"][1]["questions"][0]["strength"] = "W"
@@ -133,7 +133,7 @@ async def test_publication_is_validated_and_names_the_field(client, headers) -> 
     del missing_language["sections"][0]["questions"][0]["text"]["ps"]
     response = await client.post("/api/v1/questionnaires", json=missing_language, headers=admin)
     assert response.status_code == 422
-    assert error_fields(response) == {"sections.0.questions.0.text.ps"}
+    assert error_fields(response) == {"body.sections.0.questions.0.text.ps"}
 
     cyclic = quick_definition(1, "quick_bad")
     questions = cyclic["sections"][0]["questions"]

@@ -111,11 +111,15 @@ async def test_bad_answers_are_422_naming_the_question(client, headers, org) -> 
     h = headers("police", org=org)
     sid = (await start(client, h))["id"]
     wrong_type = await answer(client, h, sid, {"dr_wages": 3})
-    assert wrong_type.status_code == 422 and error_fields(wrong_type) == {"answers.dr_wages"}
+    assert wrong_type.status_code == 422 and error_fields(wrong_type) == {"body.answers.dr_wages"}
     wrong_choice = await answer(client, h, sid, {"forms_of_exploitation": ["sexual", "piracy"]})
     assert wrong_choice.status_code == 422
     unknown = await answer(client, h, sid, {"no_such_question": "yes"})
-    assert unknown.status_code == 422 and error_fields(unknown) == {"answers.no_such_question"}
+    assert unknown.status_code == 422 and error_fields(unknown) == {"body.answers.no_such_question"}
+    # Every bad answer in one answer, not only the first.
+    several = await answer(client, h, sid, {"cd_violence": "maybe", "nonexistent_q": "yes", "dr_wages": "yes"})
+    assert several.status_code == 422
+    assert error_fields(several) == {"body.answers.cd_violence", "body.answers.nonexistent_q"}
     # Nothing from the rejected updates was kept.
     current = (await client.get(f"/api/v1/screenings/{sid}", headers=h)).json()
     assert current["answers"] == {}
@@ -145,10 +149,10 @@ async def test_changing_a_gate_answer_requires_clearing_dependent_answers(client
     h = headers("police", org=org)
     sid = (await start(client, h, instrument="quick_gated"))["id"]
     skipped = await answer(client, h, sid, {"documents_held": "no", "unpayable_debt": "yes"})
-    assert skipped.status_code == 422 and error_fields(skipped) == {"answers.unpayable_debt"}
+    assert skipped.status_code == 422 and error_fields(skipped) == {"body.answers.unpayable_debt"}
     assert (await answer(client, h, sid, {"documents_held": "yes", "unpayable_debt": "yes"})).status_code == 200
     conflict = await answer(client, h, sid, {"documents_held": "no"})
-    assert conflict.status_code == 422 and error_fields(conflict) == {"answers.unpayable_debt"}
+    assert conflict.status_code == 422 and error_fields(conflict) == {"body.answers.unpayable_debt"}
     cleared = await answer(client, h, sid, {"documents_held": "no", "unpayable_debt": None})
     assert cleared.status_code == 200 and cleared.json()["answers"] == {"documents_held": "no"}
 
@@ -209,7 +213,7 @@ async def test_minor_cannot_be_screened_with_adult_instrument(client, headers, o
     h = headers("police", org=org)
     minor = adult_subject(date_of_birth="2012-06-01")
     response = await client.post("/api/v1/screenings", json=start_body(subject=minor, instrument="adult"), headers=h)
-    assert response.status_code == 422 and error_fields(response) == {"instrument"}
+    assert response.status_code == 422 and error_fields(response) == {"body.instrument"}
     # Unknown age, stated clearly adult: the adult instrument applies and the band is unknown.
     adult = adult_subject(date_of_birth=None, possibly_minor=False)
     screening = await start(client, h, subject=adult)
@@ -257,7 +261,7 @@ async def test_identification_decision_history_by_police_only(client, headers, o
     forbidden = await client.post(f"/api/v1/screenings/{sid}/decisions", json=decision, headers=social)
     assert forbidden.status_code == 403
     early = await client.post(f"/api/v1/screenings/{sid}/decisions", json=decision, headers=police)
-    assert early.status_code == 422 and error_fields(early) == {"decided_on"}  # predates the screening
+    assert early.status_code == 422 and error_fields(early) == {"body.decided_on"}  # predates the screening
     today = (await client.get(f"/api/v1/screenings/{sid}", headers=police)).json()["submitted_at"][:10]
     first = await client.post(
         f"/api/v1/screenings/{sid}/decisions", json=decision | {"decided_on": today}, headers=police
@@ -272,7 +276,7 @@ async def test_identification_decision_history_by_police_only(client, headers, o
     assert current["outcome"] == "NOT_CONFIRMED" and current["computed_outcome"] == "PRESUMED_VICTIM"
     future = decision | {"decided_on": "2999-01-01"}
     response = await client.post(f"/api/v1/screenings/{sid}/decisions", json=future, headers=police)
-    assert response.status_code == 422
+    assert response.status_code == 422 and error_fields(response) == {"body.decided_on"}
 
 
 async def test_list_filters_and_pagination(client, headers, org) -> None:
@@ -304,7 +308,7 @@ async def test_start_validation_names_the_field(client, headers, org) -> None:
         (start_body(language="de"), "body.language"),
         (start_body(place={"entity": "RS", "canton": 3}), "body.place"),
         (start_body(subject=adult_subject(citizenship="Afghanistan")), "body.subject.citizenship"),
-        (start_body(subject=adult_subject(date_of_birth="2999-01-01")), "body.subject"),
+        (start_body(subject=adult_subject(date_of_birth="2999-01-01")), "body.subject.date_of_birth"),
         (start_body(instrument="nonexistent"), "instrument"),
         (start_body(surprise=True), "body.surprise"),
         (start_body(place={"entity": "RS", "municipality": "Banja\x00Luka"}), "body.place.municipality"),
