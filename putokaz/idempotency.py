@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header
-from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, select, update
+from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.auth import Principal
+from putokaz.db import UtcDateTime
 from putokaz.errors import Conflict, Invalid
 
 FIELD = "header.idempotency-key"
@@ -39,7 +40,7 @@ def define_idempotency_table(metadata: MetaData) -> Table:
         Column("fingerprint", String(64), nullable=False),
         # NULL only while the claiming transaction has not created its resource yet (never visible once committed).
         Column("resource_id", String(64), nullable=True),
-        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
         PrimaryKeyConstraint("org_id", "sub", "key"),
     )
 

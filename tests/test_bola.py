@@ -31,6 +31,7 @@ NATIONAL = frozenset({"coordinator", "admin"})
 
 BODIES = {
     ("PATCH", "/api/v1/screenings/{screening_id}/answers"): {"answers": {"dr_wages": "no"}},
+    ("PUT", "/api/v1/screenings/{screening_id}/consent"): {"text_version": "2026-1", "referral": "declined"},
     ("POST", "/api/v1/screenings/{screening_id}/decisions"): {
         "outcome": "IDENTIFIED_VICTIM",
         "authority": "Prosecutor's Office",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, String, Table
+
+from putokaz.db import UtcDateTime
 
 PK_BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 GENESIS = "0" * 64
@@ -23,7 +25,7 @@ def define_audit_tables(metadata: MetaData) -> AuditTables:
         metadata,
         # `seq` is the position in the chain: contiguous from 1, assigned under the head's row lock.
         Column("seq", PK_BIGINT, primary_key=True, autoincrement=False),
-        Column("at", DateTime(timezone=True), nullable=False, index=True),
+        Column("at", UtcDateTime, nullable=False, index=True),
         Column("actor_sub", String(200), nullable=False, index=True),
         Column("actor_org", String(200), nullable=False),
         Column("actor_roles", String(200), nullable=False),

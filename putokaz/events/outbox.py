@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -27,6 +26,8 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from putokaz.db import UtcDateTime
 
 PK_BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -52,11 +53,11 @@ def define_event_tables(metadata: MetaData) -> EventTables:
         Column("event_type", String(100), nullable=False),
         Column("aggregate_id", String(64), nullable=True, index=True),
         Column("payload", Text, nullable=False),
-        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("occurred_at", UtcDateTime, nullable=False),
         # JSON list of organisation ids whose partner endpoints may receive the event.
         Column("orgs", Text, nullable=True),
         # Set once the dispatcher has created this event's deliveries; NULL rows are its work queue.
-        Column("fanned_out_at", DateTime(timezone=True), nullable=True, index=True),
+        Column("fanned_out_at", UtcDateTime, nullable=True, index=True),
     )
     endpoints = Table(
         "webhook_endpoints",
@@ -73,10 +74,10 @@ def define_event_tables(metadata: MetaData) -> EventTables:
         Column("secret", String(100), nullable=False),
         # During a rotation the previous secret still signs until it expires (both signatures are sent).
         Column("previous_secret", String(100), nullable=True),
-        Column("previous_secret_expires_at", DateTime(timezone=True), nullable=True),
-        Column("failing_since", DateTime(timezone=True), nullable=True),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("previous_secret_expires_at", UtcDateTime, nullable=True),
+        Column("failing_since", UtcDateTime, nullable=True),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
     )
     deliveries = Table(
         "webhook_deliveries",
@@ -92,10 +93,10 @@ def define_event_tables(metadata: MetaData) -> EventTables:
         Column("attempt_count", Integer, nullable=False, default=0),
         # Also the lease: a claimed delivery is pushed past the timeout, so a crashed dispatcher's
         # claim simply expires and another dispatcher retries it.
-        Column("next_attempt_at", DateTime(timezone=True), nullable=True),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("last_attempt_at", DateTime(timezone=True), nullable=True),
-        Column("delivered_at", DateTime(timezone=True), nullable=True),
+        Column("next_attempt_at", UtcDateTime, nullable=True),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("last_attempt_at", UtcDateTime, nullable=True),
+        Column("delivered_at", UtcDateTime, nullable=True),
         UniqueConstraint("endpoint_id", "message_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_order", "endpoint_id", "aggregate_id", "message_position"),
@@ -111,7 +112,7 @@ def define_event_tables(metadata: MetaData) -> EventTables:
             nullable=False,
             index=True,
         ),
-        Column("attempted_at", DateTime(timezone=True), nullable=False),
+        Column("attempted_at", UtcDateTime, nullable=False),
         Column("succeeded", Boolean, nullable=False),
         Column("response_status", Integer, nullable=True),
         # The first 2 KB of the receiver's answer, for the partner's own debugging.

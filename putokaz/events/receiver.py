@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import Column, DateTime, MetaData, String, Table, column, insert, select, table
+from sqlalchemy import Column, MetaData, String, Table, column, insert, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook
 
+from putokaz.db import UtcDateTime
 from putokaz.errors import Unauthorized
 
 MAX_WEBHOOK_BODY_BYTES = 1_000_000
@@ -39,7 +40,7 @@ def define_receiver_tables(metadata: MetaData) -> Table:
         metadata,
         Column("message_id", String(64), primary_key=True),
         Column("event_type", String(100), nullable=False),
-        Column("received_at", DateTime(timezone=True), nullable=False),
+        Column("received_at", UtcDateTime, nullable=False),
     )
 
 

@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.audit import define_audit_tables
-from putokaz.db import new_metadata
+from putokaz.db import UtcDateTime, new_metadata
 from putokaz.events import define_event_tables
 from putokaz.idempotency import define_idempotency_table
 
@@ -48,8 +47,8 @@ class Organisation(Base):
     email: Mapped[str | None] = mapped_column(String(200), nullable=True)
     website: Mapped[str | None] = mapped_column(String(500), nullable=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Location(Base):
@@ -70,8 +69,8 @@ class Location(Base):
     address_1: Mapped[str | None] = mapped_column(String(200), nullable=True)
     city: Mapped[str | None] = mapped_column(String(100), nullable=True)
     postal_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Service(Base):
@@ -96,8 +95,8 @@ class Service(Base):
     lgbtqia_safe: Mapped[bool] = mapped_column(Boolean, default=False)
     wheelchair_accessible: Mapped[bool] = mapped_column(Boolean, default=False)
     open_24_7: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class DirectoryVersion(Base):
@@ -134,7 +133,7 @@ class ServiceCapacity(Base):
     unit: Mapped[str] = mapped_column(String(32))
     available: Mapped[int] = mapped_column(Integer)
     maximum: Mapped[int] = mapped_column(Integer)
-    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Referral(Base):
@@ -165,12 +164,12 @@ class Referral(Base):
     place_reserved: Mapped[bool] = mapped_column(Boolean, default=False)
     reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     suggested_service_id: Mapped[str | None] = mapped_column(ID, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deadline_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class ReferralTransition(Base):
@@ -188,4 +187,4 @@ class ReferralTransition(Base):
     actor_org: Mapped[str] = mapped_column(ID)
     actor_sub: Mapped[str] = mapped_column(String(200))
     reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

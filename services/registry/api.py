@@ -47,7 +47,7 @@ def _reject_unknown_parameters(request: Request, allowed: frozenset[str]) -> Non
     """Free-form filters (date ranges, ids) would let small differences be taken; only fixed periods exist."""
     for name in request.query_params:
         if name not in allowed:
-            raise Invalid("Unknown query parameter; free-form filters are not offered", field=name[:40])
+            raise Invalid("Unknown query parameter; free-form filters are not offered", field=f"query.{name[:40]}")
 
 
 def _wants_csv(request: Request, fmt: Format | None) -> bool:

@@ -264,7 +264,7 @@ def _margin_to_hide(
         # Fail closed, never with a 500: nothing is published rather than something recoverable.
         raise Invalid(
             "These statistics cannot be published safely for this period (too few cases); ask for a whole year",
-            field="period",
+            field="query.period",
         )
     return best[2]
 

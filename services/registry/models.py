@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Index, Integer, SmallInteger, String, Text, false, text
+from sqlalchemy import Boolean, Float, Index, Integer, SmallInteger, String, Text, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.audit import define_audit_tables
-from putokaz.db import new_metadata
+from putokaz.db import UtcDateTime, new_metadata
 from putokaz.events import define_event_tables
 from putokaz.events.receiver import define_receiver_tables
 
@@ -58,7 +58,7 @@ class ScreeningFact(Base):
     child: Mapped[bool] = mapped_column(Boolean)
     anonymous: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(8))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Pre-computed "this is the person's highest-status fact of the year / of the quarter", kept current
     # on every write (repository.refresh_person_periods): counting people becomes a plain filtered count.
     top_of_year: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -107,7 +107,7 @@ class ReferralFact(Base):
     child: Mapped[bool] = mapped_column(Boolean)
     urgent: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(8))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (
         Index(
@@ -145,5 +145,5 @@ class FactImport(Base):
     # JSON list of {"row", "field", "message"}; messages never quote the rejected value.
     errors: Mapped[str] = mapped_column(Text, default="[]")
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -32,17 +32,17 @@ def parse_breakdowns(table: str, raw: Sequence[str]) -> list[str]:
     """`by=sex&by=child` or `by=sex,child`: known, offered by this table, distinct, at most two."""
     names = [part.strip() for item in raw for part in item.split(",") if part.strip()]
     if len(names) > MAX_BREAKDOWNS:
-        raise Invalid(f"At most {MAX_BREAKDOWNS} breakdowns are allowed", field="by")
+        raise Invalid(f"At most {MAX_BREAKDOWNS} breakdowns are allowed", field="query.by")
     if len(set(names)) != len(names):
-        raise Invalid("A breakdown may appear only once", field="by")
+        raise Invalid("A breakdown may appear only once", field="query.by")
     for name in names:
         dimension = DIMENSIONS.get(name)
         if dimension is None:
             known = ", ".join(sorted(DIMENSIONS))
-            raise Invalid(f"Unknown breakdown; known breakdowns: {known}", field="by")
+            raise Invalid(f"Unknown breakdown; known breakdowns: {known}", field="query.by")
         if table not in dimension.tables:
             offered = ", ".join(sorted(n for n, d in DIMENSIONS.items() if table in d.tables))
-            raise Invalid(f"The {table} table cannot be broken down by {name}; it offers: {offered}", field="by")
+            raise Invalid(f"The {table} table cannot be broken down by {name}; it offers: {offered}", field="query.by")
     return names
 
 
@@ -50,21 +50,21 @@ def check_period(kind: str, year: int, quarter: int | None, *, closed_only: bool
     """A fixed calendar year or quarter that has started (and, when `closed_only`, has ended)."""
     current_quarter = (now.month - 1) // 3 + 1
     if year < MIN_YEAR:
-        raise Invalid(f"The registry holds no data before {MIN_YEAR}", field="year")
+        raise Invalid(f"The registry holds no data before {MIN_YEAR}", field="query.year")
     if kind == "year":
         if quarter is not None:
-            raise Invalid("quarter is only allowed with period=quarter", field="quarter")
+            raise Invalid("quarter is only allowed with period=quarter", field="query.quarter")
         if year > now.year:
-            raise Invalid("The period is in the future", field="year")
+            raise Invalid("The period is in the future", field="query.year")
         if closed_only and year == now.year:
-            raise Invalid("Only closed periods are published; this year has not ended", field="year")
+            raise Invalid("Only closed periods are published; this year has not ended", field="query.year")
         return Period(year)
     if quarter is None:
-        raise Invalid("period=quarter needs quarter=1..4", field="quarter")
+        raise Invalid("period=quarter needs quarter=1..4", field="query.quarter")
     if (year, quarter) > (now.year, current_quarter):
-        raise Invalid("The period is in the future", field="year" if year > now.year else "quarter")
+        raise Invalid("The period is in the future", field="query.year" if year > now.year else "query.quarter")
     if closed_only and (year, quarter) == (now.year, current_quarter):
-        raise Invalid("Only closed periods are published; this quarter has not ended", field="quarter")
+        raise Invalid("Only closed periods are published; this quarter has not ended", field="query.quarter")
     return Period(year, quarter)
 
 

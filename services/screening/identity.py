@@ -102,8 +102,15 @@ class Keyring:
 
 
 def normalise_text(value: str) -> str:
-    """Case, accents, spacing and punctuation removed, so "Đurić, Ana" and "djuric ana" agree."""
-    value = value.strip().lower().replace("đ", "dj").replace("ß", "ss").replace("ł", "l").replace("ø", "o")
+    """Case, accents, spacing and punctuation removed, so "Đurić, Ana" and "djuric ana" agree.
+
+    Compatibility forms are unified first (NFKC: full-width "Ａｎａ" is "Ana") and invisible format
+    characters (zero-width space and joiners, byte-order mark, soft hyphen) are dropped, so a name pasted
+    from a phone or a PDF still matches.
+    """
+    value = unicodedata.normalize("NFKC", value)
+    value = "".join(c for c in value if unicodedata.category(c) != "Cf")
+    value = value.strip().casefold().replace("đ", "dj").replace("ł", "l").replace("ø", "o")
     decomposed = unicodedata.normalize("NFKD", value)
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))
     words = "".join(c if c.isalnum() else " " for c in kept).split()
@@ -111,7 +118,16 @@ def normalise_text(value: str) -> str:
 
 
 def normalise_person(given_name: str | None, family_name: str | None, date_of_birth: str | None) -> str | None:
-    """`given|family|dob`, names normalised and order-insensitive within each; None without a name."""
+    """`names|dob`: every name word normalised and sorted together, so given and family names swapped
+    (as often happens between Arabic, Persian and Latin records) still match; None without a name."""
+    words = normalise_text(f"{given_name or ''} {family_name or ''}").split()
+    if not words:
+        return None
+    return f"{' '.join(sorted(words))}|{date_of_birth or ''}"
+
+
+def legacy_normalise_person(given_name: str | None, family_name: str | None, date_of_birth: str | None) -> str | None:
+    """The earlier `given|family|dob` form, still looked up so screenings indexed before keep matching."""
     if not (given_name and given_name.strip()) and not (family_name and family_name.strip()):
         return None
     given = " ".join(sorted(normalise_text(given_name or "").split()))

@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.audit import define_audit_tables
-from putokaz.db import new_metadata
+from putokaz.db import UtcDateTime, new_metadata
 from putokaz.events import define_event_tables
 from putokaz.idempotency import define_idempotency_table
 
@@ -50,7 +49,7 @@ class Questionnaire(Base):
     # Deferred: large and immutable; services/screening/instruments.py caches it parsed.
     definition: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, deferred=True)
     checksum: Mapped[str] = mapped_column(String(64), nullable=False)
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     published_by: Mapped[str] = mapped_column(String(200), nullable=False)
 
 
@@ -88,9 +87,9 @@ class Screening(Base):
     subject_key: Mapped[str] = mapped_column(String(64), nullable=False)
     fact_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
     fact_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class BlindIndex(Base):
@@ -118,4 +117,4 @@ class Decision(Base):
     authority: Mapped[str] = mapped_column(String(200), nullable=False)
     decided_on: Mapped[date] = mapped_column(Date, nullable=False)
     recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

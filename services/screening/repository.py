@@ -79,18 +79,19 @@ async def decisions_of(session: AsyncSession, org: str, screening_id: str) -> li
     return list(rows)
 
 
-async def blind_index_matches(session: AsyncSession, org: str, digests: dict[str, str]) -> dict[str, set[str]]:
-    """Screening ids of the caller's organisation whose blind index equals one of `digests` (by kind)."""
+async def blind_index_matches(session: AsyncSession, org: str, digests: list[tuple[str, str]]) -> dict[str, set[str]]:
+    """Screening ids of the caller's organisation whose blind index equals one of `digests` (kind, digest)."""
     if not digests:
         return {}
+    wanted = set(digests)
     rows = await session.execute(
         select(BlindIndex.screening_id, BlindIndex.kind, BlindIndex.digest).where(
-            BlindIndex.org_id == org, BlindIndex.digest.in_(list(digests.values()))
+            BlindIndex.org_id == org, BlindIndex.digest.in_([digest for _, digest in digests])
         )
     )
     found: dict[str, set[str]] = {}
     for screening_id, kind, digest in rows:
-        if digests.get(kind) == digest:
+        if (kind, digest) in wanted:
             found.setdefault(screening_id, set()).add(kind)
     return found
 

@@ -16,7 +16,7 @@ from putokaz.events import emit
 from putokaz.vocabulary import age_band
 from services.screening import instruments, repository
 from services.screening.answers import evaluate, merge_answers, missing_required
-from services.screening.identity import Keyring, normalise_document, normalise_person
+from services.screening.identity import Keyring, legacy_normalise_person, normalise_document, normalise_person
 from services.screening.models import BlindIndex, Decision, Screening, idempotency_keys
 from services.screening.schemas import ConsentCreate, DecisionCreate, LookupRequest, ScreeningCreate, SubjectCreate
 
@@ -410,12 +410,14 @@ async def decide(
 async def lookup(
     session: AsyncSession, keyring: Keyring, principal: Principal, body: LookupRequest
 ) -> list[tuple[Screening, set[str]]]:
-    digests: dict[str, str] = {}
-    normalised = normalise_person(body.given_name, body.family_name, _iso(body.date_of_birth))
-    if normalised:
-        digests["name_dob"] = keyring.blind_index("name_dob", normalised)
+    digests: list[tuple[str, str]] = []
+    dob = _iso(body.date_of_birth)
+    for normalise in (normalise_person, legacy_normalise_person):
+        normalised = normalise(body.given_name, body.family_name, dob)
+        if normalised:
+            digests.append(("name_dob", keyring.blind_index("name_dob", normalised)))
     if body.document_number:
-        digests["document"] = keyring.blind_index("document", normalise_document(body.document_number))
+        digests.append(("document", keyring.blind_index("document", normalise_document(body.document_number))))
     found = await repository.blind_index_matches(session, principal.org, digests)
     rows = await repository.screenings_by_ids(session, principal.org, list(found))
     repository.audit(session, principal, "lookup")

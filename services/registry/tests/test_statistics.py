@@ -127,18 +127,18 @@ async def test_eurostat_report_counts_registered_victims_only(client, coordinato
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"by": "religion"}, "by"),
-        ({"by": "sex,age_band,citizenship"}, "by"),
-        ({"by": ["sex", "sex"]}, "by"),
-        ({"by": "service_type"}, "by"),
-        ({"year": LAST_YEAR + 2}, "year"),
-        ({"year": LAST_YEAR + 2, "period": "quarter", "quarter": 1}, "year"),
-        ({"period": "quarter"}, "quarter"),
-        ({"quarter": 2}, "quarter"),
+        ({"by": "religion"}, "query.by"),
+        ({"by": "sex,age_band,citizenship"}, "query.by"),
+        ({"by": ["sex", "sex"]}, "query.by"),
+        ({"by": "service_type"}, "query.by"),
+        ({"year": LAST_YEAR + 2}, "query.year"),
+        ({"year": LAST_YEAR + 2, "period": "quarter", "quarter": 1}, "query.year"),
+        ({"period": "quarter"}, "query.quarter"),
+        ({"quarter": 2}, "query.quarter"),
         ({"period": "month"}, "query.period"),
-        ({"from": "2024-01-01", "to": "2024-02-01"}, "from"),
+        ({"from": "2024-01-01", "to": "2024-02-01"}, "query.from"),
         ({"year": "last"}, "query.year"),
-        ({"year": 1999}, "year"),
+        ({"year": 1999}, "query.year"),
     ],
 )
 async def test_bad_parameters_are_422_naming_the_parameter(client, coordinator, params, field) -> None:

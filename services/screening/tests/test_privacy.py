@@ -197,12 +197,31 @@ def test_dev_keys_are_generated_into_a_file_not_the_code(tmp_path) -> None:
         (("Ana", "Đurić", "2001-02-03"), ("ana", "DJURIC", "2001-02-03")),
         (("Ana Marija", "Kovač", None), ("marija  ana", "kovac", None)),
         (("Mohammad", "Rahimi", "1999-01-01"), (" mohammad ", "rahimi.", "1999-01-01")),
+        # Given and family names swapped, as between Persian and Latin records.
+        (("Mohammad", "Rahimi", "1999-01-01"), ("Rahimi", "Mohammad", "1999-01-01")),
+        # Full-width letters (NFKC), zero-width characters pasted from a phone, a soft hyphen, German ß.
+        (("Ａｎａ", "Ko\u200bvač", "2001-02-03"), ("Ana", "Kovac", "2001-02-03")),
+        (("Amir\u200c", "Nou\u00adri", None), ("amir", "nouri", None)),
+        (("Groß", "Weiß", None), ("GROSS", "weiss", None)),
     ],
 )
 def test_normalisation_matches_spelling_variants(
     a: tuple[str, str, str | None], b: tuple[str, str, str | None]
 ) -> None:
     assert normalise_person(*a) == normalise_person(*b)
+
+
+async def test_lookup_finds_a_person_with_names_swapped_and_invisible_characters(client, headers) -> None:
+    h = headers("police", org="org-lookup-swap")
+    body = {
+        "language": "fa",
+        "subject": {"given_name": "Zahra", "family_name": "Ahmadi", "date_of_birth": "1995-04-04"},
+        "consent": {"text_version": "2026-1", "referral": "given"},
+    }
+    sid = (await client.post("/api/v1/screenings", json=body, headers=h)).json()["id"]
+    swapped = {"given_name": "AHMADI\u200b", "family_name": "Zahrá", "date_of_birth": "1995-04-04"}
+    matches = (await client.post("/api/v1/screenings/lookup", json=swapped, headers=h)).json()["matches"]
+    assert [m["screening_id"] for m in matches] == [sid]
 
 
 def test_normalisation_keeps_different_people_apart() -> None:
