@@ -8,7 +8,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from putokaz.audit import define_audit_tables
-from putokaz.db import new_metadata
+from putokaz.db import UtcDateTime, new_metadata
 from putokaz.events import define_event_tables
 
 ID = String(40)
@@ -47,8 +46,8 @@ class Plan(Base):
     ends_on: Mapped[date] = mapped_column(Date)
     # draft → active → closed; only the coordinator changes it.
     status: Mapped[str] = mapped_column(String(16), default="active")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     goals: Mapped[list[Goal]] = relationship(
         back_populates="plan", order_by="Goal.position", cascade="all, delete-orphan", lazy="selectin"
@@ -169,7 +168,7 @@ class ComputedValue(Base):
     # ok | suppressed | unavailable
     status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(String(500), default="")
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Report(Base):
@@ -191,9 +190,9 @@ class Report(Base):
     # submitted → accepted | returned
     status: Mapped[str] = mapped_column(String(16), default="submitted")
     submitted_by: Mapped[str] = mapped_column(String(200))
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     review_comment: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -206,4 +205,4 @@ class OverdueNotice(Base):
     id: Mapped[int] = mapped_column(PK_BIGINT, primary_key=True, autoincrement=True)
     indicator_id: Mapped[str] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
     period: Mapped[str] = mapped_column(String(10))
-    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
