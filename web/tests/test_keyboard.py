@@ -21,12 +21,12 @@ def test_a_screening_can_be_started_and_answered_with_the_keyboard_alone(page: A
     page.locator('a[href="#/screen/new"]').wait_for()  # the UI follows the browser: Bosnian here
     tab_to(page, 'a[href="#/screen/new"]')
     page.keyboard.press("Enter")
-    page.locator('select[name="person-language"]').wait_for()
+    page.locator('select[name="person-language"]').wait_for(timeout=60_000)
     tab_to(page, 'select[name="person-language"]')
     page.keyboard.press("Home")  # the first language (English)
     tab_to(page, 'button[type="submit"]')
     page.keyboard.press("Enter")
-    page.locator('input[name="given_name"]').wait_for()
+    page.locator('input[name="given_name"]').wait_for(timeout=60_000)  # both copies of the questionnaire load
     tab_to(page, 'input[name="given_name"]')
     page.keyboard.type("Keyboard")
     tab_to(page, 'input[name="age_estimate"]')
@@ -36,7 +36,7 @@ def test_a_screening_can_be_started_and_answered_with_the_keyboard_alone(page: A
     page.keyboard.type("Bihać")
     tab_to(page, 'button[type="submit"]')
     page.keyboard.press("Enter")  # a child: straight to the questions
-    page.locator(".question-list").wait_for()
+    page.locator(".question-list").wait_for(timeout=60_000)
     tab_to(
         page, 'li[data-question="danger_now"] input[value="yes"], li[data-question="danger_now"] input[type="radio"]'
     )
