@@ -7,6 +7,7 @@ from putokaz.audit import audit_router
 from services.referral.clock import Clock, utc_now
 from services.referral.directory.api import router as directory_router
 from services.referral.directory.candidates import CandidateCache
+from services.referral.feed.api import internal_router as feed_router
 from services.referral.models import audit_tables, event_tables
 from services.referral.referrals.api import router as referral_router
 from services.referral.referrals.scheduler import start_scheduler, stop_scheduler
@@ -19,7 +20,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = create_service_app(
         name="referral",
         settings=settings or Settings(),
-        routers=[directory_router, referral_router, webhooks_router, audit_router("referral")],
+        routers=[directory_router, referral_router, webhooks_router, feed_router, audit_router("referral")],
         events=event_tables,
         on_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],

@@ -15,12 +15,15 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.audit import define_audit_tables
 from putokaz.db import UtcDateTime, new_metadata
 from putokaz.events import define_event_tables
+from putokaz.events.receiver import define_receiver_tables
 from putokaz.idempotency import define_idempotency_table
 
 ID = String(64)
@@ -33,6 +36,8 @@ class Base(DeclarativeBase):
 event_tables = define_event_tables(Base.metadata)
 idempotency_keys = define_idempotency_table(Base.metadata)
 audit_tables = define_audit_tables(Base.metadata)
+# Webhook-ids of screening events already handled (the internal screening feed is delivered at least once).
+processed_webhooks = define_receiver_tables(Base.metadata)
 
 
 class Organisation(Base):
@@ -95,6 +100,8 @@ class Service(Base):
     lgbtqia_safe: Mapped[bool] = mapped_column(Boolean, default=False)
     wheelchair_accessible: Mapped[bool] = mapped_column(Boolean, default=False)
     open_24_7: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A social-welfare service that takes a child's referral when no centre is known for the municipality.
+    fallback_for_entity: Mapped[str | None] = mapped_column(String(8), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -144,6 +151,15 @@ class Referral(Base):
         Index("ix_referrals_from_org_created", "from_org", "created_at"),
         Index("ix_referrals_to_org_created", "to_org", "created_at"),
         Index("ix_referrals_status_deadline", "status", "deadline_at"),
+        Index("ix_referrals_screening", "screening_ref"),
+        # The system refers each child's screening to social welfare once, however often the event arrives.
+        Index(
+            "uq_referrals_child_referral",
+            "screening_ref",
+            unique=True,
+            postgresql_where=text("from_sub = 'putokaz-child-referral'"),
+            sqlite_where=text("from_sub = 'putokaz-child-referral'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -162,6 +178,8 @@ class Referral(Base):
     consent_text_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON)
     place_reserved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Held back from the provider (no inbox entry, no event, no deadline) until the person's consent is known.
+    awaiting_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     suggested_service_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -187,4 +205,6 @@ class ReferralTransition(Base):
     actor_org: Mapped[str] = mapped_column(ID)
     actor_sub: Mapped[str] = mapped_column(String(200))
     reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # A social-welfare service that takes a child's referral when no centre is known for the municipality.
+    fallback_for_entity: Mapped[str | None] = mapped_column(String(8), nullable=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)

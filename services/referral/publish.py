@@ -47,9 +47,14 @@ def referral_fact(r: Referral) -> dict[str, Any]:
 
 
 async def referral_changed(
-    session: AsyncSession, r: Referral, *, occurred_at: datetime, extra: dict[str, Any] | None = None
+    session: AsyncSession,
+    r: Referral,
+    *,
+    occurred_at: datetime,
+    extra: dict[str, Any] | None = None,
+    orgs: list[str] | None = None,
 ) -> None:
-    """A partner event for both organisations and the next version of the registry fact."""
+    """A partner event for both organisations (or only `orgs`) and the next version of the registry fact."""
     data: dict[str, Any] = {
         "referral_id": r.id,
         "status": r.status,
@@ -68,7 +73,7 @@ async def referral_changed(
         f"referral.{r.status}",
         data,
         aggregate_id=r.id,
-        orgs=[r.from_org, r.to_org],
+        orgs=orgs if orgs is not None else [r.from_org, r.to_org],
         occurred_at=occurred_at,
     )
     await emit(session, "registry.referral_fact", referral_fact(r), aggregate_id=r.fact_id, occurred_at=occurred_at)

@@ -64,17 +64,17 @@ MUNICIPALITIES: tuple[Municipality, ...] = (
 )
 
 
-def _fold(name: str) -> str:
+def fold(name: str) -> str:
     """Compare place names without case or diacritics (Bihać == bihac)."""
     decomposed = unicodedata.normalize("NFKD", name.replace("đ", "dj").replace("Đ", "Dj"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
-_BY_NAME = {_fold(m.name): m for m in MUNICIPALITIES}
+_BY_NAME = {fold(m.name): m for m in MUNICIPALITIES}
 
 
 def find_municipality(name: str | None) -> Municipality | None:
-    return _BY_NAME.get(_fold(name)) if name else None
+    return _BY_NAME.get(fold(name)) if name else None
 
 
 def canton_name(code: int | None) -> str | None:

@@ -288,3 +288,20 @@ async def matching_candidates(session: AsyncSession, needs: Sequence[str]) -> li
         )
         for r in service_rows
     ]
+
+
+async def fallback_services(session: AsyncSession) -> dict[str, Service]:
+    """Per entity, the active social-welfare service configured to take children no local centre covers."""
+    rows = await session.scalars(
+        select(Service)
+        .where(
+            Service.status == "active",
+            Service.service_type == "social_welfare",
+            Service.fallback_for_entity.is_not(None),
+        )
+        .order_by(Service.id)
+    )
+    out: dict[str, Service] = {}
+    for service in rows:
+        out.setdefault(str(service.fallback_for_entity), service)
+    return out

@@ -213,6 +213,16 @@ class ServiceCreate(EligibilityFields):
     status: ServiceStatus = "active"
     location_ids: Annotated[list[ObjectId], Field(max_length=20)] = Field(default_factory=list)
     capacity: CapacityWrite | None = Field(default=None, description="Required for accommodation services")
+    fallback_for_entity: EntityCode | None = Field(
+        default=None,
+        description="Social welfare only: takes a child's automatic referral when no centre covers the municipality",
+    )
+
+    @model_validator(mode="after")
+    def _fallback_is_social_welfare(self) -> ServiceCreate:
+        if self.fallback_for_entity is not None and self.service_type != "social_welfare":
+            raise ValueError("only a social_welfare service can be an entity's fallback authority")
+        return self
 
 
 class ServiceUpdate(Strict):
@@ -229,6 +239,7 @@ class ServiceUpdate(Strict):
     lgbtqia_safe: bool | None = None
     wheelchair_accessible: bool | None = None
     open_24_7: bool | None = None
+    fallback_for_entity: EntityCode | None = None
     location_ids: Annotated[list[ObjectId], Field(max_length=20)] | None = None
 
 
@@ -249,6 +260,7 @@ class ServiceRead(BaseModel):
     lgbtqia_safe: bool
     wheelchair_accessible: bool
     open_24_7: bool
+    fallback_for_entity: str | None = None
     locations: list[LocationRead]
     capacity: CapacityRead | None
     updated_at: datetime

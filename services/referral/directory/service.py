@@ -136,6 +136,7 @@ async def render_services(
                 lgbtqia_safe=s.lgbtqia_safe,
                 wheelchair_accessible=s.wheelchair_accessible,
                 open_24_7=s.open_24_7,
+                fallback_for_entity=s.fallback_for_entity,
                 locations=[render_location(loc, loc.id in full) for loc in extras.locations.get(s.id, [])],
                 capacity=CapacityRead.model_validate(capacity) if capacity else None,
                 updated_at=s.updated_at,
@@ -361,7 +362,7 @@ async def update_service(
     changes = body.model_dump(exclude_unset=True)
     location_ids = changes.pop("location_ids", None)
     for name, value in changes.items():
-        if value is None and name not in ("minimum_age", "maximum_age"):
+        if value is None and name not in ("minimum_age", "maximum_age", "fallback_for_entity"):
             raise Invalid(f"{name} cannot be null", field=name)
         setattr(service, name, value)
     if (
@@ -370,6 +371,10 @@ async def update_service(
         and service.minimum_age > service.maximum_age
     ):
         raise Invalid("minimum_age must not exceed maximum_age", field="minimum_age")
+    if service.fallback_for_entity is not None and service.service_type != "social_welfare":
+        raise Invalid(
+            "only a social_welfare service can be an entity's fallback authority", field="fallback_for_entity"
+        )
     if location_ids is not None:
         await _check_locations(session, service.organisation_id, location_ids)
         await _link_locations(session, service.id, location_ids)

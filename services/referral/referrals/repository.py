@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from services.referral.models import Referral, ReferralTransition
 
 
+def _received_by(org: str) -> ColumnElement[bool]:
+    """A referral held until consent is known does not exist yet for its recipient."""
+    return and_(Referral.to_org == org, Referral.awaiting_consent.is_(False))
+
+
+def _visible_to(org: str) -> ColumnElement[bool]:
+    return or_(Referral.from_org == org, _received_by(org))
+
+
 async def visible_referral(session: AsyncSession, org: str, referral_id: str, *, lock: bool = False) -> Referral | None:
     """A referral `org` sent or received (None for anything else)."""
-    query = select(Referral).where(Referral.id == referral_id, or_(Referral.from_org == org, Referral.to_org == org))
+    query = select(Referral).where(Referral.id == referral_id, _visible_to(org))
     if lock:
         query = query.with_for_update()
     return await session.scalar(query)
@@ -39,9 +49,9 @@ async def list_referrals(
     if box == "sent":
         query = select(Referral).where(Referral.from_org == org)
     elif box == "received":
-        query = select(Referral).where(Referral.to_org == org)
+        query = select(Referral).where(_received_by(org))
     else:
-        query = select(Referral).where(or_(Referral.from_org == org, Referral.to_org == org))
+        query = select(Referral).where(_visible_to(org))
     if status:
         query = query.where(Referral.status == status)
     if service_type:
@@ -78,7 +88,7 @@ async def overdue(session: AsyncSession, now: datetime, batch: int) -> Sequence[
     """Unanswered referrals past their deadline, locked; rows another sweep holds are skipped."""
     rows = await session.scalars(
         select(Referral)
-        .where(Referral.status == "requested", Referral.deadline_at <= now)
+        .where(Referral.status == "requested", Referral.awaiting_consent.is_(False), Referral.deadline_at <= now)
         .order_by(Referral.deadline_at)
         .limit(batch)
         .with_for_update(skip_locked=True)

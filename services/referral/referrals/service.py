@@ -13,10 +13,11 @@ from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.vocabulary import age_band
 from services.referral.directory import repository as repo
 from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
-from services.referral.directory.schemas import CaseProfileIn, Page, PlaceIn
+from services.referral.directory.schemas import Page, PlaceIn
 from services.referral.models import Referral, ReferralTransition, audit_tables, idempotency_keys
 from services.referral.publish import aware, capacity_changed, referral_changed
 from services.referral.referrals import repository as referrals_repo
+from services.referral.referrals.consent import consent_gate
 from services.referral.referrals.lifecycle import (
     REASON_REQUIRED,
     SIDE_OF_TARGET,
@@ -34,13 +35,6 @@ from services.referral.referrals.schemas import (
 )
 
 SYSTEM_ACTOR = "putokaz-scheduler"
-
-
-def presumed_child(profile: CaseProfileIn) -> bool:
-    """Presumption of minority: unknown age counts as a child unless the caller says otherwise."""
-    if profile.age is not None:
-        return profile.age < 18
-    return profile.child is not False
 
 
 # --- reading ---
@@ -170,16 +164,7 @@ async def create_referral(session: AsyncSession, principal: Principal, body: Ref
         raise Invalid("No such service", field="service_id")
     if service.status != "active":
         raise Invalid("The service is not active", field="service_id")
-    child = presumed_child(body.profile)
-    consented = body.consent is not None and body.consent.recorded
-    # DESIGN.md §6: a child goes to social welfare without consent; everything else needs it.
-    if not consented and not (child and service.service_type == "social_welfare"):
-        detail = (
-            "A child may be referred without consent only to social welfare"
-            if child
-            else "An adult may be referred only with recorded consent"
-        )
-        raise Invalid(detail, field="consent")
+    child, consented, held = await consent_gate(session, principal, body, service.service_type)
     profile = body.profile.model_dump(mode="json")
     referral = Referral(
         id=uuid.uuid4().hex,
@@ -198,6 +183,7 @@ async def create_referral(session: AsyncSession, principal: Principal, body: Ref
         consent_text_version=body.consent.text_version if body.consent else None,
         profile=profile,
         place_reserved=False,
+        awaiting_consent=held,
         created_at=now,
         updated_at=now,
         deadline_at=now + answer_deadline(body.urgent),
@@ -206,7 +192,9 @@ async def create_referral(session: AsyncSession, principal: Principal, body: Ref
     session.add(_record(referral, None, principal.org, principal.sub, now))
     audit.record_for(session, audit_tables, principal, "create", "referral", referral.id)
     await session.flush()
-    await referral_changed(session, referral, occurred_at=now)
+    if not held:
+        # A held referral is announced (to the provider, partners and the registry) once consent is known.
+        await referral_changed(session, referral, occurred_at=now)
     return referral
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -27,7 +29,10 @@ TABLES = (
     "organisations",
     "outbox_events",
     "idempotency_keys",
+    "known_screenings",
+    "processed_webhooks",
 )
+FEED_SECRET = "whsec_" + base64.b64encode(b"referral-feed-test-secret-32-byt").decode()
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +48,9 @@ def clock() -> ManualClock:
 @pytest.fixture(scope="session")
 def referral_app(jwt_secret: str, referral_db_url: str, clock: ManualClock) -> FastAPI:
     # The scheduler is off here; tests drive sweeps themselves (one test runs the real loop).
-    settings = Settings(**settings_kwargs(jwt_secret, referral_db_url), expiry_sweep_seconds=0)
+    settings = Settings(
+        **settings_kwargs(jwt_secret, referral_db_url), expiry_sweep_seconds=0, referral_feed_secret=FEED_SECRET
+    )
     return create_app(settings, clock=clock)
 
 
@@ -80,6 +87,21 @@ async def outbox(app: FastAPI, event_type: str | None = None) -> list[dict[str, 
     return out
 
 
+async def know_screening(
+    app: FastAPI, screening_id: str, org: str, *, consent: str = "given", child: bool = False
+) -> None:
+    """State set-up: a screening the feed already told us about (the feed itself is tested through /internal)."""
+    now = datetime.now(UTC)
+    async with app.state.db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO known_screenings (screening_id, org_id, child, consent_referral, consent_at, learnt_at)"
+                " VALUES (:id, :org, :child, :consent, :now, :now)"
+            ),
+            {"id": screening_id, "org": org, "child": child, "consent": consent, "now": now},
+        )
+
+
 @dataclass
 class World:
     """A small directory: sender org-a (police), org-b (unrelated), provider org-p, welfare org-csw."""
@@ -92,7 +114,7 @@ class World:
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient, make_token: Callable[..., str]) -> World:
+async def world(client: httpx.AsyncClient, referral_app: FastAPI, make_token: Callable[..., str]) -> World:
     def headers(role: str, org: str) -> dict[str, str]:
         return auth(make_token(role, org=org))
 
@@ -173,6 +195,8 @@ async def world(client: httpx.AsyncClient, make_token: Callable[..., str]) -> Wo
     welfare = await service(
         {"organisation_id": "org-csw", "name": "CSW", "service_type": "social_welfare", "location_ids": [csw_location]}
     )
+    for i in range(30):
+        await know_screening(referral_app, f"scr-{i}", "org-a")
     return World(medical, safe_house, hidden, welfare, headers)
 
 

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from services.referral.tests.conftest import World, outbox, referral_body
+from services.referral.tests.conftest import World, know_screening, outbox, referral_body
 
 
 async def counts(app: FastAPI) -> tuple[int, int, int]:
@@ -75,11 +75,14 @@ async def test_the_same_key_in_another_organisation_creates_its_own_referral(
     client: httpx.AsyncClient, world: World, referral_app: FastAPI
 ) -> None:
     key = uuid.uuid4().hex
+    await know_screening(referral_app, "scr-b", "org-b")
     a = await client.post(
         "/api/v1/referrals", json=referral_body(world.medical), headers=keyed(world.headers("police", "org-a"), key)
     )
     b = await client.post(
-        "/api/v1/referrals", json=referral_body(world.medical), headers=keyed(world.headers("police", "org-b"), key)
+        "/api/v1/referrals",
+        json=referral_body(world.medical, screening_id="scr-b"),
+        headers=keyed(world.headers("police", "org-b"), key),
     )
     assert a.status_code == b.status_code == 201, (a.text, b.text)
     assert a.json()["id"] != b.json()["id"]

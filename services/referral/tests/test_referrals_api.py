@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from services.referral.clock import ManualClock
 from services.referral.referrals.lifecycle import STATUSES, TRANSITIONS, Side
 from services.referral.referrals.scheduler import run_expiry_loop, sweep_once
-from services.referral.tests.conftest import World, outbox, referral_body
+from services.referral.tests.conftest import World, know_screening, outbox, referral_body
 
 USER_TARGETS = ("accepted", "rejected", "in_progress", "completed", "failed", "cancelled")
 PATHS: dict[str, list[str]] = {
@@ -116,26 +116,29 @@ async def test_reject_and_fail_need_a_reason(flow: Flow) -> None:
 
 
 async def test_adult_without_consent_is_422_and_nothing_is_written(flow: Flow, referral_app: FastAPI) -> None:
-    for consent in (None, {"recorded": False}):
-        r = await flow.client.post(
-            "/api/v1/referrals", json=referral_body(flow.world.medical, consent=consent), headers=flow.sender
-        )
-        assert r.status_code == 422
-        assert r.json()["errors"][0]["field"] == "consent"
+    await know_screening(referral_app, "scr-declined", "org-a", consent="declined")
+    # The screening's own record decides: a referrer's claim of consent cannot override a person's "no".
+    claims = [("scr-declined", {"recorded": True, "text_version": "v1"}), ("scr-declined", None)]
+    for screening_id, consent in [*claims, ("scr-1", {"recorded": False})]:
+        body = referral_body(flow.world.medical, screening_id=screening_id, consent=consent)
+        r = await flow.client.post("/api/v1/referrals", json=body, headers=flow.sender)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"].endswith("consent")
     listed = await flow.client.get("/api/v1/referrals", headers=flow.sender)
     assert listed.json()["total"] == 0
     assert await outbox(referral_app) == []
 
 
-async def test_child_goes_to_social_welfare_without_consent_but_not_elsewhere(flow: Flow) -> None:
+async def test_child_goes_to_social_welfare_without_consent_but_not_elsewhere(
+    flow: Flow, referral_app: FastAPI
+) -> None:
+    await know_screening(referral_app, "scr-child", "org-a", consent="not_required", child=True)
     child = {"age": 14, "sex": "M", "languages": ["fa"], "place": {"municipality": "Bihać"}}
-    r = await flow.client.post(
-        "/api/v1/referrals", json=referral_body(flow.world.welfare, profile=child, consent=None), headers=flow.sender
-    )
+    body = referral_body(flow.world.welfare, screening_id="scr-child", profile=child, consent=None)
+    r = await flow.client.post("/api/v1/referrals", json=body, headers=flow.sender)
     assert r.status_code == 201 and r.json()["profile"]["child"] is True
-    r = await flow.client.post(
-        "/api/v1/referrals", json=referral_body(flow.world.medical, profile=child, consent=None), headers=flow.sender
-    )
+    body = referral_body(flow.world.medical, screening_id="scr-child", profile=child, consent=None)
+    r = await flow.client.post("/api/v1/referrals", json=body, headers=flow.sender)
     assert r.status_code == 422
     unknown_age = {"sex": "UNK", "place": {}}
     r = await flow.client.post(

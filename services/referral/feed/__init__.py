@@ -1,0 +1,1 @@
+"""The internal feed from the screening service: consent states, submitted screenings, withdrawals."""

@@ -1,0 +1,128 @@
+"""Handling the screening feed: keep each screening's consent, refer children, stop referrals on withdrawal."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from putokaz.errors import Invalid
+from putokaz.events.receiver import WebhookMessage, record_once
+from services.referral.feed import repository as repo
+from services.referral.feed.schemas import ConsentRecorded, ConsentWithdrawn, FeedEvent, Submitted
+from services.referral.models import KnownScreening
+from services.referral.publish import aware
+from services.referral.referrals.child_referral import refer_child_to_social_welfare
+from services.referral.referrals.consent import cancel_for_withdrawn_consent, consent_became_known
+
+logger = logging.getLogger("putokaz.referral.feed")
+
+# Outcomes after which a child is referred to social welfare by the system itself.
+NO_INDICATORS = "NO_INDICATORS"
+
+
+def _parse(model: type[FeedEvent], message: WebhookMessage) -> FeedEvent:
+    try:
+        return model.model_validate(message.data)
+    except ValidationError:
+        # The data are never echoed: a malformed internal event is the sender's bug, not input to show.
+        raise Invalid(f"Malformed {message.type} event") from None
+
+
+async def learn_consent(
+    session: AsyncSession,
+    *,
+    screening_id: str,
+    org: str,
+    child: bool,
+    consent: str | None,
+    text_version: str | None,
+    at: datetime,
+    now: datetime,
+) -> KnownScreening:
+    """Keep the newest consent state per screening; an event older than what is kept changes only `child`."""
+    known = await repo.known_screening(session, screening_id, lock=True)
+    if known is None:
+        known = KnownScreening(
+            screening_id=screening_id,
+            org_id=org,
+            child=child,
+            consent_referral=consent or "pending",
+            consent_text_version=text_version,
+            consent_at=at,
+            learnt_at=now,
+        )
+        session.add(known)
+        await session.flush()
+    else:
+        known.child = known.child or child
+        if consent is not None and at >= aware(known.consent_at) and known.consent_referral != "withdrawn":
+            known.consent_referral = consent
+            known.consent_text_version = text_version or known.consent_text_version
+            known.consent_at = at
+            known.learnt_at = now
+    return known
+
+
+async def handle(session: AsyncSession, message: WebhookMessage, now: datetime) -> str:
+    if message.type not in ("screening.consent_recorded", "screening.submitted", "screening.consent_withdrawn"):
+        return "ignored"
+    if not await record_once(session, message.id, message.type):
+        return "duplicate"
+    at = message.timestamp
+    if message.type == "screening.consent_recorded":
+        event = _parse(ConsentRecorded, message)
+        assert isinstance(event, ConsentRecorded)
+        known = await learn_consent(
+            session,
+            screening_id=event.screening_id,
+            org=event.org,
+            child=event.child,
+            consent=event.consent_referral,
+            text_version=event.consent_text_version,
+            at=event.occurred_at or at,
+            now=now,
+        )
+        await consent_became_known(session, known, now)
+    elif message.type == "screening.submitted":
+        submitted = _parse(Submitted, message)
+        assert isinstance(submitted, Submitted)
+        known = await learn_consent(
+            session,
+            screening_id=submitted.screening_id,
+            org=submitted.org,
+            child=submitted.child,
+            consent=submitted.consent_referral,
+            text_version=None,
+            at=submitted.submitted_at or at,
+            now=now,
+        )
+        await consent_became_known(session, known, now)
+        if submitted.child and submitted.outcome != NO_INDICATORS:
+            await refer_child_to_social_welfare(
+                session,
+                screening_id=submitted.screening_id,
+                org=submitted.org,
+                place=submitted.place.model_dump(),
+                forms=submitted.forms,
+                now=now,
+            )
+    else:
+        withdrawn = _parse(ConsentWithdrawn, message)
+        assert isinstance(withdrawn, ConsentWithdrawn)
+        known = await learn_consent(
+            session,
+            screening_id=withdrawn.screening_id,
+            org=withdrawn.org,
+            child=False,
+            consent="withdrawn",
+            text_version=None,
+            at=withdrawn.occurred_at or at,
+            now=now,
+        )
+        # Withdrawal is final, whatever order events arrive in.
+        known.consent_referral = "withdrawn"
+        await cancel_for_withdrawn_consent(session, withdrawn.screening_id, withdrawn.org, now)
+    return "processed"
