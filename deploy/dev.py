@@ -63,17 +63,51 @@ def ensure_feed_secret() -> str:
     return REGISTRY_FEED_SECRET_FILE.read_text().strip()
 
 
-def event_env(service: ServiceProcess, feed_secret: str, port_base: int = GATEWAY_PORT) -> dict[str, str]:
-    """Registry: the feed secret it verifies. Screening and referral: the feed as an internal subscription."""
+REFERRAL_FEED_SECRET_FILE = VAR_DIR / "referral-feed-secret"
+
+
+def ensure_referral_feed_secret() -> str:
+    """The screening → referral feed's secret (consent states, submitted screenings), generated on first run."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    if not REFERRAL_FEED_SECRET_FILE.exists():
+        REFERRAL_FEED_SECRET_FILE.write_text(new_webhook_secret() + "\n")
+        REFERRAL_FEED_SECRET_FILE.chmod(0o600)
+        print(f"generated a referral feed secret in {REFERRAL_FEED_SECRET_FILE}")
+    return REFERRAL_FEED_SECRET_FILE.read_text().strip()
+
+
+def event_env(
+    service: ServiceProcess,
+    feed_secret: str,
+    port_base: int = GATEWAY_PORT,
+    referral_feed_secret: str | None = None,
+) -> dict[str, str]:
+    """Registry: the feed secret it verifies. Screening and referral: the registry feed as an internal
+    subscription; screening also feeds referral (`screening.*`), whose secret referral verifies."""
     registry = next(s for s in SERVICES if s.name == "registry")
+    referral = next(s for s in SERVICES if s.name == "referral")
     if service.name == "registry":
         return {"PUTOKAZ_REGISTRY_FEED_SECRET": feed_secret}
-    feed = {
-        "url": f"http://127.0.0.1:{registry.port - GATEWAY_PORT + port_base}/internal/events",
-        "secret": feed_secret,
-        "event_types": ["registry.*"],
-    }
-    return {"PUTOKAZ_INTERNAL_SUBSCRIPTIONS": json.dumps([feed])}
+    feeds = [
+        {
+            "url": f"http://127.0.0.1:{registry.port - GATEWAY_PORT + port_base}/internal/events",
+            "secret": feed_secret,
+            "event_types": ["registry.*"],
+        }
+    ]
+    env: dict[str, str] = {}
+    if referral_feed_secret is not None:
+        if service.name == "screening":
+            feeds.append(
+                {
+                    "url": f"http://127.0.0.1:{referral.port - GATEWAY_PORT + port_base}/internal/events",
+                    "secret": referral_feed_secret,
+                    "event_types": ["screening.*"],
+                }
+            )
+        else:
+            env["PUTOKAZ_REFERRAL_FEED_SECRET"] = referral_feed_secret
+    return {**env, "PUTOKAZ_INTERNAL_SUBSCRIPTIONS": json.dumps(feeds)}
 
 
 def migrate() -> None:
@@ -115,6 +149,7 @@ def audit_verify() -> None:
 def run(port_base: int = GATEWAY_PORT) -> None:
     ensure_secret()
     feed_secret = ensure_feed_secret()
+    referral_feed_secret = ensure_referral_feed_secret()
     migrate()
     seed()
     env = {**os.environ, "PUTOKAZ_ENVIRONMENT": os.environ.get("PUTOKAZ_ENVIRONMENT", "dev")}
@@ -134,7 +169,8 @@ def run(port_base: int = GATEWAY_PORT) -> None:
     ]
     children: list[subprocess.Popen[bytes]] = []
     for service in SERVICES:
-        child_env = {**env, "PUTOKAZ_DATABASE_URL": database_url(service), **event_env(service, feed_secret, port_base)}
+        feeds = event_env(service, feed_secret, port_base, referral_feed_secret)
+        child_env = {**env, "PUTOKAZ_DATABASE_URL": database_url(service), **feeds}
         port = service.port - GATEWAY_PORT + port_base
         env[f"PUTOKAZ_{service.name.upper()}_URL"] = f"http://127.0.0.1:{port}"
         children.append(subprocess.Popen([*uvicorn, service.app, "--port", str(port)], env=child_env))

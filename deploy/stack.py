@@ -63,6 +63,18 @@ def start_stack(
             }
         ]
     )
+    # Screening also feeds referral (consent states, submitted screenings, withdrawals) with its own secret.
+    referral_feed_secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    screening_feeds = json.dumps(
+        [
+            *json.loads(registry_feed),
+            {
+                "url": f"http://127.0.0.1:{ports['referral']}/internal/events",
+                "secret": referral_feed_secret,
+                "event_types": ["screening.*"],
+            },
+        ]
+    )
     urls = {s.name: postgres_server.create_database(f"stack_{s.name}", s.migrations_dir) for s in SERVICES}
     for service in SERVICES:
         asyncio.run(service.load_demo_data(urls[service.name]))
@@ -74,7 +86,8 @@ def start_stack(
                 **common,
                 "PUTOKAZ_DATABASE_URL": urls[service.name],
                 "PUTOKAZ_REGISTRY_FEED_SECRET": feed_secret,
-                "PUTOKAZ_INTERNAL_SUBSCRIPTIONS": registry_feed,
+                "PUTOKAZ_INTERNAL_SUBSCRIPTIONS": screening_feeds if service.name == "screening" else registry_feed,
+                "PUTOKAZ_REFERRAL_FEED_SECRET": referral_feed_secret,
                 # The strategy service reads the registry's statistics directly (service to service).
                 "PUTOKAZ_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
                 **extra_env.get(service.name, {}),

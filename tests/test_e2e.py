@@ -58,34 +58,19 @@ def test_child_is_screened_with_the_child_instrument_and_referred_to_social_welf
     assert submitted["outcome"] == "PRESUMED_VICTIM"
     assert "social_welfare" in submitted["result"]["recommended_service_types"]
 
-    matches = ok(
-        client.post(
-            "/api/v1/matches",
-            headers=bearer(police),
-            json={
-                "age": 14,
-                "sex": "M",
-                "nationality": "BA",
-                "languages": ["bs"],
-                "place": {"entity": "FBIH", "canton": 1, "municipality": "Bihać"},
-                "needs": ["social_welfare"],
-            },
-        )
-    )
-    welfare = matches["matches"][0]
-    referral = ok(
-        client.post(
-            "/api/v1/referrals",
-            headers=bearer(police),
-            json={
-                "screening_id": started["id"],
-                "service_id": welfare["service_id"],
-                "profile": {"age": 14, "sex": "M", "nationality": "BA", "languages": ["bs"]},
-            },
-        ),
-        201,
-    )
-    assert referral["status"] == "requested" and referral["service_type"] == "social_welfare"
+    # Nobody refers the child by hand: the system does, once, to the CSW of the municipality (Bihać).
+    def automatic() -> list[dict]:
+        sent = ok(client.get("/api/v1/referrals?box=sent&limit=100", headers=bearer(police)))["items"]
+        return [r for r in sent if r["sender"]["screening_id"] == started["id"]]
+
+    (referral,) = wait_for(automatic, timeout=10)
+    assert (referral["to_org"], referral["service_type"]) == ("demo-csw-bihac", "social_welfare")
+    assert referral["urgent"] is True and referral["status"] == "requested" and referral["profile"]["child"] is True
+    csw = make_token("social_worker", org="demo-csw-bihac")
+    inbox = ok(client.get("/api/v1/referrals?box=received&limit=100", headers=bearer(csw)))["items"]
+    assert referral["id"] in [r["id"] for r in inbox]
+    seen = ok(client.get(f"/api/v1/referrals/{referral['id']}", headers=bearer(csw)))
+    assert seen["sender"] is None and started["id"] not in str(seen)  # what a centre needs, no identity
 
 
 def test_adult_who_declines_is_counted_anonymously_and_no_identity_is_stored_anywhere(

@@ -41,7 +41,11 @@ def fault_stack(
     postgres_server: PostgresServer, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     # Load here is deliberate: lift the per-subject rate limit so faults, not 429s, are what is measured.
-    lifted = {"gateway": {"PUTOKAZ_RATE_LIMIT_PER_MINUTE": "1000000", "PUTOKAZ_RATE_LIMIT_BURST": "100000"}}
+    lifted = {
+        "gateway": {"PUTOKAZ_RATE_LIMIT_PER_MINUTE": "1000000", "PUTOKAZ_RATE_LIMIT_BURST": "100000"},
+        # Feeds between our own services retry every 2 s at most here, so an outage test need not wait 5 minutes.
+        "screening": {"PUTOKAZ_INTERNAL_RETRY_CAP_SECONDS": "2"},
+    }
     running = start_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("fault-logs"), extra_env=lifted)
     try:
         yield running
@@ -124,6 +128,48 @@ def test_registry_away_for_a_while_then_every_fact_arrives_once(fault_stack, mak
     time.sleep(2)  # anything still in flight would show up as a duplicate now
     assert _scalar(registry_url, "SELECT count(*) FROM screening_facts") == before + 5
     assert _scalar(registry_url, "SELECT count(DISTINCT fact_id) FROM screening_facts") == before + 5
+
+
+CHILD_ANSWERS = {
+    "act_moved": "yes",
+    "worked_for_someone": "yes",
+    "ex_begging_quota": "yes",
+    "ex_excessive_hours": "yes",
+}
+
+
+def test_referral_and_registry_down_while_a_child_is_screened_then_the_child_reaches_social_welfare_once(
+    fault_stack, make_token
+):
+    referral_url = fault_stack.database_urls["referral"]
+    token = make_token("police", org="org-faults-child")
+    child = unique_person() | {"age_estimate": 15, "sex": "F"}
+    child.pop("date_of_birth", None)
+    place = {"entity": "FBIH", "canton": 9, "municipality": "Sarajevo Centar"}
+    with httpx.Client(base_url=fault_stack.url, headers=bearer(token), timeout=30) as client:
+        started = client.post("/api/v1/screenings", json={"language": "bs", "subject": child, "place": place})
+        assert started.status_code == 201, started.text
+        sid = started.json()["id"]
+        assert client.patch(f"/api/v1/screenings/{sid}/answers", json={"answers": CHILD_ANSWERS}).status_code == 200
+        known = "SELECT count(*) FROM known_screenings WHERE screening_id = :sid"
+        wait_for(lambda: _scalar(referral_url, known, sid=sid) == 1, timeout=30)
+        fault_stack.services["referral"].stop()
+        fault_stack.services["registry"].stop()
+        # Submitting never waits for referral or the registry: screening only writes its outbox.
+        submitted = client.post(f"/api/v1/screenings/{sid}/submit")
+        assert submitted.status_code == 200 and submitted.json()["outcome"] != "NO_INDICATORS"
+    _restart(fault_stack, "referral", kill=False)
+    _restart(fault_stack, "registry", kill=False)
+    sql = "SELECT count(*) FROM referrals WHERE screening_ref = :sid AND service_type = 'social_welfare'"
+    wait_for(lambda: _scalar(referral_url, sql, sid=sid) >= 1, timeout=60)
+    with httpx.Client(base_url=fault_stack.url, timeout=30) as client:
+        csw = make_token("social_worker", org="demo-csw-sarajevo")
+        inbox = client.get("/api/v1/referrals?box=received&urgent=true&limit=100", headers=bearer(csw)).json()
+        assert any(r["profile"]["child"] for r in inbox["items"])
+    # Every screening event the feed delivered is recorded once; the referral exists once whatever was retried.
+    processed = "SELECT count(*) FROM processed_webhooks WHERE event_type = 'screening.submitted'"
+    assert _scalar(referral_url, processed) >= 1
+    assert _scalar(referral_url, sql, sid=sid) == 1
 
 
 async def test_partner_down_for_a_day_gets_every_event_in_order_when_back(postgres_server):

@@ -38,6 +38,10 @@ class EventSettings(BaseSettings):
     dispatcher_batch_size: int = Field(default=100, ge=1, le=1000)
     dispatcher_concurrency: int = Field(default=16, ge=1, le=256)
     webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    # Upper bound on the wait between retries to internal subscriptions (None: the schedule as is). Our own
+    # services come back within seconds of a restart; a small installation may not want the feed to wait
+    # for the 5-minute retry.
+    internal_retry_cap_seconds: float | None = Field(default=None, gt=0, le=36_000)
     # How long the previous secret keeps signing after a rotation.
     webhook_rotation_overlap_hours: float = Field(default=24.0, ge=0, le=24 * 7)
 

@@ -442,6 +442,9 @@ class Dispatcher:
             if delay is None and job.kind == "internal":
                 # The registry feed must never drop a fact: keep trying at the longest interval.
                 delay = RETRY_DELAYS[-1] * self.jitter()
+            cap = self.settings.internal_retry_cap_seconds
+            if delay is not None and job.kind == "internal" and cap is not None:
+                delay = min(delay, timedelta(seconds=cap))
             if delay is None:
                 await session.execute(update(d).where(current).values(status=FAILED, next_attempt_at=None))
             else:

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from putokaz.app import create_service_app
 from putokaz.audit import audit_router
-from services.referral.clock import Clock, utc_now
+from putokaz.clock import Clock
 from services.referral.directory.api import router as directory_router
 from services.referral.directory.candidates import CandidateCache
 from services.referral.feed.api import internal_router as feed_router
@@ -24,8 +24,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         events=event_tables,
         on_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],
+        clock=clock,
     )
-    app.state.clock = clock or utc_now
     app.state.candidate_cache = CandidateCache()
     app.state.audit_tables = audit_tables
     return app

@@ -44,6 +44,8 @@ DEMO_DIRECTORY: list[tuple[str, str, str, list[DemoService]]] = [
                     "languages": [*LOCAL_LANGUAGES, "en"],
                     "open_24_7": True,
                     "specialisations": ["unaccompanied_children", "roma"],
+                    # Takes a child's automatic referral where no centre covers the municipality.
+                    "fallback_for_entity": "FBIH",
                 },
             )
         ],
@@ -136,7 +138,7 @@ DEMO_DIRECTORY: list[tuple[str, str, str, list[DemoService]]] = [
                 "Social protection",
                 "social_welfare",
                 "Banja Luka",
-                fields={"languages": LOCAL_LANGUAGES, "open_24_7": True},
+                fields={"languages": LOCAL_LANGUAGES, "open_24_7": True, "fallback_for_entity": "RS"},
             )
         ],
     ),
@@ -146,7 +148,11 @@ DEMO_DIRECTORY: list[tuple[str, str, str, list[DemoService]]] = [
         "social_welfare",
         [
             DemoService(
-                "csw-brcko", "Social protection", "social_welfare", "Brčko", fields={"languages": LOCAL_LANGUAGES}
+                "csw-brcko",
+                "Social protection",
+                "social_welfare",
+                "Brčko",
+                fields={"languages": LOCAL_LANGUAGES, "fallback_for_entity": "BD"},
             )
         ],
     ),

@@ -145,6 +145,7 @@ async def start(
     await session.flush()
     if not anonymous:
         _add_blind_index(session, keyring, screening, subject, normalised)
+    await emit_consent_state(session, screening, now)
     repository.audit(session, principal, "create", screening_id)
     return screening
 
@@ -331,12 +332,37 @@ async def submit(
             "anonymous": screening.anonymous,
             "recommended_service_types": evaluation.recommended_service_types,
             "submitted_at": now.isoformat().replace("+00:00", "Z"),
+            # For the referral service, which refers a child to the social welfare centre where the child
+            # was found; an adult's municipality stays here (it is not needed elsewhere).
+            "consent_referral": screening.consent_referral,
+            "place": {"entity": screening.entity, "canton": screening.canton, "municipality": screening.municipality}
+            if screening.child
+            else {"entity": screening.entity, "canton": screening.canton},
+            "forms": list(screening.forms or []),
         },
         aggregate_id=screening.id,
     )
     await emit_fact(session, screening)
     repository.audit(session, principal, "submit", screening.id)
     return screening
+
+
+async def emit_consent_state(session: AsyncSession, screening: Screening, now: datetime) -> None:
+    """Tell the referral service the person's consent to referral (it never asks us synchronously)."""
+    await emit(
+        session,
+        "screening.consent_recorded",
+        {
+            "screening_id": screening.id,
+            "org": screening.org_id,
+            "child": screening.child,
+            "consent_referral": screening.consent_referral,
+            "consent_text_version": screening.consent_text_version,
+            "occurred_at": now.isoformat().replace("+00:00", "Z"),
+        },
+        aggregate_id=screening.id,
+        occurred_at=now,
+    )
 
 
 async def emit_fact(session: AsyncSession, screening: Screening) -> None:

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz import audit
 from putokaz.auth import Authorize, Principal
+from putokaz.clock import Now
 from putokaz.db import DbSession
-from services.referral.clock import Now
+from putokaz.roles import Admin, Anyone, Frontline
+from putokaz.schemas import Limit, Offset, Page
 from services.referral.directory import service as directory
 from services.referral.directory.schemas import (
     CapacityRead,
@@ -27,7 +29,6 @@ from services.referral.directory.schemas import (
     OrganisationKind,
     OrganisationRead,
     OrganisationUpdate,
-    Page,
     ServiceCreate,
     ServiceRead,
     ServiceStatus,
@@ -39,13 +40,8 @@ from services.referral.models import audit_tables
 
 router = APIRouter(prefix="/api/v1")
 
-EVERYONE = ("police", "social_worker", "service_provider", "coordinator", "partner", "admin")
-Anyone = Annotated[Principal, Depends(Authorize(*EVERYONE))]
-Admin = Annotated[Principal, Depends(Authorize("admin"))]
+# Who keeps a service's records current: its own provider, or an administrator.
 Keeper = Annotated[Principal, Depends(Authorize("admin", "service_provider"))]
-Frontline = Annotated[Principal, Depends(Authorize("police", "social_worker"))]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 CantonQuery = Annotated[int | None, Query(ge=1, le=10)]
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from putokaz.schemas import StrictModel
 from putokaz.vocabulary import Entity, ExploitationForm, ServiceType, Sex
 from services.referral.directory.geography import geography_problem
 
@@ -30,42 +31,10 @@ Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Age = Annotated[int, Field(ge=0, le=120)]
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul_characters(cls, data: Any) -> Any:
-        # PostgreSQL text cannot hold NUL; refuse it here as bad input rather than fail in the database.
-        if _has_nul(data):
-            raise ValueError("text must not contain NUL characters")
-        return data
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-
-
 # --- organisations ---
 
 
-class OrganisationCreate(Strict):
+class OrganisationCreate(StrictModel):
     id: Slug | None = Field(
         default=None, description="Stable slug id (the `org` claim of its users); generated if absent"
     )
@@ -76,7 +45,7 @@ class OrganisationCreate(Strict):
     website: Annotated[str, StringConstraints(max_length=500, pattern=r"^https?://\S+$")] | None = None
 
 
-class OrganisationUpdate(Strict):
+class OrganisationUpdate(StrictModel):
     name: Name | None = None
     description: Description | None = None
     kind: OrganisationKind | None = None
@@ -100,7 +69,7 @@ class OrganisationRead(BaseModel):
 # --- locations ---
 
 
-class GeographyMixin(Strict):
+class GeographyMixin(StrictModel):
     @model_validator(mode="after")
     def _entity_and_canton_agree(self) -> GeographyMixin:
         problem = geography_problem(getattr(self, "entity", None), getattr(self, "canton", None))
@@ -124,7 +93,7 @@ class LocationCreate(GeographyMixin):
     postal_code: Annotated[str, StringConstraints(max_length=16)] | None = None
 
 
-class LocationUpdate(Strict):
+class LocationUpdate(StrictModel):
     name: Name | None = None
     confidential: bool | None = None
     municipality: Name | None = None
@@ -160,7 +129,7 @@ class LocationRead(BaseModel):
 # --- services ---
 
 
-class CapacityWrite(Strict):
+class CapacityWrite(StrictModel):
     available: Annotated[int, Field(ge=0, le=100_000)]
     maximum: Annotated[int, Field(ge=0, le=100_000)]
     unit: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z_]+$")] = "bed"
@@ -182,7 +151,7 @@ class CapacityRead(BaseModel):
     updated: datetime
 
 
-class EligibilityFields(Strict):
+class EligibilityFields(StrictModel):
     minimum_age: Age | None = None
     maximum_age: Age | None = None
     sexes: Annotated[list[Literal["F", "M", "X"]], Field(max_length=3)] = Field(
@@ -225,7 +194,7 @@ class ServiceCreate(EligibilityFields):
         return self
 
 
-class ServiceUpdate(Strict):
+class ServiceUpdate(StrictModel):
     name: Name | None = None
     description: Description | None = None
     status: ServiceStatus | None = None
@@ -283,7 +252,7 @@ class PlaceIn(GeographyMixin):
         return self
 
 
-class CaseProfileIn(Strict):
+class CaseProfileIn(StrictModel):
     """A non-identifying case profile: never a name, date of birth, document or free text."""
 
     age: Age | None = None

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from putokaz import audit
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
+from putokaz.schemas import Page
 from services.referral.directory import repository as repo
 from services.referral.directory.candidates import CandidateCache
 from services.referral.directory.geography import find_municipality
@@ -29,7 +30,6 @@ from services.referral.directory.schemas import (
     OrganisationCreate,
     OrganisationRead,
     OrganisationUpdate,
-    Page,
     ServiceCreate,
     ServiceRead,
     ServiceUpdate,

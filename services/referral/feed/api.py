@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.events.receiver import WebhookMessage, WebhookSignature
-from services.referral.clock import Now
 from services.referral.feed import service as feed
 from services.referral.feed.schemas import FeedAnswer
 from services.referral.settings import Settings

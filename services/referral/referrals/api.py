@@ -5,20 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from putokaz.auth import Authorize, Principal
+from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.idempotency import IdempotencyKey
-from services.referral.clock import Now
-from services.referral.directory.schemas import ObjectId, Page, ServiceType
+from putokaz.roles import Frontline
+from putokaz.schemas import Limit, Offset, Page
+from services.referral.directory.schemas import ObjectId, ServiceType
 from services.referral.referrals import service as referrals
 from services.referral.referrals.lifecycle import Status
 from services.referral.referrals.schemas import ReferralCreate, ReferralRead, TransitionCreate, TransitionRead
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
 
-Frontline = Annotated[Principal, Depends(Authorize("police", "social_worker"))]
 Reader = Annotated[Principal, Depends(Authorize("police", "social_worker", "service_provider", "partner"))]
 Mover = Annotated[Principal, Depends(Authorize("police", "social_worker", "service_provider"))]
 
@@ -45,8 +46,8 @@ async def list_referrals(
     urgent: bool | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> Page[ReferralRead]:
     """Referrals my organisation sent (`box=sent`), received (`box=received`) or both, newest first."""
     return await referrals.list_referrals(

@@ -8,8 +8,8 @@ import logging
 
 from fastapi import FastAPI
 
+from putokaz.clock import Clock
 from putokaz.db import Database
-from services.referral.clock import Clock
 from services.referral.referrals.service import expire_overdue
 
 logger = logging.getLogger("putokaz.referral.scheduler")
@@ -18,7 +18,7 @@ logger = logging.getLogger("putokaz.referral.scheduler")
 async def sweep_once(db: Database, clock: Clock) -> list[str]:
     """One pass in its own transaction; returns the ids of the referrals it expired."""
     async with db.sessionmaker() as session, session.begin():
-        return await expire_overdue(session, clock())
+        return await expire_overdue(session, clock.now())
 
 
 async def run_expiry_loop(db: Database, clock: Clock, interval: float) -> None:

@@ -7,21 +7,22 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from services.referral.directory.schemas import CaseProfileIn, ObjectId, PlaceIn, Strict
+from putokaz.schemas import StrictModel
+from services.referral.directory.schemas import CaseProfileIn, ObjectId, PlaceIn
 from services.referral.referrals.lifecycle import ReasonCode
 
 UserTarget = Literal["accepted", "rejected", "in_progress", "completed", "failed", "cancelled"]
 ScreeningRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 
-class ConsentIn(Strict):
+class ConsentIn(StrictModel):
     recorded: bool = Field(description="The person agreed to this referral (adults: required)")
     text_version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,32}$")] | None = Field(
         default=None, description="Version of the consent text the person agreed to"
     )
 
 
-class ReferralCreate(Strict):
+class ReferralCreate(StrictModel):
     screening_id: ScreeningRef = Field(description="Reference of the screening in the screening service")
     service_id: ObjectId
     profile: CaseProfileIn
@@ -29,7 +30,7 @@ class ReferralCreate(Strict):
     consent: ConsentIn | None = None
 
 
-class TransitionCreate(Strict):
+class TransitionCreate(StrictModel):
     status: UserTarget
     reason_code: ReasonCode | None = None
 

@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from putokaz import audit, idempotency
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
+from putokaz.schemas import Page
 from putokaz.vocabulary import age_band
 from services.referral.directory import repository as repo
 from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
-from services.referral.directory.schemas import Page, PlaceIn
+from services.referral.directory.schemas import PlaceIn
 from services.referral.models import Referral, ReferralTransition, audit_tables, idempotency_keys
 from services.referral.publish import aware, capacity_changed, referral_changed
 from services.referral.referrals import repository as referrals_repo

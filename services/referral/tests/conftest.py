@@ -14,9 +14,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from putokaz.clock import FakeClock
 from putokaz.testing import app_client, auth, service_migrations, settings_kwargs
 from services.referral.app import create_app
-from services.referral.clock import ManualClock
 from services.referral.settings import Settings
 
 TABLES = (
@@ -41,12 +41,12 @@ def referral_db_url(postgres_server: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def clock() -> ManualClock:
-    return ManualClock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture(scope="session")
-def referral_app(jwt_secret: str, referral_db_url: str, clock: ManualClock) -> FastAPI:
+def referral_app(jwt_secret: str, referral_db_url: str, clock: FakeClock) -> FastAPI:
     # The scheduler is off here; tests drive sweeps themselves (one test runs the real loop).
     settings = Settings(
         **settings_kwargs(jwt_secret, referral_db_url), expiry_sweep_seconds=0, referral_feed_secret=FEED_SECRET

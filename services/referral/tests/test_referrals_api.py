@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.referral.clock import ManualClock
+from putokaz.clock import FakeClock
 from services.referral.referrals.lifecycle import STATUSES, TRANSITIONS, Side
 from services.referral.referrals.scheduler import run_expiry_loop, sweep_once
 from services.referral.tests.conftest import World, know_screening, outbox, referral_body
@@ -29,7 +29,7 @@ REASONS = {"rejected": "no_capacity", "failed": "person_left", "cancelled": "no_
 
 
 class Flow:
-    def __init__(self, client: httpx.AsyncClient, world: World, app: FastAPI, clock: ManualClock) -> None:
+    def __init__(self, client: httpx.AsyncClient, world: World, app: FastAPI, clock: FakeClock) -> None:
         self.client, self.world, self.app, self.clock = client, world, app, clock
         self.sender = world.headers("police", "org-a")
         self.provider = world.headers("service_provider", "org-p")
@@ -63,7 +63,7 @@ class Flow:
 
 
 @pytest.fixture
-def flow(client: httpx.AsyncClient, world: World, referral_app: FastAPI, clock: ManualClock) -> Flow:
+def flow(client: httpx.AsyncClient, world: World, referral_app: FastAPI, clock: FakeClock) -> Flow:
     return Flow(client, world, referral_app, clock)
 
 

@@ -58,7 +58,7 @@ def partner(make_token: Callable[..., str], org: str) -> dict[str, str]:
 
 async def deliver(referral_app: FastAPI, allowed: EventSettings, clock: FakeClock | None = None) -> int:
     # The dispatcher shares the app's (manual) clock, so "due" means the same thing to both.
-    clock = clock or FakeClock(referral_app.state.clock())
+    clock = clock or FakeClock(referral_app.state.clock.now())
     dispatcher = Dispatcher(referral_app.state.db, event_tables, allowed, clock=clock, jitter=lambda: 1.0)
     try:
         return await dispatcher.run_once()
@@ -246,7 +246,7 @@ async def test_test_event_rotation_and_replays(
 
     # A receiver that keeps failing: the delivery fails for good, then is replayed one by one and since a time.
     receiver.default = ScriptedAnswer(status=500)
-    clock = FakeClock(referral_app.state.clock())
+    clock = FakeClock(referral_app.state.clock.now())
     await emit_referral_event(referral_app, [org])
     await emit_referral_event(referral_app, [org], "completed")
     await deliver(referral_app, loopback_allowed, clock)
@@ -263,7 +263,7 @@ async def test_test_event_rotation_and_replays(
     assert (
         len((await client.get(f"{ep}/deliveries", params={"status": "failed"}, headers=partner)).json()["items"]) == 1
     )
-    since = (referral_app.state.clock() - timedelta(hours=1)).isoformat()
+    since = (referral_app.state.clock.now() - timedelta(hours=1)).isoformat()
     r = await client.post(f"{ep}/replay-failed", json={"since": since}, headers=partner)
     assert r.status_code == 202 and r.json() == {"replayed": 1}
     await deliver(referral_app, loopback_allowed)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from putokaz.auth import Authorize, Principal
+from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.events.config import EventSettings
-from services.referral.clock import Now
+from putokaz.schemas import Limit, Offset
 from services.referral.webhooks import service as webhooks
 from services.referral.webhooks.schemas import (
     AttemptRead,
@@ -104,8 +105,8 @@ async def list_deliveries(
     principal: Manager,
     session: DbSession,
     status: DeliveryStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> DeliveryPage:
     """Newest first."""
     return await webhooks.list_deliveries(session, principal, endpoint_id, status=status, limit=limit, offset=offset)

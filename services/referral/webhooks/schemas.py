@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from putokaz.events.catalogue import is_known_partner_pattern
+from putokaz.schemas import StrictModel
 
 EndpointId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,40}$")]
 DeliveryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,40}$")]
@@ -29,10 +30,6 @@ class Items(BaseModel, Generic[ItemT]):
 class DeliveryPage(Items["DeliveryRead"]):
     limit: int
     offset: int
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _known_types(values: list[str] | None) -> list[str] | None:

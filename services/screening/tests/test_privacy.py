@@ -76,6 +76,7 @@ async def test_outbox_events_carry_no_identity(screening_app, client, headers, o
     )
     types = [e["event_type"] for e in events]
     assert types == [
+        "screening.consent_recorded",
         "screening.submitted",
         "registry.screening_fact",
         "screening.decision_recorded",
@@ -93,7 +94,7 @@ async def test_outbox_events_carry_no_identity(screening_app, client, headers, o
     assert facts[0]["child"] is False and facts[0]["anonymous"] is False
     keyring: Keyring = screening_app.state.keyring
     assert facts[0]["subject_key"] == keyring.subject_key(normalise_person(SECRET_GIVEN, SECRET_FAMILY, SECRET_DOB))
-    submitted = json.loads(events[0]["payload"])
+    submitted = json.loads(events[1]["payload"])
     assert submitted["type"] == "screening.submitted" and submitted["timestamp"].endswith("Z")
     assert submitted["data"]["outcome"] == "PRESUMED_VICTIM"
 
