@@ -12,6 +12,7 @@ from putokaz import audit
 from putokaz.auth import Authorize, Principal
 from putokaz.clock import Now
 from putokaz.db import DbSession
+from putokaz.query import reject_unknown_query
 from putokaz.roles import Admin, Anyone, Frontline
 from putokaz.schemas import Limit, Offset, Page
 from services.referral.directory import service as directory
@@ -38,7 +39,7 @@ from services.referral.directory.schemas import (
 )
 from services.referral.models import audit_tables
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unknown_query)])
 
 # Who keeps a service's records current: its own provider, or an administrator.
 Keeper = Annotated[Principal, Depends(Authorize("admin", "service_provider"))]

@@ -11,6 +11,7 @@ from putokaz.auth import Authorize, Principal
 from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.idempotency import IdempotencyKey
+from putokaz.query import reject_unknown_query
 from putokaz.roles import Frontline
 from putokaz.schemas import Limit, Offset, Page
 from services.referral.directory.schemas import ObjectId, ServiceType
@@ -18,7 +19,7 @@ from services.referral.referrals import service as referrals
 from services.referral.referrals.lifecycle import Status
 from services.referral.referrals.schemas import ReferralCreate, ReferralRead, TransitionCreate, TransitionRead
 
-router = APIRouter(prefix="/api/v1", tags=["referrals"])
+router = APIRouter(prefix="/api/v1", tags=["referrals"], dependencies=[Depends(reject_unknown_query)])
 
 Reader = Annotated[Principal, Depends(Authorize("police", "social_worker", "service_provider", "partner"))]
 Mover = Annotated[Principal, Depends(Authorize("police", "social_worker", "service_provider"))]

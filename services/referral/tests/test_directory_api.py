@@ -214,3 +214,31 @@ async def test_nul_characters_are_bad_input_not_a_database_error(client: httpx.A
         "/api/v1/organisations", json={"name": "a\x00b", "kind": "ngo"}, headers=world.headers("admin", "org-admin")
     )
     assert r.status_code == 422
+
+
+async def test_unknown_query_parameters_are_422_naming_each_on_every_list(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A misspelt filter must not silently answer the whole list."""
+    police = world.headers("police", "org-a")
+    partner = world.headers("partner", "org-partner")
+    for path, headers in (
+        ("/api/v1/services?created_from=2026-01-01&entity=FBIH", police),
+        ("/api/v1/organisations?created_from=2026-01-01", police),
+        ("/api/v1/locations?created_from=2026-01-01", police),
+        ("/api/v1/referrals?created_from=2026-01-01T00:00:00Z&since=2026-01-01", police),
+        ("/api/v1/webhooks/endpoints?created_from=2026-01-01", partner),
+    ):
+        r = await client.get(path, headers=headers)
+        assert r.status_code == 422, (path, r.text)
+        unknown = "query.since" if "referrals" in path else "query.created_from"
+        assert [e["field"] for e in r.json()["errors"]] == [unknown], path
+    assert (await client.get("/api/v1/services?entity=FBIH&limit=5", headers=police)).status_code == 200
+    r = await client.get("/api/v1/referrals?created_from=2026-01-01T00:00:00Z&box=sent", headers=police)
+    assert r.status_code == 200, r.text
+
+
+async def test_method_not_allowed_says_which_methods_are(client: httpx.AsyncClient, world: World) -> None:
+    r = await client.delete("/api/v1/services", headers=world.headers("admin", "org-admin"))
+    assert r.status_code == 405
+    assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}

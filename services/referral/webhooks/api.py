@@ -11,6 +11,7 @@ from putokaz.auth import Authorize, Principal
 from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.events.config import EventSettings
+from putokaz.query import reject_unknown_query
 from putokaz.schemas import Limit, Offset
 from services.referral.webhooks import service as webhooks
 from services.referral.webhooks.schemas import (
@@ -31,7 +32,7 @@ from services.referral.webhooks.schemas import (
     SecretRotated,
 )
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[Depends(reject_unknown_query)])
 Manager = Annotated[Principal, Depends(Authorize("partner", "admin"))]
 
 
