@@ -7,8 +7,6 @@ allowed names are the route's own declared query parameters, so the list cannot 
 
 from __future__ import annotations
 
-from functools import cache
-
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -23,8 +21,9 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-@cache
 def _declared(route: APIRoute) -> frozenset[str]:
+    # Walked per request (a handful of dependants): route objects are not hashable, and an id-keyed
+    # cache could outlive a route and answer for another one.
     return frozenset(_query_names(route.dependant))
 
 
