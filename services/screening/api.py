@@ -13,6 +13,7 @@ from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.errors import NotFound
 from putokaz.idempotency import IdempotencyKey
+from putokaz.query import reject_unknown_query
 from putokaz.roles import Admin, Frontline, FrontlineOrAdmin
 from putokaz.schemas import Limit, Offset
 from putokaz.vocabulary import UiLanguage
@@ -40,6 +41,8 @@ from services.screening.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1")
+# Lists refuse a parameter they do not declare rather than ignore a misspelt filter.
+KNOWN_QUERY_ONLY = [Depends(reject_unknown_query)]
 
 Identifier = Annotated[Principal, Depends(Authorize("police", "admin"))]
 Lang = Annotated[Language, Query(description="Language of the texts")]
@@ -70,7 +73,7 @@ Keys = Annotated[Keyring, Depends(keyring)]
 # --- questionnaires ---
 
 
-@router.get("/questionnaires", response_model=QuestionnaireList, tags=["questionnaires"])
+@router.get("/questionnaires", response_model=QuestionnaireList, tags=["questionnaires"], dependencies=KNOWN_QUERY_ONLY)
 async def list_questionnaires(_: FrontlineOrAdmin, session: DbSession, lang: Lang = "en") -> dict[str, Any]:
     rows = await instruments.latest_of_each(session)
     return {
@@ -181,7 +184,7 @@ async def full(session: DbSession, keys: Keyring, row: Screening, ui: str = "en"
     }
 
 
-@router.get("/screenings/audit", response_model=AuditPage, tags=["audit"])
+@router.get("/screenings/audit", response_model=AuditPage, tags=["audit"], dependencies=KNOWN_QUERY_ONLY)
 async def screening_audit(
     _: Admin,
     session: DbSession,
@@ -267,7 +270,7 @@ async def start_screening(
     return await full(session, keys, row, ui)
 
 
-@router.get("/screenings", response_model=ScreeningPage, tags=["screenings"])
+@router.get("/screenings", response_model=ScreeningPage, tags=["screenings"], dependencies=KNOWN_QUERY_ONLY)
 async def list_screenings(
     principal: Frontline,
     session: DbSession,

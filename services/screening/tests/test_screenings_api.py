@@ -338,3 +338,14 @@ async def test_concurrent_submits_give_one_result_and_one_conflict(screening_app
             {"id": sid},
         )
     assert count == 1
+
+
+async def test_unknown_list_parameters_are_422_naming_them(client, headers, org) -> None:
+    h = headers("police", org=org)
+    for path, name in (
+        ("/api/v1/screenings?created_from=2026-01-01", "created_from"),
+        ("/api/v1/questionnaires?x=1", "x"),
+    ):
+        r = await client.get(path, headers=h)
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [f"query.{name}"]
