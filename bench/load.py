@@ -202,10 +202,10 @@ class Driver:
         self.tally.flows["match"] += 1
 
     async def referral(self) -> None:
-        if self.pool:
-            screening_id, token = self.pool.pop(self.rng.randrange(len(self.pool)))
-        else:  # no submitted screening yet in this run: a reference is only a reference to the referral service
-            screening_id, token = uuid.uuid4().hex, self.rng.choice(self.actors.frontline)[0]
+        if not self.pool:
+            # No submitted screening yet in this run: referral refuses a screening it has not learnt of.
+            return
+        screening_id, token = self.pool.pop(self.rng.randrange(len(self.pool)))
         service = self.rng.choice(self.actors.services)
         created = await self.call(
             "referral.create",

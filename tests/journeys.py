@@ -89,6 +89,19 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0, interval: float = 
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
 
 
+def refer(client: httpx.Client, token: str, body: dict[str, Any], timeout: float = 15.0) -> httpx.Response:
+    """POST a referral, waiting while referral has not yet learnt the screening from the feed (422 on
+    `screening_id` for a screening started a moment ago); any other answer is returned at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.post("/api/v1/referrals", headers=bearer(token), json=body)
+        errors = response.json().get("errors", []) if response.status_code == 422 else []
+        waiting = any(str(e.get("field", "")).endswith("screening_id") for e in errors)
+        if not waiting or time.monotonic() > deadline:
+            return response
+        time.sleep(0.25)
+
+
 def ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text[:500]}"
     return response.json() if response.content else None
@@ -193,10 +206,10 @@ def adult_journey(client: httpx.Client, make_token: Token) -> None:
     with partner_receiver() as receiver:
         endpoint = subscribe(client, partner, receiver.url)
         referral = ok(
-            client.post(
-                "/api/v1/referrals",
-                headers=bearer(social_worker),
-                json={
+            refer(
+                client,
+                social_worker,
+                {
                     "screening_id": screening["id"],
                     "service_id": top["service_id"],
                     "urgent": False,

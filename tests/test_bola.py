@@ -7,7 +7,7 @@ import re
 import httpx
 
 from gateway.policy import POLICY
-from tests.journeys import CONSENT_VERSION, PRESUMED_ADULT_ANSWERS, bearer, ok, screen, unique_person
+from tests.journeys import CONSENT_VERSION, PRESUMED_ADULT_ANSWERS, bearer, ok, refer, screen, unique_person
 
 SAFE_HOUSE = "demo-svc-safe-house-zenica"
 SAFE_HOUSE_LOCATION = "demo-loc-safe-house-zenica"
@@ -82,10 +82,10 @@ def test_another_organisation_gets_404_on_every_object_route(stack, make_token):
         social_worker = make_token("social_worker", org=ORG_A)
         screening = screen(client, social_worker, unique_person(), PRESUMED_ADULT_ANSWERS)
         referral = ok(
-            client.post(
-                "/api/v1/referrals",
-                headers=bearer(social_worker),
-                json={
+            refer(
+                client,
+                social_worker,
+                {
                     "screening_id": screening["id"],
                     "service_id": SAFE_HOUSE,
                     "profile": {"age": 30, "sex": "F", "languages": ["en"]},
