@@ -202,8 +202,13 @@ class Driver:
         self.tally.flows["match"] += 1
 
     async def referral(self) -> None:
+        # Referral refuses a screening it has not learnt of (through screening's outbox feed, seconds at
+        # most): refer a submitted consenting adult, waiting for one when none is ready yet.
+        waited = 0.0
+        while not self.pool and waited < 60:
+            await asyncio.sleep(0.1)
+            waited += 0.1
         if not self.pool:
-            # No submitted screening yet in this run: referral refuses a screening it has not learnt of.
             return
         screening_id, token = self.pool.pop(self.rng.randrange(len(self.pool)))
         service = self.rng.choice(self.actors.services)
