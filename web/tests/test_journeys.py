@@ -138,10 +138,6 @@ def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(bro
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the referral service's automatic referral of a child to the Centre for Social Welfare",
-)
 def test_a_child_screened_by_police_reaches_the_social_welfare_inbox(browser: Any, web: Any) -> None:
     seen: dict[str, list[str]] = {}
     ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
