@@ -35,9 +35,9 @@ class Base(DeclarativeBase):
 
 event_tables = define_event_tables(Base.metadata)
 idempotency_keys = define_idempotency_table(Base.metadata)
-audit_tables = define_audit_tables(Base.metadata)
 # Webhook-ids of screening events already handled (the internal screening feed is delivered at least once).
 processed_webhooks = define_receiver_tables(Base.metadata)
+audit_tables = define_audit_tables(Base.metadata)
 
 
 class Organisation(Base):
@@ -205,6 +205,24 @@ class ReferralTransition(Base):
     actor_org: Mapped[str] = mapped_column(ID)
     actor_sub: Mapped[str] = mapped_column(String(200))
     reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    # A social-welfare service that takes a child's referral when no centre is known for the municipality.
-    fallback_for_entity: Mapped[str | None] = mapped_column(String(8), nullable=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class KnownScreening(Base):
+    """What the referral service has learnt about a screening from the screening service's events.
+
+    Never identity: the screening's id, its organisation, whether the person is (possibly) a child,
+    and the consent to referral as last published, with when it was learnt.
+    """
+
+    __tablename__ = "known_screenings"
+
+    screening_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ID)
+    child: Mapped[bool] = mapped_column(Boolean, default=False)
+    # given | declined | not_required (a child) | pending (asked later) | withdrawn
+    consent_referral: Mapped[str] = mapped_column(String(16))
+    consent_text_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Time of the screening event that set the consent; an older event arriving late never overrides it.
+    consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    learnt_at: Mapped[datetime] = mapped_column(UtcDateTime)
