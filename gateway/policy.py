@@ -92,7 +92,11 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/audit/referral/verify", R, "admin"),
     # --- registry (DESIGN.md §9) ---
     rule("GET", "/api/v1/stats/{table}", G, *STATS),
+    rule("GET", "/api/v1/stats/{table}/series", G, *STATS),
     rule("GET", "/api/v1/reports/{report}", G, *STATS),
+    rule("POST", "/api/v1/releases", G, "coordinator"),
+    rule("GET", "/api/v1/releases/{year}", G, *STATS),
+    rule("GET", "/api/v1/releases/{year}/versions/{version}", G, *STATS),
     rule("POST", "/api/v1/imports", G, "admin", large_body=True),
     rule("GET", "/api/v1/imports/{import_id}", G, "admin"),
     rule("GET", "/api/v1/audit/registry", G, "admin"),

@@ -173,7 +173,6 @@ def adult_journey(client: httpx.Client, make_token: Token) -> None:
     """Screen an adult, match, refer, the safe house accepts and completes; partner and coordinator see it."""
     social_worker = make_token("social_worker", org="demo-csw-sarajevo")
     coordinator = make_token("coordinator", org="demo-state-coordinator")
-    before = statistics(client, coordinator, "victims", period="year", year=YEAR)
 
     person = unique_person()
     screening = screen(client, social_worker, person, PRESUMED_ADULT_ANSWERS, language="en")
@@ -253,13 +252,11 @@ def adult_journey(client: httpx.Client, make_token: Token) -> None:
             r.headers["webhook-signature"].startswith("v1,") for r in receiver.received
         )
 
-    def counted() -> dict | None:
-        table = statistics(client, coordinator, "victims", period="year", year=YEAR)
-        return table if grand_total(table) != grand_total(before) else None
-
-    table = wait_for(counted)
-    # One person: a small count, shown suppressed with the rule that did it.
-    assert grand_total(table) == "<5"
-    assert table["suppressions"]
+    # The coordinator's figures are perturbed (cell key method): one more person may or may not change
+    # a published count, so the journey checks what the coordinator is told, not a difference. That the
+    # fact reached the registry is checked against its database (test_e2e) and in the registry's tests.
+    table = statistics(client, coordinator, "victims", period="year", year=YEAR)
+    assert table["perturbed"] is True and table["additive"] is False
+    assert isinstance(grand_total(table), int) and grand_total(table) not in (1, 2)
     referrals = statistics(client, coordinator, "referrals", period="year", year=YEAR)
-    assert grand_total(referrals) == "<5"
+    assert isinstance(grand_total(referrals), int) and referrals["ptable"]["method"] == "cell_key"

@@ -22,7 +22,10 @@ SHARED = {
     "/api/v1/locations/{location_id}",
     "/api/v1/services/{service_id}",
     "/api/v1/stats/{table}",
+    "/api/v1/stats/{table}/series",
     "/api/v1/reports/{report}",
+    "/api/v1/releases/{year}",
+    "/api/v1/releases/{year}/versions/{version}",
     "/api/v1/imports/{import_id}",
 }
 # Roles of national reach (the State Coordinator's office oversees every measure of the plan; admins);

@@ -1,4 +1,4 @@
-"""HTTP routes of the registry service: statistics, the Eurostat report, CSV imports and the feed ingest."""
+"""HTTP routes of the registry service: statistics, releases, the Eurostat report, CSV imports and the feed ingest."""
 
 from __future__ import annotations
 
@@ -7,32 +7,43 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from putokaz import audit
 from putokaz.auth import Authorize, Principal
 from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.errors import Invalid, NotFound, ProblemError, problem_response
 from putokaz.events.receiver import WebhookMessage, WebhookSignature
 from putokaz.roles import Admin
-from services.registry import imports, statistics
+from services.registry import explorer, imports, releases, statistics
 from services.registry.eurostat import eurostat_report
-from services.registry.export import eurostat_csv, table_csv
+from services.registry.export import eurostat_csv, release_csv, series_csv, table_csv
 from services.registry.ingest import ingest_message
-from services.registry.models import audit_tables
 from services.registry.repository import add_import, get_import
-from services.registry.schemas import EurostatReportRead, ImportRead, IngestRead, StatsTableRead
+from services.registry.schemas import (
+    EurostatReportRead,
+    ImportRead,
+    IngestRead,
+    ReleaseRead,
+    ReleaseRequest,
+    StatsSeriesRead,
+    StatsTableRead,
+)
 from services.registry.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 internal_router = APIRouter(prefix="/internal", include_in_schema=False)
 
 STATS_ROLES = ("coordinator", "admin")
-STATS_QUERY = frozenset({"period", "year", "quarter", "by", "format"})
-REPORT_QUERY = frozenset({"year", "format"})
+STATS_QUERY = frozenset({"period", "year", "quarter", "by", "format", "lang"})
+SERIES_QUERY = frozenset({"from", "to", "step", "by", "format", "lang"})
+REPORT_QUERY = frozenset({"year", "format", "lang"})
 CSV_TYPE = "text/csv"
 TableName = Literal["screenings", "victims", "referrals"]
 Format = Literal["json", "csv"]
+Language = Literal["bs", "hr", "sr-Latn", "sr-Cyrl", "en"]
 Year = Annotated[int, Query(ge=1900, le=9999, description="calendar year")]
+Lang = Annotated[Language, Query(description="language of the CSV labels")]
+Breakdowns = Annotated[list[str], Query(max_length=4, description="up to two breakdowns, repeated or comma-separated")]
+CSV_ANSWER: dict[int | str, dict[str, Any]] = {200: {"content": {CSV_TYPE: {"schema": {"type": "string"}}}}}
 
 
 class UnsupportedMediaType(ProblemError):
@@ -65,47 +76,57 @@ def _csv_response(text: str, filename: str) -> Response:
     )
 
 
-def _thresholds(settings: Settings) -> statistics.Thresholds:
-    return statistics.Thresholds(settings.stats_threshold, settings.stats_sensitive_threshold)
-
-
-CSV_ANSWER: dict[int | str, dict[str, Any]] = {200: {"content": {CSV_TYPE: {"schema": {"type": "string"}}}}}
-
-
 @router.get("/stats/{table}", response_model=StatsTableRead, responses=CSV_ANSWER)
 async def get_statistics(
     request: Request,
     session: DbSession,
     now: Now,
-    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     table: Annotated[TableName, Path(description="screenings, victims or referrals")],
     year: Year,
     period: Annotated[Literal["year", "quarter"], Query()] = "year",
     quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
-    by: Annotated[list[str], Query(max_length=4, description="up to two breakdowns, repeated or comma-separated")] = [],  # noqa: B006
+    by: Breakdowns = [],  # noqa: B006
     format: Annotated[Format | None, Query()] = None,
+    lang: Lang = "en",
 ) -> Any:
-    """A table of counts for one fixed year or quarter, with at most two breakdowns, disclosure-controlled."""
+    """A table of counts for one fixed year or quarter, at most two breakdowns, perturbed by the cell key method."""
     _reject_unknown_parameters(request, STATS_QUERY)
     settings = _settings(request)
     breakdowns = statistics.parse_breakdowns(table, by)
     fixed = statistics.check_period(period, year, quarter, closed_only=settings.closed_periods_only(), now=now)
-    answer = await statistics.build_table(
-        session, table, breakdowns, fixed, _thresholds(settings), now=now, cache_seconds=settings.stats_cache_seconds
+    answer = await explorer.build_table(
+        session, table, breakdowns, fixed, settings.ptable(), closed=statistics.is_closed(fixed, now)
     )
-    csv = _wants_csv(request, format)
-    audit.record_for(
-        session,
-        audit_tables,
-        principal,
-        "export_stats",
-        "stats_table",
-        table,
-        detail={"period": fixed.label, "by": list(breakdowns), "format": "csv" if csv else "json"},
-    )
-    if csv:
-        return _csv_response(table_csv(answer), f"{table}-{fixed.label}.csv")
+    if _wants_csv(request, format):
+        return _csv_response(table_csv(answer, lang), f"{table}-{fixed.label}.csv")
     return JSONResponse(StatsTableRead.model_validate(answer).model_dump(mode="json"))
+
+
+@router.get("/stats/{table}/series", response_model=StatsSeriesRead, responses=CSV_ANSWER)
+async def get_series(
+    request: Request,
+    session: DbSession,
+    now: Now,
+    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    table: Annotated[TableName, Path(description="screenings, victims or referrals")],
+    start: Annotated[int, Query(alias="from", ge=1900, le=9999, description="first year")],
+    end: Annotated[int, Query(alias="to", ge=1900, le=9999, description="last year (inclusive)")],
+    step: Annotated[Literal["year", "quarter"], Query()] = "year",
+    by: Breakdowns = [],  # noqa: B006
+    format: Annotated[Format | None, Query()] = None,
+    lang: Lang = "en",
+) -> Any:
+    """One perturbed table per year or quarter from `from` to `to`: a trend in one request."""
+    _reject_unknown_parameters(request, SERIES_QUERY)
+    settings = _settings(request)
+    breakdowns = statistics.parse_breakdowns(table, by)
+    periods = statistics.series_periods(start, end, step, closed_only=settings.closed_periods_only(), now=now)
+    closed = {p: statistics.is_closed(p, now) for p in periods}
+    answer = await explorer.build_series(session, table, breakdowns, periods, settings.ptable(), closed=closed)
+    if _wants_csv(request, format):
+        return _csv_response(series_csv(answer, lang), f"{table}-{start}-{end}-{step}.csv")
+    return JSONResponse(StatsSeriesRead.model_validate(answer).model_dump(mode="json"))
 
 
 @router.get("/reports/{report}", response_model=EurostatReportRead, responses=CSV_ANSWER)
@@ -113,29 +134,87 @@ async def get_report(
     request: Request,
     session: DbSession,
     now: Now,
-    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     report: Annotated[Literal["eurostat"], Path(description="eurostat: the crim_thb annual report")],
     year: Year,
     format: Annotated[Format | None, Query()] = None,
+    lang: Lang = "en",
 ) -> Any:
-    """The annual report of registered victims in the Eurostat crim_thb shape."""
+    """Registered victims in the Eurostat crim_thb shape, perturbed (the official figures are the release)."""
     _reject_unknown_parameters(request, REPORT_QUERY)
     settings = _settings(request)
     fixed = statistics.check_period("year", year, None, closed_only=settings.closed_periods_only(), now=now)
-    answer = await eurostat_report(session, fixed.year, _thresholds(settings))
-    csv = _wants_csv(request, format)
-    audit.record_for(
-        session,
-        audit_tables,
-        principal,
-        "export_report",
-        "report",
-        report,
-        detail={"year": fixed.year, "format": "csv" if csv else "json"},
-    )
-    if csv:
-        return _csv_response(eurostat_csv(answer), f"eurostat-crim_thb-{year}.csv")
+    answer = await eurostat_report(session, fixed.year, settings.ptable())
+    if _wants_csv(request, format):
+        return _csv_response(eurostat_csv(answer, lang), f"eurostat-crim_thb-{year}.csv")
     return JSONResponse(EurostatReportRead.model_validate(answer).model_dump(mode="json"))
+
+
+RELEASE_QUERY = frozenset({"format", "lang"})
+
+
+def _release_answer(request: Request, answer: dict[str, Any], fmt: Format | None, lang: Language, status: int) -> Any:
+    if _wants_csv(request, fmt):
+        return _csv_response(release_csv(answer, lang), f"release-{answer['year']}-v{answer['version']}.csv")
+    return JSONResponse(ReleaseRead.model_validate(answer).model_dump(mode="json"), status_code=status)
+
+
+@router.post(
+    "/releases",
+    status_code=201,
+    response_model=ReleaseRead,
+    responses={
+        200: {"description": "nothing changed since the latest version: that version"},
+        409: {"description": "the declared tables cannot be protected; nothing was released"},
+    },
+)
+async def create_release(
+    request: Request,
+    session: DbSession,
+    now: Now,
+    _: Annotated[Principal, Depends(Authorize("coordinator"))],
+    body: ReleaseRequest,
+) -> Any:
+    """Close a year: its official tables computed once, suppressed, audited and frozen as a new version
+    (or the latest version, answered with 200, if no fact of that year changed since)."""
+    _reject_unknown_parameters(request, frozenset())
+    settings = _settings(request)
+    release, created = await releases.release_year(
+        session, body.year, (settings.stats_threshold, settings.stats_sensitive_threshold), now=now
+    )
+    answer = releases.release_read(release, release.version)
+    return _release_answer(request, answer, None, "en", 201 if created else 200)
+
+
+@router.get("/releases/{year}", response_model=ReleaseRead, responses=CSV_ANSWER)
+async def read_release(
+    request: Request,
+    session: DbSession,
+    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    year: Annotated[int, Path(ge=2000, le=9999)],
+    format: Annotated[Format | None, Query()] = None,
+    lang: Lang = "en",
+) -> Any:
+    """The latest version of a year's release, with its audit."""
+    _reject_unknown_parameters(request, RELEASE_QUERY)
+    release, versions = await releases.get_release(session, year)
+    return _release_answer(request, releases.release_read(release, versions), format, lang, 200)
+
+
+@router.get("/releases/{year}/versions/{version}", response_model=ReleaseRead, responses=CSV_ANSWER)
+async def read_release_version(
+    request: Request,
+    session: DbSession,
+    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    year: Annotated[int, Path(ge=2000, le=9999)],
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    format: Annotated[Format | None, Query()] = None,
+    lang: Lang = "en",
+) -> Any:
+    """One version of a year's release (earlier versions stay readable: they were published)."""
+    _reject_unknown_parameters(request, RELEASE_QUERY)
+    release, versions = await releases.get_release(session, year, version)
+    return _release_answer(request, releases.release_read(release, versions), format, lang, 200)
 
 
 IMPORT_BODY: dict[str, Any] = {
@@ -177,7 +256,6 @@ async def create_import(
     except UnicodeDecodeError:
         raise Invalid("The file is not UTF-8 text", field="body") from None
     record = imports.new_import(kind, principal.sub, principal.org)
-    audit.record_for(session, audit_tables, principal, "import", "import", record.id, detail={"kind": kind})
     if text.count("\n") > settings.import_inline_rows:
         # Committed before the 202 (DbSession), then processed after the answer has been sent.
         await add_import(session, record)
@@ -215,9 +293,7 @@ async def read_import(
     """Status, counts and per-row error report of an import made by the caller's organisation."""
     record = await get_import(session, import_id, principal.org)
     if record is None:
-        await audit.record_refused(session, audit_tables, principal, "read_import", "import", import_id[:64])
         raise NotFound("No such import")
-    audit.record_for(session, audit_tables, principal, "read_import", "import", record.id)
     return ImportRead.of(record)
 
 

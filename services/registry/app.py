@@ -14,7 +14,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="registry",
         settings=settings or Settings(),
         routers=[router, internal_router, audit_router("registry")],
-        description="Anonymised facts and national statistics with disclosure control (DESIGN.md §9).",
+        description="Anonymised facts and national statistics: perturbed explorer tables and audited releases.",
     )
     app.state.audit_tables = audit_tables
     return app

@@ -1,27 +1,30 @@
-"""The annual report in the shape of Eurostat's trafficking statistics (crim_thb), disclosure-controlled.
+"""Eurostat's trafficking statistics (crim_thb) categories, and the perturbed crim_thb tables of the explorer.
 
-Registered victims = presumed + identified, each person counted once in the year under their
-highest status. Three tables, as Eurostat publishes them: by sex and age group (child/adult), by sex
-and citizenship (national/foreign), by sex and form of exploitation.
+Registered victims = presumed + identified, each person counted once in the year under their highest
+status. Three tables, as Eurostat publishes them: by sex and age group (child/adult), by sex and
+citizenship group (reporting country / other EU / non-EU / unknown), by sex and form of exploitation.
+The official figures of a closed year are those of its release (see `release`); this report is the
+explorer's view of the same tables, perturbed like every explorer answer.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import repository
+from services.registry.ckm import PTable
 from services.registry.dimensions import NATIONAL_CITIZENSHIP
-from services.registry.disclosure import ProtectedTable, protect
+from services.registry.explorer import render, tally
 from services.registry.facts import FORM_BITS, STATUS_RANK
 from services.registry.repository import Period
-from services.registry.statistics import Thresholds, render_table
 
 EUROSTAT_SEXES = ("F", "M", "UNK")
 AGE_GROUPS = ("child", "adult")
-CITIZENSHIPS = ("national", "foreign", "unknown")
+CITIZENSHIP_GROUPS = ("national", "eu", "non_eu", "unknown")
+# The other 26 member states of the European Union (ISO 3166-1 alpha-2; Greece is GR here, not EL).
+EU_MEMBERS = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
 # crim_thb forms: sexual exploitation, labour exploitation (forced labour or services), organ removal, other.
 EUROSTAT_FORMS = ("sexual_exploitation", "labour_exploitation", "organ_removal", "other")
 FORM_TO_EUROSTAT = {
@@ -36,73 +39,62 @@ FORM_TO_EUROSTAT = {
     "other": "other",
 }
 REGISTERED_MIN_RANK = STATUS_RANK["presumed"]
+RAW = ("sex", "child", "citizenship", "forms_mask")
 
 
-def _eurostat_sex(sex: str) -> str:
+def eurostat_sex(sex: Any) -> tuple[str, ...]:
     # Eurostat has no third category; X and UNK are both reported as unknown.
-    return sex if sex in ("F", "M") else "UNK"
+    return (sex,) if sex in ("F", "M") else ("UNK",)
 
 
-def _citizenship(code: str) -> str:
+def age_group(child: Any) -> tuple[str, ...]:
+    return ("child",) if child in (True, "child") else ("adult",)
+
+
+def citizenship_group(code: Any) -> tuple[str, ...]:
     if code == NATIONAL_CITIZENSHIP:
-        return "national"
-    return "unknown" if code == "UNK" else "foreign"
+        return ("national",)
+    if code == "UNK":
+        return ("unknown",)
+    return ("eu",) if code in EU_MEMBERS else ("non_eu",)
 
 
-def _forms(mask: int) -> set[str]:
-    forms = {FORM_TO_EUROSTAT[form] for form, bit in FORM_BITS.items() if mask & bit}
-    return forms or {"other"}
+def eurostat_forms(mask: Any) -> tuple[str, ...]:
+    """A person's crim_thb form groups (persons with several are under each); none recorded: other."""
+    forms = {FORM_TO_EUROSTAT[form] for form, bit in FORM_BITS.items() if int(mask) & bit}
+    return tuple(f for f in EUROSTAT_FORMS if f in forms) or ("other",)
 
 
-async def eurostat_report(session: AsyncSession, year: int, thresholds: Thresholds) -> dict[str, Any]:
-    groups = await repository.registered_victims(session, Period(year), REGISTERED_MIN_RANK)
-    by_age: dict[tuple[str, str], int] = defaultdict(int)
-    by_citizenship: dict[tuple[str, str], int] = defaultdict(int)
-    by_form: dict[tuple[str, str], int] = defaultdict(int)
-    for sex, child, citizenship, mask, people in groups:
-        s = _eurostat_sex(sex)
-        by_age[(s, "child" if child else "adult")] += people
-        by_citizenship[(s, _citizenship(citizenship))] += people
-        for form in _forms(mask):
-            by_form[(s, form)] += people
+TABLES = {
+    "by_sex_and_age_group": ("age_group", "child", age_group, AGE_GROUPS),
+    "by_sex_and_citizenship": ("citizenship", "citizenship", citizenship_group, CITIZENSHIP_GROUPS),
+    "by_sex_and_form": ("form", "forms_mask", eurostat_forms, EUROSTAT_FORMS),
+}
 
-    specs = {
-        "by_sex_and_age_group": (AGE_GROUPS, by_age, thresholds.sensitive),
-        "by_sex_and_citizenship": (CITIZENSHIPS, by_citizenship, thresholds.standard),
-        "by_sex_and_form": (EUROSTAT_FORMS, by_form, thresholds.standard),
-    }
-    protected = _protect_linked(specs)
+
+async def eurostat_report(session: AsyncSession, year: int, ptable: PTable) -> dict[str, Any]:
+    period = Period(year)
     tables = {}
-    for name, (cols, _, threshold) in specs.items():
-        second = name.removeprefix("by_sex_and_")
-        cells, suppressions = render_table(protected[name], ["sex", second], EUROSTAT_SEXES, cols)
-        tables[name] = {"threshold": threshold, "cells": cells, "suppressions": suppressions}
+    for name, (second, raw, mapper, categories) in TABLES.items():
+        groups = await repository.count_with_keys(
+            session, "victims", ["sex", raw], [period], min_rank=REGISTERED_MIN_RANK
+        )
+        tallies = tally(["sex", second], groups[period], [eurostat_sex, mapper])
+        cells = render("victims", ["sex", second], tallies, ptable, fixed=[EUROSTAT_SEXES, categories])
+        tables[name] = {"cells": cells}
     return {
         "report": "eurostat",
         "dataset": "crim_thb (registered victims of trafficking in human beings)",
         "year": year,
         "unit": "persons",
         "definition": "registered victims = presumed + identified; each person counted once in the year",
+        "perturbed": True,
+        "additive": False,
+        "ptable": ptable.describe(),
         "tables": tables,
         "notes": [
-            "The three tables share their sex totals; a figure suppressed in one is suppressed in all.",
-            "A victim exploited in several forms is counted under each; the form table counts mentions.",
+            "Perturbed by the cell key method like every explorer answer; the official figures are the year's release.",
+            "A victim exploited in several forms is counted under each form, once in the totals.",
             "Sex X (other) is reported with UNK: the Eurostat table has no third category.",
         ],
     }
-
-
-def _protect_linked(
-    specs: dict[str, tuple[tuple[str, ...], dict[tuple[str, str], int], int]],
-) -> dict[str, ProtectedTable]:
-    """Protect each table, then re-protect with every shared margin suppressed anywhere, to a fixed point."""
-    forced: set[tuple[str, ...]] = set()
-    while True:
-        protected = {
-            name: protect(EUROSTAT_SEXES, cols, cells, threshold, forced=forced)
-            for name, (cols, cells, threshold) in specs.items()
-        }
-        shared = {key for table in protected.values() for key in table.suppressed if key[1] == "total"}
-        if shared <= forced:
-            return protected
-        forced |= shared

@@ -1,15 +1,23 @@
-"""CSV renderings of statistics tables and of the Eurostat report (suppressed cells as published)."""
+"""CSV renderings of statistics answers: codes beside labels in the requested language, a legend in the file.
+
+The legend comes first, as lines starting with `#` (most CSV readers skip them with a comment option:
+pandas `comment="#"`, R `comment.char="#"`); it explains every marker that appears in the file.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from services.registry.labels import label, marker
 
-def _write(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+
+def _write(legend: Iterable[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO(newline="")
+    for line in legend:
+        buffer.write(f"# {line}\n")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
@@ -17,22 +25,92 @@ def _write(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def table_csv(answer: dict[str, Any]) -> str:
-    """One line per cell (totals included): period, breakdown values, count, percent, suppression rule."""
+def perturbed_legend(ptable: dict[str, Any], lang: str) -> list[str]:
+    js1 = max(1, int(ptable["smallest_count"]) - 1)
+    return [
+        marker("perturbed", lang, D=ptable["max_deviation"], js1=js1) + f" ({ptable['version']})",
+        marker("total", lang),
+    ]
+
+
+def released_legend(markers: set[str], lang: str) -> list[str]:
+    """Legend lines for the markers of released (exact) tables that appear in the file."""
+    lines = [marker("total", lang)]
+    if "x" in markers:
+        lines.append(marker("x", lang))
+    for threshold in sorted(int(m[1:]) for m in markers if m.startswith("<")):
+        lines.append(marker("<", lang, t=threshold))
+    return lines
+
+
+def _coded(names: Sequence[str]) -> list[str]:
+    return [column for name in names for column in (name, f"{name}_label")]
+
+
+def _values(cell: dict[str, Any], names: Sequence[str], lang: str) -> list[Any]:
+    return [value for name in names for value in (cell[name], label(name, str(cell[name]), lang))]
+
+
+def table_csv(answer: dict[str, Any], lang: str = "en") -> str:
+    """One line per cell (totals included): table, period, each breakdown's code and label, count, percent."""
     names = answer["breakdowns"]
     period = answer["period"]["label"]
+    rows = [[answer["table"], period, *_values(c, names, lang), c["count"], c["percent"]] for c in answer["cells"]]
+    header = ["table", "period", *_coded(names), "count", "percent"]
+    return _write(perturbed_legend(answer["ptable"], lang), header, rows)
+
+
+def series_csv(answer: dict[str, Any], lang: str = "en") -> str:
+    """The series in long format: one line per period and cell."""
+    names = answer["breakdowns"]
     rows = [
-        [answer["table"], period, *(cell[n] for n in names), cell["count"], cell["percent"], cell["suppressed"]]
-        for cell in answer["cells"]
+        [answer["table"], entry["period"]["label"], *_values(c, names, lang), c["count"], c["percent"]]
+        for entry in answer["periods"]
+        for c in entry["cells"]
     ]
-    return _write(["table", "period", *names, "count", "percent", "suppressed"], rows)
+    header = ["table", "period", *_coded(names), "count", "percent"]
+    return _write(perturbed_legend(answer["ptable"], lang), header, rows)
 
 
-def eurostat_csv(report: dict[str, Any]) -> str:
+def eurostat_csv(report: dict[str, Any], lang: str = "en") -> str:
     """Long format, one line per (table, sex, category), as Eurostat's crim_thb files are laid out."""
     rows = []
     for name, table in report["tables"].items():
         second = name.removeprefix("by_sex_and_")
         for cell in table["cells"]:
-            rows.append([report["year"], name, cell["sex"], cell[second], cell["count"], cell["suppressed"]])
-    return _write(["year", "table", "sex", "category", "count", "suppressed"], rows)
+            rows.append(
+                [
+                    report["year"],
+                    name,
+                    cell["sex"],
+                    label("sex", cell["sex"], lang),
+                    cell[second],
+                    label(second, cell[second], lang),
+                    cell["count"],
+                ]
+            )
+    header = ["year", "table", "sex", "sex_label", "category", "category_label", "count"]
+    return _write(perturbed_legend(report["ptable"], lang), header, rows)
+
+
+def release_csv(answer: dict[str, Any], lang: str = "en") -> str:
+    """Every table of a release in long format; the legend explains each marker present in the file."""
+    rows = []
+    markers: set[str] = set()
+    for name, table in answer["tables"].items():
+        dims = table["dims"]
+        for cell in table["cells"]:
+            count = cell["count"]
+            if not isinstance(count, int):
+                markers.add(str(count))
+            pairs = [(d, cell[d]) for d in dims] + [("", "")] * (2 - len(dims))
+            coded = [value for d, v in pairs for value in (d, v, label(_label_dim(d), str(v), lang) if d else "")]
+            rows.append([answer["year"], answer["version"], name, *coded, count])
+    header = ["year", "version", "table"]
+    header += ["dim1", "value1", "label1", "dim2", "value2", "label2", "count"]
+    return _write(released_legend(markers, lang), header, rows)
+
+
+def _label_dim(dim: str) -> str:
+    """Release breakdowns labelled with the explorer's vocabulary (crim_thb names map onto it)."""
+    return {"eurostat_sex": "sex", "form_group": "form"}.get(dim, dim)

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.db import Database
-from services.registry import family, repository
+from services.registry import repository
 from services.registry.facts import REFERRAL_FACT, SCREENING_FACT, ReferralFactIn, ScreeningFactIn, fact_errors
 from services.registry.models import FactImport
 
@@ -228,7 +228,6 @@ async def apply(
     if record.kind == "screening":
         previous = await repository.stored_periods(session, [r["fact_id"] for r in parsed.rows])
     written = await repository.upsert_facts(session, table, parsed.rows, write_progress)
-    family.invalidate_on_commit(session)
     if record.kind == "screening":
         years = {r["year"] for r in parsed.rows} | {year for _, year in previous}
         await repository.refresh_person_periods(session, years=sorted(years))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.errors import Invalid
 from putokaz.events.receiver import WebhookMessage, record_once
-from services.registry import family, repository
+from services.registry import repository
 from services.registry.facts import FACT_MODELS, SCREENING_FACT, fact_errors
 
 logger = logging.getLogger("putokaz.registry.ingest")
@@ -47,11 +47,9 @@ async def ingest_message(session: AsyncSession, message: WebhookMessage) -> Outc
     row = fact.row("feed")
     if message.type != SCREENING_FACT:
         written = await repository.upsert_facts(session, repository.REFERRALS, [row])
-        family.invalidate_on_commit(session)
         return "stored" if written else "superseded"
     previous = await repository.stored_periods(session, [row["fact_id"]])
     written = await repository.upsert_facts(session, repository.SCREENINGS, [row])
-    family.invalidate_on_commit(session)
     if written:
         for person, year in {(row["subject_key"] or row["fact_id"], row["year"]), *previous}:
             await repository.refresh_person_periods(session, years=[year], person=person)

@@ -1,13 +1,24 @@
-"""SQLAlchemy tables of the registry service: anonymised facts, imports, processed webhooks."""
+"""SQLAlchemy tables of the registry service: anonymised facts, imports, processed webhooks, releases."""
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, Index, Integer, SmallInteger, String, Text, false, text
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from putokaz.audit import define_audit_tables
 from putokaz.db import UtcDateTime, new_metadata
-from putokaz.events import define_event_tables
 from putokaz.events.receiver import define_receiver_tables
 
 BREAKDOWN_COLUMNS = [
@@ -21,13 +32,14 @@ BREAKDOWN_COLUMNS = [
     "forms_mask",
     "instrument",
 ]
+# Record keys of the cell key method (see ckm): per fact, per person and year, per person and quarter.
+SCREENING_KEYS = ["rkey", "rkey_year", "rkey_quarter"]
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
-event_tables = define_event_tables(Base.metadata)
 processed_webhooks = define_receiver_tables(Base.metadata)
 audit_tables = define_audit_tables(Base.metadata)
 
@@ -63,17 +75,22 @@ class ScreeningFact(Base):
     # on every write (repository.refresh_person_periods): counting people becomes a plain filtered count.
     top_of_year: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     top_of_quarter: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Record keys (0..255) fixed at ingest from a keyed hash: of the fact (counting screenings), of the
+    # person and year, of the person and quarter (counting people once per period).
+    rkey: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
+    rkey_year: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
+    rkey_quarter: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
 
     __table_args__ = (
         # Covering (PostgreSQL INCLUDE): a period's counts come from index-only scans of narrow entries.
-        Index("ix_screening_facts_period", "year", "quarter", postgresql_include=BREAKDOWN_COLUMNS),
+        Index("ix_screening_facts_period", "year", "quarter", postgresql_include=BREAKDOWN_COLUMNS + SCREENING_KEYS),
         Index("ix_screening_facts_person", "subject_key", "year"),
         Index(
             "ix_screening_facts_victims_year",
             "year",
             "status_rank",
             postgresql_where=text("top_of_year"),
-            postgresql_include=BREAKDOWN_COLUMNS,
+            postgresql_include=BREAKDOWN_COLUMNS + SCREENING_KEYS,
             sqlite_where=text("top_of_year"),
         ),
         Index(
@@ -82,7 +99,7 @@ class ScreeningFact(Base):
             "quarter",
             "status_rank",
             postgresql_where=text("top_of_quarter"),
-            postgresql_include=BREAKDOWN_COLUMNS,
+            postgresql_include=BREAKDOWN_COLUMNS + SCREENING_KEYS,
             sqlite_where=text("top_of_quarter"),
         ),
     )
@@ -108,6 +125,7 @@ class ReferralFact(Base):
     urgent: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    rkey: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
 
     __table_args__ = (
         Index(
@@ -123,6 +141,7 @@ class ReferralFact(Base):
                 "canton",
                 "child",
                 "urgent",
+                "rkey",
             ],
         ),
     )
@@ -147,3 +166,32 @@ class FactImport(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class StatsKey(Base):
+    """The secret of the record keys' keyed hash: generated once, never leaves the database."""
+
+    __tablename__ = "stats_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
+class Release(Base):
+    """One frozen version of a closed year's official tables, with its disclosure audit."""
+
+    __tablename__ = "releases"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # JSON: the published tables (cells as released) and the audit shown to the coordinator.
+    tables: Mapped[str] = mapped_column(Text)
+    audit: Mapped[str] = mapped_column(Text)
+    # JSON: the true number of persons per atom (see release_tables); never answered, kept so that a
+    # later version is audited together with this one.
+    atoms: Mapped[str] = mapped_column(Text)
+    facts_digest: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("year", "version"),)

@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import combinations
 from typing import Any
 
-from sqlalchemy import Select, Table, func, select, text, tuple_, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.dimensions import DIMENSIONS, form_matches, forms_list
+from services.registry.ckm import record_key
+from services.registry.dimensions import DIMENSIONS
 from services.registry.facts import VICTIM_MIN_RANK
-from services.registry.models import FactImport, ReferralFact, ScreeningFact
+from services.registry.models import FactImport, ReferralFact, Release, ScreeningFact, StatsKey
 
 SCREENINGS: Table = ScreeningFact.__table__  # type: ignore[assignment]
 REFERRALS: Table = ReferralFact.__table__  # type: ignore[assignment]
 UPSERT_CHUNK = 1000
-# Columns per grouping set when counting a period's pairs (measured best over 1,000,000 facts).
-COVER_SIZE = 4
-PERSON_COLUMNS = ("sex", "age_band", "child", "citizenship", "entity", "canton", "status", "forms_mask")
+PERSON_COLUMNS = (
+    "sex",
+    "age_band",
+    "child",
+    "citizenship",
+    "entity",
+    "canton",
+    "status",
+    "forms_mask",
+    "quarter",
+    "rkey_year",
+)
+RECORD_KEYS = "record_keys"
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ async def upsert_facts(
     """
     written = 0
     insert = _insert_for(session)
+    rows = with_record_keys(table, rows, await record_key_secret(session))
     for start in range(0, len(rows), UPSERT_CHUNK):
         chunk = rows[start : start + UPSERT_CHUNK]
         statement = insert(table).values(list(chunk))
@@ -131,135 +143,107 @@ async def stored_periods(session: AsyncSession, fact_ids: Sequence[str]) -> set[
     return found
 
 
-def _source(table: str, period: Period) -> tuple[Any, list[Any]]:
-    if table == "victims":
-        return _victims(period, VICTIM_MIN_RANK), []
-    source = REFERRALS if table == "referrals" else SCREENINGS
-    return source, _period_filter(source, period)
-
-
-async def count_cells(
-    session: AsyncSession, table: str, breakdowns: Sequence[str], period: Period
-) -> dict[tuple[str, ...], int]:
-    """Counts per combination of breakdown categories (people for `victims`, facts otherwise)."""
-    source, where = _source(table, period)
-    from_clause: Any = source
-    groups = []
-    for name in breakdowns:
-        if name == "form":
-            forms = forms_list()
-            from_clause = from_clause.join(forms, form_matches(source.c.forms_mask, forms))
-            groups.append(forms.c.form)
-        else:
-            groups.append(DIMENSIONS[name].expression(source))
-    labelled = [g.label(f"d{i}") for i, g in enumerate(groups)]
-    query: Select[Any] = select(*labelled, func.count().label("n")).select_from(from_clause).where(*where)
-    if groups:
-        query = query.group_by(*groups)
-    result = await session.execute(query)
-    return {tuple(str(v) for v in row[:-1]): int(row[-1]) for row in result}
-
-
 def _raw_expression(name: str, source: Any) -> Any:
     """A breakdown's value as stored: forms as the bit mask (expanded per form by the caller)."""
     return source.c.forms_mask if name == "forms_mask" else DIMENSIONS[name].expression(source)
 
 
-def covering_sets(names: Sequence[str], size: int) -> list[tuple[str, ...]]:
-    """Few column sets of `size` that together contain every pair of `names` (a covering design).
+def _key_column(table: str, quarterly: bool) -> Any:
+    if table == "victims":
+        return SCREENINGS.c.rkey_quarter if quarterly else SCREENINGS.c.rkey_year
+    return (REFERRALS if table == "referrals" else SCREENINGS).c.rkey
 
-    Grouping by a set and summing out its other columns gives each of its pairs exactly, so a period
-    costs a fraction of the grouping sets that one set per pair would (each set is a hash table filled
-    from every row of the period). Deterministic greedy cover (8 sets of 4 for 9 columns, not 36 pairs).
+
+@dataclass(frozen=True)
+class KeyedCount:
+    """Units of one group of stored values and the sum of their record keys."""
+
+    values: tuple[Any, ...]
+    count: int
+    key_sum: int
+
+
+async def count_with_keys(
+    session: AsyncSession,
+    table: str,
+    raw_names: Sequence[str],
+    periods: Sequence[Period],
+    *,
+    min_rank: int = VICTIM_MIN_RANK,
+) -> dict[Period, list[KeyedCount]]:
+    """Counts and record-key sums per group of stored values, per period, in one grouped query.
+
+    Everything the cell key method needs: a cell's count and its cell key are sums over groups (a fact
+    under each of its forms is expanded by the caller). `periods` are all years or all quarters.
+    People (`victims`) are counted once per period under their highest-status fact (top_of_year /
+    top_of_quarter), with their per-person-per-period record key.
     """
-    names = list(names)
-    if len(names) <= size:
-        return [tuple(names)] if len(names) >= 2 else []
-    left = {frozenset(p) for p in combinations(names, 2)}
-    cover: list[tuple[str, ...]] = []
-    while left:
-        chosen = max(combinations(names, size), key=lambda t: sum(frozenset(p) in left for p in combinations(t, 2)))
-        cover.append(chosen)
-        left -= {frozenset(p) for p in combinations(chosen, 2)}
-    return cover
-
-
-_covers: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-
-
-def _covering_sets(names: Sequence[str]) -> list[tuple[str, ...]]:
-    key = tuple(names)
-    if key not in _covers:
-        _covers[key] = covering_sets(key, COVER_SIZE)
-    return _covers[key]
-
-
-async def count_pairs(
-    session: AsyncSession, table: str, raw_names: Sequence[str], period: Period
-) -> dict[tuple[str, str], dict[tuple[Any, Any], int]]:
-    """Counts per pair of stored breakdown values, for every pair of `raw_names`, in one pass.
-
-    On PostgreSQL one GROUPING SETS query (a single scan of the period) over a covering design of
-    column sets (`covering_sets`), each set summed out into its pairs here; SQLite has no grouping
-    sets, so there one grouped query per pair. Every raw value is non-null (the expressions coalesce),
-    so the non-null columns of a row say which set it counts.
-    """
-    source, where = _source(table, period)
-    pairs = [(a, b) for i, a in enumerate(raw_names) for b in raw_names[i + 1 :]]
-    out: dict[tuple[str, str], dict[tuple[Any, Any], int]] = {pair: {} for pair in pairs}
-    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
-    if dialect == "postgresql":
-        expressions = [_raw_expression(n, source) for n in raw_names]
-        if table == "victims":
-            facts = select(*(e.label(n) for e, n in zip(expressions, raw_names, strict=True))).where(*where)
-            facts = facts.subquery("facts")
-            count: Any = func.count()
-        else:
-            # Group the period's rows by all their values first (a few times fewer rows), then the sets.
-            facts = (
-                select(*(e.label(n) for e, n in zip(expressions, raw_names, strict=True)), func.count().label("n"))
-                .where(*where)
-                .group_by(*expressions)
-                .subquery("facts")
-            )
-            count = func.sum(facts.c.n)
-        covers = _covering_sets(raw_names)
-        sets = func.grouping_sets(*(tuple_(*(facts.c[n] for n in cover)) for cover in covers))
-        # The planner overestimates the groups of these expressions: left alone it sorts (spilling to
-        # disk) instead of hashing, and compiles the query with JIT, which alone costs ~50 ms.
+    quarterly = periods[0].quarter is not None
+    source = REFERRALS if table == "referrals" else SCREENINGS
+    years = sorted({p.year for p in periods})
+    where: list[Any] = [source.c.year.in_(years)]
+    if table == "victims":
+        top = SCREENINGS.c.top_of_quarter if quarterly else SCREENINGS.c.top_of_year
+        where += [top, SCREENINGS.c.status_rank >= min_rank]
+    groups: list[Any] = [source.c.year] + ([source.c.quarter] if quarterly else [])
+    groups += [_raw_expression(name, source) for name in raw_names]
+    key = _key_column(table, quarterly)
+    query = select(*groups, func.count(), func.sum(key)).where(*where).group_by(*groups)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # The planner overestimates these groups: left alone it may sort instead of hashing and JIT-compile
+        # the query (~50 ms alone).
         await session.execute(text("SET LOCAL jit = off"))
-        await session.execute(text("SET LOCAL work_mem = '32MB'"))
-        result = await session.execute(select(*(facts.c[n] for n in raw_names), count).group_by(sets))
-        index = {name: i for i, name in enumerate(raw_names)}
-        # Each pair read from exactly one set: a pair in two sets would otherwise count twice.
-        by_set: dict[tuple[str, ...], list[tuple[str, str]]] = {cover: [] for cover in covers}
-        for a, b in pairs:
-            by_set[next(c for c in covers if a in c and b in c)].append((a, b))
-        for row in result:
-            present = tuple(raw_names[i] for i, value in enumerate(row[:-1]) if value is not None)
-            n = int(row[-1])
-            for a, b in by_set.get(present, ()):
-                cells = out[(a, b)]
-                values = (row[index[a]], row[index[b]])
-                cells[values] = cells.get(values, 0) + n
-        return out
-    facts = select(*(_raw_expression(n, source).label(n) for n in raw_names)).where(*where).subquery("facts")
-    for a, b in pairs:
-        result = await session.execute(select(facts.c[a], facts.c[b], func.count()).group_by(facts.c[a], facts.c[b]))
-        out[(a, b)] = {(row[0], row[1]): int(row[2]) for row in result}
+    result = await session.execute(query)
+    wanted = set(periods)
+    out: dict[Period, list[KeyedCount]] = {p: [] for p in periods}
+    lead = 2 if quarterly else 1
+    for row in result:
+        period = Period(int(row[0]), int(row[1])) if quarterly else Period(int(row[0]))
+        if period in wanted:
+            out[period].append(KeyedCount(tuple(row[lead:-2]), int(row[-2]), int(row[-1] or 0)))
     return out
 
 
-async def registered_victims(
-    session: AsyncSession, period: Period, min_rank: int
-) -> list[tuple[str, bool, str, int, int]]:
-    """(sex, child, citizenship, forms_mask, people) for persons whose highest status reaches `min_rank`."""
-    victims = _victims(period, min_rank)
-    query = select(victims.c.sex, victims.c.child, victims.c.citizenship, victims.c.forms_mask, func.count()).group_by(
-        victims.c.sex, victims.c.child, victims.c.citizenship, victims.c.forms_mask
-    )
-    result = await session.execute(query)
-    return [(r[0], bool(r[1]), r[2], int(r[3]), int(r[4])) for r in result]
+async def record_key_secret(session: AsyncSession) -> bytes:
+    """The keyed hash's secret, created by the migration; generated here if a database lacks it."""
+    found = await session.scalar(select(StatsKey.secret).where(StatsKey.name == RECORD_KEYS))
+    if found is not None:
+        return bytes(found)
+    secret = os.urandom(32)
+    insert = _insert_for(session)
+    await session.execute(insert(StatsKey).values(name=RECORD_KEYS, secret=secret).on_conflict_do_nothing())
+    return bytes(await session.scalar(select(StatsKey.secret).where(StatsKey.name == RECORD_KEYS)))
+
+
+def with_record_keys(table: Table, rows: Sequence[dict[str, Any]], secret: bytes) -> list[dict[str, Any]]:
+    """Rows with their record keys: per fact, and (screenings) per person per year and per quarter."""
+    out = []
+    for row in rows:
+        keyed = {**row, "rkey": record_key(secret, "fact", row["fact_id"])}
+        if table is SCREENINGS:
+            person = row.get("subject_key") or row["fact_id"]
+            keyed["rkey_year"] = record_key(secret, "person-year", person, row["year"])
+            keyed["rkey_quarter"] = record_key(secret, "person-quarter", person, row["year"], row["quarter"])
+        out.append(keyed)
+    return out
+
+
+async def release_rows(session: AsyncSession, year: int) -> list[Release]:
+    result = await session.execute(select(Release).where(Release.year == year).order_by(Release.version))
+    return list(result.scalars())
+
+
+async def add_release(session: AsyncSession, release: Release) -> Release:
+    session.add(release)
+    await session.flush()
+    return release
+
+
+async def person_rows(session: AsyncSession, year: int, columns: Sequence[str], min_rank: int) -> list[tuple[Any, ...]]:
+    """One row per person counted in the year (highest-status fact) with the stored `columns`."""
+    victims = _victims(Period(year), min_rank)
+    result = await session.execute(select(*(victims.c[c] for c in columns)))
+    return [tuple(row) for row in result]
 
 
 async def add_import(session: AsyncSession, record: FactImport) -> FactImport:

@@ -6,19 +6,13 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.models import FactImport
 
 
 class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-
-
-class Suppressed(ReadModel):
-    cell: dict[str, str]
-    rule: Literal["primary", "secondary", "linked", "consistent_margin"]
-    reason: str
 
 
 class PeriodRead(ReadModel):
@@ -28,24 +22,52 @@ class PeriodRead(ReadModel):
     closed: bool
 
 
+class PTableRead(ReadModel):
+    """How the explorer's counts were perturbed: the cell key method with this ptable."""
+
+    method: Literal["cell_key"]
+    version: str
+    max_deviation: int
+    variance: float
+    smallest_count: int
+
+
 class StatsTableRead(ReadModel):
-    """Cells carry one key per breakdown ("total" on margins), `count` (a number, "<t" or "x"),
-    `percent` of the grand total (null when either is suppressed) and `suppressed` (the rule or null)."""
+    """Cells carry one key per breakdown ("total" on margins), `count` (perturbed) and `percent` of the
+    perturbed grand total. Every cell is perturbed on its own, so the table is not additive."""
 
     table: str
     unit: str
     period: PeriodRead
     breakdowns: list[str]
-    threshold: int
+    perturbed: bool
+    additive: bool
+    ptable: PTableRead
     cells: list[dict[str, Any]]
-    suppressions: list[Suppressed]
+    notes: list[str]
+
+
+class SeriesPeriodRead(ReadModel):
+    period: PeriodRead
+    cells: list[dict[str, Any]]
+
+
+class StatsSeriesRead(ReadModel):
+    """One perturbed table per period (cells as in a single table)."""
+
+    table: str
+    unit: str
+    step: Literal["year", "quarter"]
+    breakdowns: list[str]
+    perturbed: bool
+    additive: bool
+    ptable: PTableRead
+    periods: list[SeriesPeriodRead]
     notes: list[str]
 
 
 class EurostatTableRead(ReadModel):
-    threshold: int
     cells: list[dict[str, Any]]
-    suppressions: list[Suppressed]
 
 
 class EurostatReportRead(ReadModel):
@@ -54,8 +76,43 @@ class EurostatReportRead(ReadModel):
     year: int
     unit: str
     definition: str
+    perturbed: bool
+    additive: bool
+    ptable: PTableRead
     tables: dict[str, EurostatTableRead]
     notes: list[str]
+
+
+class ReleaseRequest(BaseModel):
+    """Close a year: compute (or return) its release."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    year: int = Field(ge=2000, le=9999, description="the closed calendar year to release")
+
+
+class ReleaseTableRead(ReadModel):
+    """Cells carry one key per breakdown ("total" on margins) and `count`: the exact number, or `<t`
+    (fewer than t, hidden) or `x` (hidden so that other hidden cells cannot be worked out)."""
+
+    title: str
+    dims: list[str]
+    headline: bool
+    unit: str
+    threshold: int
+    cells: list[dict[str, Any]]
+
+
+class ReleaseRead(ReadModel):
+    """One frozen version of a closed year's official tables and the audit of its suppression."""
+
+    year: int
+    version: int
+    versions: int
+    created_at: datetime
+    exact: bool
+    tables: dict[str, ReleaseTableRead]
+    audit: dict[str, Any]
 
 
 class ImportRowError(ReadModel):

@@ -7,7 +7,17 @@ from pathlib import Path
 from pydantic import model_validator
 
 from putokaz.settings import VAR_DIR, KernelSettings, WeakSecretError
-from services.registry.disclosure import MIN_SENSITIVE_THRESHOLD, MIN_THRESHOLD, check_threshold
+from services.registry.ckm import PTable, PTableParameters, ptable
+
+MIN_THRESHOLD = 3
+MIN_SENSITIVE_THRESHOLD = 5
+
+
+def check_threshold(value: int, minimum: int, name: str) -> int:
+    """Thresholds are settings, but never below a safe floor."""
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum} (got {value})")
+    return value
 
 
 class Settings(KernelSettings):
@@ -19,16 +29,18 @@ class Settings(KernelSettings):
     # Dev only: where `make run` may keep a generated feed secret shared with the senders.
     registry_feed_secret_file: Path | None = VAR_DIR / "registry-feed-secret"
 
-    # Disclosure control (DESIGN.md §9): counts 1..threshold-1 are suppressed.
+    # The explorer's cell key method (docs/statistics.md): the ptable's largest deviation D, target
+    # variance V and smallest published non-zero count js. Defaults suit tables of ~100 victims a year.
+    stats_ptable_max_deviation: int = 2
+    stats_ptable_variance: float = 1.0
+    stats_ptable_smallest_count: int = 3
+    # The release: cells 1..threshold-1 are hidden (primary suppression); the sensitive threshold
+    # applies to tables about children or at canton level.
     stats_threshold: int = 5
-    # Tables about children or at canton level.
     stats_sensitive_threshold: int = 10
     # Publish only periods that have ended (a period still filling up can be differenced over time).
     # None: on exactly in production.
     stats_closed_periods_only: bool | None = None
-    # How long a period's protected tables are reused (seconds; 0: never). Facts stored by this process
-    # clear it at once; another instance's writes show after at most this long.
-    stats_cache_seconds: float = 30.0
 
     import_max_rows: int = 500_000
     # Files up to this many lines are imported within the request (201 / 422); larger ones answer 202
@@ -44,11 +56,19 @@ class Settings(KernelSettings):
         check_threshold(self.stats_sensitive_threshold, MIN_SENSITIVE_THRESHOLD, "PUTOKAZ_STATS_SENSITIVE_THRESHOLD")
         if self.stats_sensitive_threshold < self.stats_threshold:
             raise ValueError("PUTOKAZ_STATS_SENSITIVE_THRESHOLD must not be below PUTOKAZ_STATS_THRESHOLD")
+        self.ptable()  # refuses parameters outside their ranges at start-up
         if self.environment == "production":
             secret = self.registry_feed_secret or ""
             if not secret.startswith("whsec_") or len(secret) < 40:
                 raise WeakSecretError("PUTOKAZ_REGISTRY_FEED_SECRET must be a whsec_ secret of 32 random bytes")
         return self
+
+    def ptable(self) -> PTable:
+        return ptable(
+            PTableParameters(
+                self.stats_ptable_max_deviation, self.stats_ptable_variance, self.stats_ptable_smallest_count
+            )
+        )
 
     def closed_periods_only(self) -> bool:
         if self.stats_closed_periods_only is not None:

@@ -1,31 +1,17 @@
-"""Statistics tables: fixed periods, at most two breakdowns, disclosure control on every answer."""
+"""What a statistics request may ask for: fixed periods and ranges of them, at most two known breakdowns."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.errors import Invalid
-from services.registry import family
-from services.registry.dimensions import DIMENSIONS, MAX_BREAKDOWNS, SENSITIVE_DIMENSIONS, TABLES
-from services.registry.disclosure import TOTAL, Key, ProtectedTable
+from services.registry.dimensions import DIMENSIONS, MAX_BREAKDOWNS
 from services.registry.facts import MIN_YEAR
 from services.registry.repository import Period
 
-UNITS = {"screenings": "screenings", "victims": "persons", "referrals": "referrals"}
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    standard: int
-    sensitive: int
-
-    def for_breakdowns(self, breakdowns: Sequence[str]) -> int:
-        return self.sensitive if SENSITIVE_DIMENSIONS.intersection(breakdowns) else self.standard
+# A series spans at most this many periods (80 quarters: twenty years).
+MAX_SERIES_PERIODS = 80
 
 
 def parse_breakdowns(table: str, raw: Sequence[str]) -> list[str]:
@@ -74,75 +60,30 @@ def is_closed(period: Period, now: datetime) -> bool:
     return (period.year, period.quarter) < (now.year, (now.month - 1) // 3 + 1)
 
 
-def render_table(
-    protected: ProtectedTable, breakdowns: Sequence[str], rows: Sequence[str], cols: Sequence[str] | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Cells (totals included, value "total") and the list of suppressions with their rules."""
-    if not breakdowns:
-        keys: list[Key] = [(TOTAL,)]
-        names: list[str] = []
-    elif cols is None:
-        keys = [(r,) for r in (*rows, TOTAL)]
-        names = [breakdowns[0]]
+def series_periods(start: int, end: int, step: str, *, closed_only: bool, now: datetime) -> list[Period]:
+    """Every year (or quarter) from `start` to `end` inclusive that has started (and, when `closed_only`, ended)."""
+    errors = []
+    if start < MIN_YEAR:
+        errors.append(("query.from", f"The registry holds no data before {MIN_YEAR}"))
+    if end < start:
+        errors.append(("query.to", "to must not be before from"))
+    if end > now.year:
+        errors.append(("query.to", "The period is in the future"))
+    if errors:
+        raise Invalid(errors[0][1], errors=[{"field": f, "message": m} for f, m in errors])
+    if step == "year":
+        periods = [Period(y) for y in range(start, end + 1)]
     else:
-        keys = [(r, c) for r in (*rows, TOTAL) for c in (*cols, TOTAL)]
-        names = list(breakdowns)
-    grand: Key = (TOTAL,) * max(1, len(names))
-    out = []
-    for key in keys:
-        cell: dict[str, Any] = dict(zip(names, key, strict=False))
-        shown = protected.shown(key)
-        suppression = protected.suppressed.get(key)
-        cell["count"] = shown
-        cell["percent"] = protected.percent(key, grand)
-        cell["suppressed"] = suppression.rule if suppression else None
-        out.append(cell)
-    suppressions = []
-    for key, s in protected.suppressed.items():
-        if key not in keys:
-            continue
-        suppressions.append({"cell": dict(zip(names, key, strict=False)), "rule": s.rule, "reason": s.reason})
-    return out, suppressions
+        periods = [Period(y, q) for y in range(start, end + 1) for q in range(1, 5)]
+    periods = [p for p in periods if _started(p, now) and (not closed_only or is_closed(p, now))]
+    if not periods:
+        raise Invalid("No published period in this range yet", field="query.to")
+    if len(periods) > MAX_SERIES_PERIODS:
+        raise Invalid(f"A series spans at most {MAX_SERIES_PERIODS} periods", field="query.from")
+    return periods
 
 
-async def build_table(
-    session: AsyncSession,
-    table: str,
-    breakdowns: Sequence[str],
-    period: Period,
-    thresholds: Thresholds,
-    *,
-    now: datetime,
-    cache_seconds: float = 0,
-) -> dict[str, Any]:
-    """The requested table as protected within its whole family (see `family`): margins consistent."""
-    if table not in TABLES:
-        raise Invalid("Unknown table", field="table")
-    threshold = thresholds.for_breakdowns(breakdowns)
-    tables = await family.protected_family(
-        session, table, period, thresholds.for_breakdowns, thresholds, ttl=cache_seconds
-    )
-    chosen = family.requested(tables, breakdowns)
-    rendered, suppressions = render_table(chosen.table, breakdowns, chosen.rows, chosen.cols)
-    notes = []
-    if "form" in breakdowns:
-        notes.append("A fact with several forms of exploitation is counted under each; form totals count mentions.")
-    if table == "victims":
-        notes.append("Each person is counted once in the period, under their highest status.")
-    if any(s["rule"] == "consistent_margin" for s in suppressions):
-        notes.append("Totals marked consistent_margin are hidden because another table of this period hides them.")
-    return {
-        "table": table,
-        "unit": UNITS[table],
-        "period": {
-            "year": period.year,
-            "quarter": period.quarter,
-            "label": period.label,
-            "closed": is_closed(period, now),
-        },
-        "breakdowns": list(breakdowns),
-        "threshold": threshold,
-        "cells": rendered,
-        "suppressions": suppressions,
-        "notes": notes,
-    }
+def _started(period: Period, now: datetime) -> bool:
+    if period.quarter is None:
+        return period.year <= now.year
+    return (period.year, period.quarter) <= (now.year, (now.month - 1) // 3 + 1)

@@ -41,7 +41,7 @@ async def test_no_server_error_for_generated_requests(registry_app, client, make
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} {kwargs.get('params')} -> {response.status_code}")
         operations += 1
-    assert operations == 6
+    assert operations == 10
     assert failures == []
 
 

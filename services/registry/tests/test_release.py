@@ -1,0 +1,338 @@
+"""A realistic BiH year through the API: the release's bars and audit, the explorer's perturbation bars,
+and the intruder's attacks (year minus quarters, sums of a table, release against explorer, an LP
+over the period's tables, a late fact after a release)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from services.registry.ckm import PTable, PTableParameters
+from services.registry.facts import STATUS_RANK
+from services.registry.imports import COLUMNS
+from services.registry.release_tables import SPECS, cells_of, person_atoms
+from services.registry.synthetic import bih_year, to_csv
+from services.registry.tests.conftest import LAST_YEAR, TABLES, exact_cells, screening_fact, send
+
+PTABLE = PTable(PTableParameters())
+D = PTABLE.parameters.max_deviation
+YEAR = LAST_YEAR - 1  # a closed year on any date
+
+
+def persons(facts: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each person counted in the year under their highest-status fact (ties: latest month, then id)."""
+    best: dict[str, dict[str, Any]] = {}
+    for fact in facts:
+        rank = (STATUS_RANK[fact["status"]], fact["month"], [-ord(c) for c in fact["fact_id"]])
+        if fact["subject_key"] not in best or rank > best[fact["subject_key"]]["_rank"]:
+            best[fact["subject_key"]] = {**fact, "_rank": rank}
+    from services.registry.facts import FORM_BITS
+
+    out = []
+    for f in best.values():
+        if STATUS_RANK[f["status"]] < STATUS_RANK["potential"]:
+            continue
+        mask = sum(FORM_BITS[x] for x in f["forms"])
+        out.append(
+            (
+                f["sex"],
+                f["child"],
+                f["citizenship"],
+                f["entity"],
+                f["canton"],
+                f["status"],
+                mask,
+                (f["month"] - 1) // 3 + 1,
+            )
+        )
+    return out
+
+
+def true_release_cells(rows: list[tuple[Any, ...]]) -> dict[tuple[str, tuple[str, ...]], int]:
+    """The true value of every declared cell, from the persons (independently of the suppression)."""
+    from services.registry.release_tables import atom_index
+
+    counts: dict[str, Counter[int]] = {}
+    for row in rows:
+        for block, atom in person_atoms(row).items():
+            counts.setdefault(block, Counter())[atom_index(block)[atom]] += 1
+    out = {}
+    for spec in SPECS:
+        for cell in cells_of(spec, (5, 10)):
+            out[(cell.table, cell.coords)] = sum(counts.get(cell.block, Counter())[a] for a in cell.members)
+    return out
+
+
+@pytest.fixture(scope="module")
+async def year(registry_app, admin) -> dict[str, Any]:
+    """The seeded year, stored once for this module by the import's own validation and write path
+    (a 25,000-line CSV through the API takes minutes on a loaded machine; the import API has its tests)."""
+    from services.registry.imports import apply, new_import, parse_csv
+
+    app, _ = registry_app
+    async with app.state.db.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
+    facts, referrals = bih_year(YEAR)
+    for kind, rows in (("screening", facts), ("referral", referrals)):
+        parsed = parse_csv(to_csv(COLUMNS[kind], rows), kind, max_rows=100_000)
+        assert not parsed.errors, parsed.errors[:3]
+        async with app.state.db.sessionmaker() as session, session.begin():
+            record = new_import(kind, "test", "test")
+            session.add(record)
+            await session.flush()
+            await apply(session, record, parsed)
+    return {"facts": facts, "persons": persons(facts)}
+
+
+async def release(http, coordinator, year: int = YEAR):
+    return await http.post("/api/v1/releases", json={"year": year}, headers=coordinator)
+
+
+def hidden(count: Any) -> bool:
+    return not isinstance(count, int)
+
+
+async def test_release_bars_headlines_exact_few_hidden_audit_passes(registry_app, year, coordinator) -> None:
+    _, http = registry_app
+    response = await release(http, coordinator)
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    assert answer["version"] == 1 and answer["exact"] is True
+    truth = true_release_cells(year["persons"])
+    # Every headline figure is published, exactly.
+    for name, table in answer["tables"].items():
+        if table["headline"]:
+            for cell in table["cells"]:
+                coords = tuple(cell[d] for d in table["dims"])
+                assert cell["count"] == truth[(name, coords)], (name, coords)
+    # Every published figure is exact; hidden ones carry a marker.
+    nonzero = hidden_nonzero = 0
+    for name, table in answer["tables"].items():
+        for cell in table["cells"]:
+            coords = tuple(cell[d] for d in table["dims"])
+            if not hidden(cell["count"]):
+                assert cell["count"] == truth[(name, coords)]
+            else:
+                assert cell["count"] == "x" or cell["count"] == f"<{table['threshold']}"
+            if len(coords) == 2 and "total" not in coords and truth[(name, coords)] > 0:
+                nonzero += 1
+                hidden_nonzero += hidden(cell["count"])
+    share = hidden_nonzero / nonzero
+    audit = answer["audit"]
+    print(
+        f"\nrelease {YEAR}: {len(year['persons'])} victims, headline totals exact, "
+        f"{hidden_nonzero}/{nonzero} non-zero two-way cells hidden ({100 * share:.1f} %), "
+        f"audit {audit['linear_programmes']} LPs in {audit['seconds']} s, passed={audit['passed']}"
+    )
+    assert 80 <= len(year["persons"]) <= 120
+    assert share <= 0.30
+    assert audit["passed"] is True and audit["versions_audited"] == [1]
+    assert all(h["protected"] for h in audit["hidden"])
+    # No hidden interval is narrower than its protection range; a small cell's is never a single value.
+    for entry in audit["hidden"]:
+        low, high = entry["interval"]
+        assert high is None or high - low >= entry["protection_width"]
+        if entry["rule"] == "primary":
+            assert entry["protection_width"] >= 1 and (high is None or high > low)
+    # The stored release is what the coordinator reads back, audit included; asking again changes nothing.
+    again = await release(http, coordinator)
+    assert again.status_code == 200 and again.json()["version"] == 1
+    read = (await http.get(f"/api/v1/releases/{YEAR}", headers=coordinator)).json()
+    assert read["tables"] == answer["tables"] and read["audit"] == answer["audit"]
+
+
+async def test_explorer_bars_on_the_realistic_year(registry_app, year, coordinator) -> None:
+    """Mean absolute perturbation ≤ 1 and none above D, over every one- and two-way victims table and
+    the screenings tables of the year."""
+    _, http = registry_app
+    deviations: list[int] = []
+    tables = [("victims", ()), ("screenings", ())]
+    victim_dims = ["sex", "child", "status", "form", "nationality", "entity", "canton"]
+    tables += [("victims", (d,)) for d in victim_dims]
+    tables += [("victims", (a, b)) for i, a in enumerate(victim_dims) for b in victim_dims[i + 1 :]]
+    tables += [("screenings", ("sex", "entity")), ("screenings", ("status", "canton"))]
+    for table, by in tables:
+        answer = (
+            await http.get(f"/api/v1/stats/{table}", params={"year": YEAR, "by": ",".join(by)}, headers=coordinator)
+        ).json()
+        truth = await exact_cells(registry_app, table, YEAR, by)
+        for published, true in zip(answer["cells"], truth, strict=True):
+            assert {k: v for k, v in published.items() if k not in ("count", "percent")} == {
+                k: v for k, v in true.items() if k not in ("count", "percent")
+            }
+            if true["count"] > 0:
+                deviations.append(abs(published["count"] - true["count"]))
+            else:
+                assert published["count"] == 0
+    mean = sum(deviations) / len(deviations)
+    print(f"\nexplorer {YEAR}: {len(deviations)} non-zero cells, mean |perturbation| {mean:.3f}, max {max(deviations)}")
+    assert mean <= 1.0 and max(deviations) <= D
+    victims = (await http.get("/api/v1/stats/victims", params={"year": YEAR}, headers=coordinator)).json()
+    assert isinstance(victims["cells"][0]["count"], int)  # the total is always shown
+
+
+def exact_rate(pairs: list[tuple[int, int]]) -> float:
+    return sum(p == t for p, t in pairs) / len(pairs) if pairs else 0.0
+
+
+def chance_rate(pairs: list[tuple[int, int]]) -> float:
+    """How often the ptable leaves a count of these sizes as it is (what a guess gets right by chance)."""
+    rates = [PTABLE.row(t).probabilities.get(0, 0.0) for _, t in pairs]
+    return sum(rates) / len(rates) if rates else 0.0
+
+
+async def test_attacks_on_the_explorer_recover_small_cells_only_at_chance_rate(registry_app, year, coordinator) -> None:
+    """Year minus its quarters, and a table's total minus its parts, as an intruder would take them."""
+    _, http = registry_app
+
+    async def cells(**params: Any) -> dict[tuple[str, ...], int]:
+        answer = (await http.get("/api/v1/stats/victims", params=params, headers=coordinator)).json()
+        return {tuple(c[b] for b in answer["breakdowns"]): c["count"] for c in answer["cells"]}
+
+    differencing: list[tuple[int, int]] = []
+    sums: list[tuple[int, int]] = []
+    for by in ("sex,entity", "status,canton", "form,nationality", "child,canton"):
+        whole = await cells(year=YEAR, by=by)
+        quarters = [await cells(year=YEAR, period="quarter", quarter=q, by=by) for q in (1, 2, 3, 4)]
+        true_q4 = {
+            tuple(c[b] for b in by.split(",")): c["count"]
+            for c in await exact_cells_quarter(registry_app, by.split(","), 4)
+        }
+        for key, value in whole.items():
+            if "total" in key:
+                continue
+            guess = value - sum(q[key] for q in quarters[:3])
+            if 1 <= true_q4[key] <= 4:
+                differencing.append((guess, true_q4[key]))
+        truth = {
+            tuple(c[b] for b in by.split(",")): c["count"]
+            for c in await exact_cells(registry_app, "victims", YEAR, tuple(by.split(",")))
+        }
+        a_values = {k[0] for k in whole if k[0] != "total"}
+        for a in a_values:
+            parts = [k for k in whole if k[0] == a and k[1] != "total"]
+            for key in parts:
+                guess = whole[(a, "total")] - sum(whole[k] for k in parts if k != key)
+                if 1 <= truth[key] <= 4:
+                    sums.append((guess, truth[key]))
+    for name, pairs in (("year minus quarters", differencing), ("row total minus the other cells", sums)):
+        measured, chance = exact_rate(pairs), chance_rate(pairs)
+        print(f"\n{name}: {len(pairs)} small cells, exact {100 * measured:.1f} % (ptable chance {100 * chance:.1f} %)")
+        assert len(pairs) >= 10
+        # A single published cell is exact with the ptable's chance; a difference of several perturbed
+        # cells is exact no more often (binomial margin of three standard errors).
+        margin = 3 * math.sqrt(max(chance * (1 - chance), 0.05) / len(pairs))
+        assert measured <= chance + margin
+
+
+async def exact_cells_quarter(registry_app, by: list[str], quarter: int) -> list[dict[str, Any]]:
+    from services.registry.explorer import count_periods, render
+    from services.registry.facts import VICTIM_MIN_RANK
+    from services.registry.repository import Period
+    from services.registry.tests.conftest import _Unperturbed
+
+    app, _ = registry_app
+    period = Period(YEAR, quarter)
+    async with app.state.db.sessionmaker() as session:
+        tallies = (await count_periods(session, "victims", by, [period], min_rank=VICTIM_MIN_RANK))[period]
+    return render("victims", by, tallies, _Unperturbed())  # type: ignore[arg-type]
+
+
+async def test_release_against_explorer_reveals_no_hidden_release_cell(registry_app, year, coordinator) -> None:
+    """A hidden release cell read off the explorer is perturbed like any explorer cell: exact only by chance."""
+    _, http = registry_app
+    published = (await release(http, coordinator)).json()
+    truth = true_release_cells(year["persons"])
+    pairs = []
+    crim = published["tables"]["crim_thb_by_sex_and_age_group"]
+    for cell in crim["cells"]:
+        if cell["count"] != "x" and not str(cell["count"]).startswith("<"):
+            continue
+        sex, age = cell["eurostat_sex"], cell["age_group"]
+        report = (await http.get("/api/v1/reports/eurostat", params={"year": YEAR}, headers=coordinator)).json()
+        shown = next(
+            c for c in report["tables"]["by_sex_and_age_group"]["cells"] if c["sex"] == sex and c["age_group"] == age
+        )
+        pairs.append((shown["count"], truth[("crim_thb_by_sex_and_age_group", (sex, age))]))
+    for shown, true in pairs:
+        assert abs(shown - true) <= D
+
+
+async def test_a_late_fact_makes_a_new_version_audited_with_the_first(registry_app, year, coordinator) -> None:
+    _, http = registry_app
+    first = (await release(http, coordinator)).json()
+    late = screening_fact(
+        year=YEAR,
+        month=11,
+        sex="F",
+        child=True,
+        age_band="9-17",
+        instrument="child",
+        status="identified",
+        citizenship="BA",
+        entity="FBIH",
+        canton=1,
+        forms=["forced_marriage"],
+    )
+    assert (await send(http, "registry.screening_fact", late)).status_code == 200
+    response = await release(http, coordinator)
+    assert response.status_code == 201, response.text
+    second = response.json()
+    assert second["version"] == first["version"] + 1
+    assert second["audit"]["versions_audited"] == [1, 2] and second["audit"]["passed"] is True
+    # The headline totals move by one person (they are exact by design) ...
+    total = lambda answer: answer["tables"]["total"]["cells"][0]["count"]  # noqa: E731
+    assert total(second) == total(first) + 1
+    # ... but no non-headline cell moved by one is left published: the late person's canton, citizenship
+    # group and quarter are not given away.
+    moved = []
+    for name, table in second["tables"].items():
+        if table["headline"]:
+            continue
+        before = {tuple(c[d] for d in table["dims"]): c["count"] for c in first["tables"][name]["cells"]}
+        for cell in table["cells"]:
+            key = tuple(cell[d] for d in table["dims"])
+            if isinstance(cell["count"], int) and isinstance(before[key], int) and cell["count"] != before[key]:
+                moved.append((name, key, before[key], cell["count"]))
+    assert moved == []
+    first_again = (await http.get(f"/api/v1/releases/{YEAR}/versions/1", headers=coordinator)).json()
+    assert first_again["tables"] == first["tables"] and first_again["versions"] == 2
+
+
+async def test_release_csv_has_a_legend_for_every_marker(registry_app, year, coordinator) -> None:
+    _, http = registry_app
+    await release(http, coordinator)
+    response = await http.get(f"/api/v1/releases/{YEAR}", params={"format": "csv", "lang": "hr"}, headers=coordinator)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    legend = [line for line in response.text.splitlines() if line.startswith("#")]
+    body = [line for line in response.text.splitlines() if not line.startswith("#")]
+    markers = {line.rsplit(",", 1)[1] for line in body[1:]} - {str(n) for n in range(100_000)}
+    for marker in markers:
+        assert any(line.startswith(f"# {marker}:") for line in legend), marker
+    assert "Unsko-sanska županija" in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({"year": LAST_YEAR + 1}, 422), ({"year": "2024"}, 422), ({}, 422), ({"year": YEAR, "extra": 1}, 422)],
+)
+async def test_bad_release_requests_are_422(registry_app, coordinator, body, status) -> None:
+    _, http = registry_app
+    response = await http.post("/api/v1/releases", json=body, headers=coordinator)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_only_the_coordinator_releases_and_an_unreleased_year_is_404(registry_app, make_token, admin) -> None:
+    from putokaz.testing import auth
+
+    _, http = registry_app
+    for role in ("admin", "police", "partner"):
+        denied = await http.post("/api/v1/releases", json={"year": YEAR}, headers=auth(make_token(role)))
+        assert denied.status_code == 403
+    assert (await http.get("/api/v1/releases/2003", headers=admin)).status_code == 404
+    assert (await http.get(f"/api/v1/releases/{YEAR}/versions/99", headers=admin)).status_code == 404
