@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from putokaz import audit
 from putokaz.auth import Authorize, Principal
 from putokaz.clock import Now
 from putokaz.db import DbSession
@@ -17,6 +18,7 @@ from services.registry import explorer, imports, releases, statistics
 from services.registry.eurostat import eurostat_report
 from services.registry.export import eurostat_csv, release_csv, series_csv, table_csv
 from services.registry.ingest import ingest_message
+from services.registry.models import audit_tables
 from services.registry.repository import add_import, get_import
 from services.registry.schemas import (
     EurostatReportRead,
@@ -81,7 +83,7 @@ async def get_statistics(
     request: Request,
     session: DbSession,
     now: Now,
-    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     table: Annotated[TableName, Path(description="screenings, victims or referrals")],
     year: Year,
     period: Annotated[Literal["year", "quarter"], Query()] = "year",
@@ -98,7 +100,17 @@ async def get_statistics(
     answer = await explorer.build_table(
         session, table, breakdowns, fixed, settings.ptable(), closed=statistics.is_closed(fixed, now)
     )
-    if _wants_csv(request, format):
+    csv = _wants_csv(request, format)
+    audit.record_for(
+        session,
+        audit_tables,
+        principal,
+        "export_stats",
+        "stats_table",
+        table,
+        detail={"period": fixed.label, "by": list(breakdowns), "format": "csv" if csv else "json"},
+    )
+    if csv:
         return _csv_response(table_csv(answer, lang), f"{table}-{fixed.label}.csv")
     return JSONResponse(StatsTableRead.model_validate(answer).model_dump(mode="json"))
 
@@ -108,7 +120,7 @@ async def get_series(
     request: Request,
     session: DbSession,
     now: Now,
-    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     table: Annotated[TableName, Path(description="screenings, victims or referrals")],
     start: Annotated[int, Query(alias="from", ge=1900, le=9999, description="first year")],
     end: Annotated[int, Query(alias="to", ge=1900, le=9999, description="last year (inclusive)")],
@@ -124,7 +136,22 @@ async def get_series(
     periods = statistics.series_periods(start, end, step, closed_only=settings.closed_periods_only(), now=now)
     closed = {p: statistics.is_closed(p, now) for p in periods}
     answer = await explorer.build_series(session, table, breakdowns, periods, settings.ptable(), closed=closed)
-    if _wants_csv(request, format):
+    csv = _wants_csv(request, format)
+    audit.record_for(
+        session,
+        audit_tables,
+        principal,
+        "export_series",
+        "stats_table",
+        table,
+        detail={
+            "from": periods[0].label,
+            "to": periods[-1].label,
+            "by": list(breakdowns),
+            "format": "csv" if csv else "json",
+        },
+    )
+    if csv:
         return _csv_response(series_csv(answer, lang), f"{table}-{start}-{end}-{step}.csv")
     return JSONResponse(StatsSeriesRead.model_validate(answer).model_dump(mode="json"))
 
@@ -134,7 +161,7 @@ async def get_report(
     request: Request,
     session: DbSession,
     now: Now,
-    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     report: Annotated[Literal["eurostat"], Path(description="eurostat: the crim_thb annual report")],
     year: Year,
     format: Annotated[Format | None, Query()] = None,
@@ -145,7 +172,17 @@ async def get_report(
     settings = _settings(request)
     fixed = statistics.check_period("year", year, None, closed_only=settings.closed_periods_only(), now=now)
     answer = await eurostat_report(session, fixed.year, settings.ptable())
-    if _wants_csv(request, format):
+    csv = _wants_csv(request, format)
+    audit.record_for(
+        session,
+        audit_tables,
+        principal,
+        "export_report",
+        "report",
+        report,
+        detail={"year": fixed.year, "format": "csv" if csv else "json"},
+    )
+    if csv:
         return _csv_response(eurostat_csv(answer, lang), f"eurostat-crim_thb-{year}.csv")
     return JSONResponse(EurostatReportRead.model_validate(answer).model_dump(mode="json"))
 
@@ -172,7 +209,7 @@ async def create_release(
     request: Request,
     session: DbSession,
     now: Now,
-    _: Annotated[Principal, Depends(Authorize("coordinator"))],
+    principal: Annotated[Principal, Depends(Authorize("coordinator"))],
     body: ReleaseRequest,
 ) -> Any:
     """Close a year: its official tables computed once, suppressed, audited and frozen as a new version
@@ -182,6 +219,15 @@ async def create_release(
     release, created = await releases.release_year(
         session, body.year, (settings.stats_threshold, settings.stats_sensitive_threshold), now=now
     )
+    audit.record_for(
+        session,
+        audit_tables,
+        principal,
+        "release",
+        "release",
+        release.id,
+        detail={"year": body.year, "version": release.version},
+    )
     answer = releases.release_read(release, release.version)
     return _release_answer(request, answer, None, "en", 201 if created else 200)
 
@@ -190,7 +236,7 @@ async def create_release(
 async def read_release(
     request: Request,
     session: DbSession,
-    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     year: Annotated[int, Path(ge=2000, le=9999)],
     format: Annotated[Format | None, Query()] = None,
     lang: Lang = "en",
@@ -198,6 +244,9 @@ async def read_release(
     """The latest version of a year's release, with its audit."""
     _reject_unknown_parameters(request, RELEASE_QUERY)
     release, versions = await releases.get_release(session, year)
+    audit.record_for(
+        session, audit_tables, principal, "read_release", "release", release.id, detail={"format": format or "json"}
+    )
     return _release_answer(request, releases.release_read(release, versions), format, lang, 200)
 
 
@@ -205,7 +254,7 @@ async def read_release(
 async def read_release_version(
     request: Request,
     session: DbSession,
-    _: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     year: Annotated[int, Path(ge=2000, le=9999)],
     version: Annotated[int, Path(ge=1, le=1_000_000)],
     format: Annotated[Format | None, Query()] = None,
@@ -214,6 +263,9 @@ async def read_release_version(
     """One version of a year's release (earlier versions stay readable: they were published)."""
     _reject_unknown_parameters(request, RELEASE_QUERY)
     release, versions = await releases.get_release(session, year, version)
+    audit.record_for(
+        session, audit_tables, principal, "read_release", "release", release.id, detail={"format": format or "json"}
+    )
     return _release_answer(request, releases.release_read(release, versions), format, lang, 200)
 
 
@@ -256,6 +308,7 @@ async def create_import(
     except UnicodeDecodeError:
         raise Invalid("The file is not UTF-8 text", field="body") from None
     record = imports.new_import(kind, principal.sub, principal.org)
+    audit.record_for(session, audit_tables, principal, "import", "import", record.id, detail={"kind": kind})
     if text.count("\n") > settings.import_inline_rows:
         # Committed before the 202 (DbSession), then processed after the answer has been sent.
         await add_import(session, record)
@@ -293,7 +346,9 @@ async def read_import(
     """Status, counts and per-row error report of an import made by the caller's organisation."""
     record = await get_import(session, import_id, principal.org)
     if record is None:
+        await audit.record_refused(session, audit_tables, principal, "read_import", "import", import_id[:64])
         raise NotFound("No such import")
+    audit.record_for(session, audit_tables, principal, "read_import", "import", record.id)
     return ImportRead.of(record)
 
 

@@ -20,12 +20,15 @@ async def test_statistics_exports_and_imports_are_audited(client, admin, coordin
     params = {"year": LAST_YEAR, "by": "sex", "format": "csv"}
     assert (await client.get("/api/v1/stats/victims", params=params, headers=who)).status_code == 200
     assert (await client.get("/api/v1/reports/eurostat", params={"year": LAST_YEAR}, headers=who)).status_code == 200
+    series = {"from": LAST_YEAR, "to": LAST_YEAR, "step": "quarter"}
+    assert (await client.get("/api/v1/stats/victims/series", params=series, headers=who)).status_code == 200
     exports = await _audit(client, admin, actor=coordinator_sub)
     assert [(e["action"], e["object_id"]) for e in reversed(exports)] == [
         ("export_stats", "victims"),
         ("export_report", "eurostat"),
+        ("export_series", "victims"),
     ]
-    assert exports[1]["detail"] == {"period": str(LAST_YEAR), "by": ["sex"], "format": "csv"}
+    assert exports[2]["detail"] == {"period": str(LAST_YEAR), "by": ["sex"], "format": "csv"}
 
     created = await upload(client, admin, "\n".join([HEADER, row()]) + "\n")
     import_id = created.json()["id"]

@@ -1,7 +1,7 @@
 """record keys of the cell key method, releases, and no outbox/webhook tables (the registry emits nothing)
 
 Revision ID: 5c1e7a0b9d21
-Revises: eefb31685dd0
+Revises: a1d17c4a1e02
 Create Date: 2026-11-30 23:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c1e7a0b9d21"
-down_revision: str | None = "eefb31685dd0"
+down_revision: str | None = "a1d17c4a1e02"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
