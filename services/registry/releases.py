@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.errors import Conflict, Invalid, NotFound
 from services.registry import repository
-from services.registry.release_audit import Quantity, ReleaseUnsafe, Version, primary, protect, quantities
 from services.registry.facts import MIN_YEAR, VICTIM_MIN_RANK
 from services.registry.models import Release
+from services.registry.release_audit import Quantity, ReleaseUnsafe, Version, primary, protect, quantities
 from services.registry.release_tables import SPECS, Cell, atom_index, cells_of, person_atoms
 
 PERSON = ("sex", "child", "citizenship", "entity", "canton", "status", "forms_mask", "quarter")
