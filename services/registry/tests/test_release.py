@@ -287,8 +287,10 @@ async def test_a_late_fact_makes_a_new_version_audited_with_the_first(registry_a
     # The headline totals move by one person (they are exact by design) ...
     total = lambda answer: answer["tables"]["total"]["cells"][0]["count"]  # noqa: E731
     assert total(second) == total(first) + 1
-    # ... but no non-headline cell moved by one is left published: the late person's canton, citizenship
-    # group and quarter are not given away.
+    # ... but no other cell moved by one is left published: the late person's canton, citizenship group
+    # and quarter are not given away (cells counting the same persons as a headline figure are headline).
+    members = {(c.table, c.coords): (c.block, c.members) for spec in SPECS for c in cells_of(spec, (5, 10))}
+    headline = {members[(c.table, c.coords)] for spec in SPECS if spec.headline for c in cells_of(spec, (5, 10))}
     moved = []
     for name, table in second["tables"].items():
         if table["headline"]:
@@ -296,6 +298,8 @@ async def test_a_late_fact_makes_a_new_version_audited_with_the_first(registry_a
         before = {tuple(c[d] for d in table["dims"]): c["count"] for c in first["tables"][name]["cells"]}
         for cell in table["cells"]:
             key = tuple(cell[d] for d in table["dims"])
+            if members[(name, key)] in headline:
+                continue
             if isinstance(cell["count"], int) and isinstance(before[key], int) and cell["count"] != before[key]:
                 moved.append((name, key, before[key], cell["count"]))
     assert moved == []
