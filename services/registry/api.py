@@ -19,7 +19,6 @@ from services.registry.eurostat import eurostat_report
 from services.registry.export import eurostat_csv, release_csv, series_csv, table_csv
 from services.registry.ingest import ingest_message
 from services.registry.models import audit_tables
-from services.registry.repository import add_import, get_import
 from services.registry.schemas import (
     EurostatReportRead,
     ImportRead,
@@ -311,7 +310,7 @@ async def create_import(
     audit.record_for(session, audit_tables, principal, "import", "import", record.id, detail={"kind": kind})
     if text.count("\n") > settings.import_inline_rows:
         # Committed before the 202 (DbSession), then processed after the answer has been sent.
-        await add_import(session, record)
+        await imports.accept(session, record)
         background.add_task(
             imports.run_import_in_background,
             request.app.state.db,
@@ -344,7 +343,7 @@ async def read_import(
     import_id: Annotated[str, Path(max_length=64)],
 ) -> ImportRead:
     """Status, counts and per-row error report of an import made by the caller's organisation."""
-    record = await get_import(session, import_id, principal.org)
+    record = await imports.read(session, import_id, principal.org)
     if record is None:
         await audit.record_refused(session, audit_tables, principal, "read_import", "import", import_id[:64])
         raise NotFound("No such import")

@@ -28,8 +28,10 @@ import hmac
 import math
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 KEY_RANGE = 256
 ALGORITHM = "ckm-maxent-1"
@@ -124,6 +126,8 @@ def allowed_targets(count: int, p: PTableParameters) -> list[int]:
 
 
 def _row(count: int, p: PTableParameters) -> PTableRow:
+    import numpy as np  # only when a ptable is built (once per process): keeps start-up light
+
     if count == 0:
         return PTableRow(0, (0,) * KEY_RANGE, {0: 1.0}, 0.0, 0.0)
     targets = allowed_targets(count, p)
@@ -143,6 +147,8 @@ def _distribution(moves: np.ndarray, variance: float) -> np.ndarray:
     """Maximum-entropy distribution over `moves` with mean 0 (or as near as the support allows) and the
     target variance clamped to the feasible range: p(m) ∝ exp(a·m + b·m²), (a, b) by Newton's method on
     the convex dual."""
+    import numpy as np
+
     if len(moves) == 1:
         return np.array([1.0])
     if moves.min() > 0 or moves.max() < 0:
@@ -184,6 +190,8 @@ def _distribution(moves: np.ndarray, variance: float) -> np.ndarray:
 def _variance_range(moves: np.ndarray) -> tuple[float, float, np.ndarray]:
     """The smallest and largest variance of a distribution over `moves` with mean 0, and a distribution
     of the smallest. Both are reached on two values a < 0 < b (or on 0 alone), with variance −a·b."""
+    import numpy as np
+
     pairs = [(a, b) for a in moves if a < 0 for b in moves if b > 0]
     if 0 in moves:
         smallest = np.where(moves == 0, 1.0, 0.0)
@@ -198,6 +206,8 @@ def _variance_range(moves: np.ndarray) -> tuple[float, float, np.ndarray]:
 
 def _to_key_counts(probabilities: np.ndarray) -> list[int]:
     """Probabilities as whole numbers of cell keys summing to 256 (largest remainder)."""
+    import numpy as np
+
     exact = probabilities * KEY_RANGE
     counts = np.floor(exact).astype(int)
     for i in np.argsort(-(exact - counts))[: KEY_RANGE - int(counts.sum())]:

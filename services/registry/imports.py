@@ -209,6 +209,16 @@ def new_import(kind: ImportKind, created_by: str, org_id: str) -> FactImport:
     )
 
 
+async def accept(session: AsyncSession, record: FactImport) -> FactImport:
+    """Store a large import's record before its 202 answer; its rows are written in the background."""
+    return await repository.add_import(session, record)
+
+
+async def read(session: AsyncSession, import_id: str, org_id: str) -> FactImport | None:
+    """An import of the caller's organisation (another organisation's is None, like a missing one)."""
+    return await repository.get_import(session, import_id, org_id)
+
+
 async def validate(text: str, kind: ImportKind, *, max_rows: int, progress: Progress | None = None) -> ParsedFile:
     """Parse and validate in a worker thread: a large file must not stall the event loop."""
     return await asyncio.to_thread(parse_csv, text, kind, max_rows=max_rows, progress=progress)

@@ -25,8 +25,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from services.registry.release_tables import TOTAL, Cell
 
 MAX_ROUNDS = 60
@@ -217,6 +215,7 @@ class Auditor:
         if not hidden:
             return []
         import highspy  # imported when a release is audited: it costs seconds of start-up otherwise
+        import numpy as np
 
         rows, bounds, column = self._system()
         if not column:

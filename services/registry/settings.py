@@ -56,19 +56,20 @@ class Settings(KernelSettings):
         check_threshold(self.stats_sensitive_threshold, MIN_SENSITIVE_THRESHOLD, "PUTOKAZ_STATS_SENSITIVE_THRESHOLD")
         if self.stats_sensitive_threshold < self.stats_threshold:
             raise ValueError("PUTOKAZ_STATS_SENSITIVE_THRESHOLD must not be below PUTOKAZ_STATS_THRESHOLD")
-        self.ptable()  # refuses parameters outside their ranges at start-up
+        self.ptable_parameters()  # refuses parameters outside their ranges at start-up (the table: on first use)
         if self.environment == "production":
             secret = self.registry_feed_secret or ""
             if not secret.startswith("whsec_") or len(secret) < 40:
                 raise WeakSecretError("PUTOKAZ_REGISTRY_FEED_SECRET must be a whsec_ secret of 32 random bytes")
         return self
 
-    def ptable(self) -> PTable:
-        return ptable(
-            PTableParameters(
-                self.stats_ptable_max_deviation, self.stats_ptable_variance, self.stats_ptable_smallest_count
-            )
+    def ptable_parameters(self) -> PTableParameters:
+        return PTableParameters(
+            self.stats_ptable_max_deviation, self.stats_ptable_variance, self.stats_ptable_smallest_count
         )
+
+    def ptable(self) -> PTable:
+        return ptable(self.ptable_parameters())
 
     def closed_periods_only(self) -> bool:
         if self.stats_closed_periods_only is not None:
