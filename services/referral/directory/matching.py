@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from services.referral.directory.geography import canton_name, find_municipality, haversine_km
@@ -72,6 +73,13 @@ class CandidateLocation:
     confidential: bool = False
 
 
+@lru_cache(maxsize=1024)
+def _centre_of(municipality: str) -> tuple[float, float] | None:
+    """A municipality's public centre (name folding is not free, and matching runs it per candidate)."""
+    known = find_municipality(municipality)
+    return (known.latitude, known.longitude) if known is not None else None
+
+
 def matching_point(loc: CandidateLocation) -> tuple[float, float] | None:
     """Where matching places a location: its coordinates, or for a confidential one its municipality's centre.
 
@@ -82,8 +90,7 @@ def matching_point(loc: CandidateLocation) -> tuple[float, float] | None:
     has no matching point at all (distance unknown).
     """
     if loc.confidential:
-        known = find_municipality(loc.municipality)
-        return (known.latitude, known.longitude) if known is not None else None
+        return _centre_of(loc.municipality)
     if loc.latitude is None or loc.longitude is None:
         return None
     return loc.latitude, loc.longitude
