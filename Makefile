@@ -7,6 +7,7 @@ INSTALLED := $(VENV)/.installed
 ROLE ?= police
 ORG ?=
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
 
 # Without TEST_DATABASE_URL, use a local PostgreSQL if one answers (the tests create and drop
 # their own databases on it); otherwise the fixtures fall back to testcontainers, then fail clearly.
@@ -42,13 +43,16 @@ audit-verify: install
 token: install
 	@$(PY) -m deploy.dev token --role $(ROLE) $(if $(ORG),--org $(ORG),)
 
+# Two passes: the suite in parallel (PYTEST_WORKERS xdist workers, one set of databases each; 0 runs it
+# in this process), then alone the tests that restart PostgreSQL (they would break the other worker's
+# connections). Exit 5 of the second pass means "nothing selected" (e.g. PYTEST_ARGS named a file).
 test: install
 	@if [ -z "$$TEST_DATABASE_URL" ] && $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 		echo "TEST_DATABASE_URL not set: using the local PostgreSQL at 127.0.0.1:5432"; \
-		TEST_DATABASE_URL=$(LOCAL_PG) $(PY) -m pytest $(PYTEST_ARGS); \
-	else \
-		$(PY) -m pytest $(PYTEST_ARGS); \
-	fi
+		export TEST_DATABASE_URL=$(LOCAL_PG); \
+	fi; \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not restarts_postgres" $(PYTEST_ARGS) && \
+	{ $(PY) -m pytest -p no:xdist -m restarts_postgres $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]; }
 
 lint: install
 	$(PY) -m ruff check .

@@ -117,3 +117,10 @@ def stack(
         yield running
     finally:
         running.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, every test of the shared stack runs on one worker, so one stack starts."""
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()) and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group("stack"))

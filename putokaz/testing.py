@@ -51,28 +51,53 @@ async def _admin(url: str, statement: str) -> None:
         await conn.close()
 
 
+def worker_id() -> str:
+    """The pytest-xdist worker running this process (`gw0`, `gw1`, …), `main` without xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 class PostgresServer:
-    """Creates and drops throwaway databases on one PostgreSQL server."""
+    """Creates and drops throwaway databases on one PostgreSQL server.
+
+    A database with migrations is copied from a template migrated once per process (one xdist worker):
+    `CREATE DATABASE … TEMPLATE …` copies files, so Alembic runs once per service per worker rather than
+    once per test module. Names carry the worker id, so parallel workers never share a database.
+    """
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = async_url(admin_url)
         self.base_name = urlsplit(self.admin_url).path.lstrip("/") or "postgres"
         self.created: list[str] = []
+        self.templates: dict[Path, str] = {}
+
+    def _new_name(self, label: str) -> str:
+        return f"{self.base_name}_{worker_id()}_{label}_{uuid.uuid4().hex[:8]}".lower()[:63]
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        asyncio.run(_admin(self.admin_url, f'CREATE DATABASE "{name}"{clause}'))
+        self.created.append(name)
+        return _with_database(self.admin_url, name)
+
+    def template_for(self, migrations_dir: Path) -> str:
+        """The name of this worker's migrated template for these migrations (migrated on first use)."""
+        if migrations_dir not in self.templates:
+            name = self._new_name(f"tpl_{migrations_dir.parent.name}")
+            upgrade(migrations_dir, self._create(name))
+            self.templates[migrations_dir] = name
+        return self.templates[migrations_dir]
 
     def create_database(self, label: str, migrations_dir: Path | None = None) -> str:
-        name = f"{self.base_name}_{label}_{uuid.uuid4().hex[:8]}".lower()[:63]
-        asyncio.run(_admin(self.admin_url, f'CREATE DATABASE "{name}"'))
-        self.created.append(name)
-        url = _with_database(self.admin_url, name)
-        if migrations_dir is not None:
-            upgrade(migrations_dir, url)
-        return url
+        template = self.template_for(migrations_dir) if migrations_dir is not None else None
+        return self._create(self._new_name(label), template)
 
     def drop_all(self) -> None:
-        for name in self.created:
+        # Copies first, templates last (a template cannot be dropped while a copy is being made).
+        for name in reversed(self.created):
             with contextlib.suppress(Exception):
                 asyncio.run(_admin(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         self.created.clear()
+        self.templates.clear()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,9 @@ from putokaz.auth import issue_token
 from putokaz.settings import PROJECT_ROOT
 from tests.journeys import adult_journey
 
+# The module starts its own processes once (a module fixture): keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("dev_run")
+
 
 def _free_block(size: int = 4) -> int:
     for _ in range(50):

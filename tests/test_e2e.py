@@ -11,6 +11,9 @@ from deploy.stack import Stack, start_stack
 from putokaz.testing import PostgresServer
 from tests.journeys import PRESUMED_ADULT_ANSWERS, adult_journey, bearer, ok, screen, unique_person, wait_for
 
+# The module starts its own processes once (a module fixture): keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("e2e")
+
 
 @pytest.fixture(scope="module")
 def journey_stack(

@@ -29,6 +29,9 @@ from putokaz.events.testing import ScriptedAnswer, database_with_tables, loopbac
 from putokaz.testing import PostgresServer, UvicornProcess
 from tests.journeys import PRESUMED_ADULT_ANSWERS, bearer, screen, unique_person, wait_for
 
+# The module starts its own processes once (a module fixture): keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("faults")
+
 START_BODY = {
     "language": "en",
     "place": {"entity": "FBIH", "canton": 9, "municipality": "Sarajevo"},
