@@ -73,6 +73,17 @@ def _scalar(url: str, sql: str, **params: object) -> int:
     return asyncio.run(run())
 
 
+def _column(url: str, sql: str, **params: object) -> list[str]:
+    async def run() -> list[str]:
+        engine = create_engine(url)
+        async with engine.connect() as conn:
+            values = (await conn.execute(text(sql), params)).scalars().all()
+        await engine.dispose()
+        return [str(v) for v in values]
+
+    return asyncio.run(run())
+
+
 def _create_screening(base_url: str, token: str) -> tuple[int, str | None, str]:
     try:
         response = httpx.post(
@@ -115,9 +126,23 @@ def test_service_killed_mid_request_answers_502_and_loses_nothing_accepted(fault
         assert client.post("/api/v1/screenings", json={**START_BODY, "subject": unique_person()}).status_code == 201
 
 
+# The screening service's deliveries of these facts to the registry feed (its outbox, its attempts).
+FACT_DELIVERIES = (
+    "FROM webhook_deliveries d WHERE d.event_type = 'registry.screening_fact' AND d.aggregate_id = ANY(:facts)"
+)
+FACT_ATTEMPTS = (
+    "FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id "
+    "WHERE d.event_type = 'registry.screening_fact' AND d.aggregate_id = ANY(:facts)"
+)
+
+
 def test_registry_away_for_a_while_then_every_fact_arrives_once(fault_stack, make_token):
-    registry_url = fault_stack.database_urls["registry"]
-    before = _scalar(registry_url, "SELECT count(*) FROM screening_facts")
+    screening_url, registry_url = fault_stack.database_urls["screening"], fault_stack.database_urls["registry"]
+    processed = "SELECT count(*) FROM processed_webhooks WHERE event_type = 'registry.screening_fact'"
+    facts_before, processed_before = (
+        _scalar(registry_url, "SELECT count(*) FROM screening_facts"),
+        _scalar(registry_url, processed),
+    )
     fault_stack.services["registry"].stop()
     token = make_token("social_worker", org="org-faults")
     with httpx.Client(base_url=fault_stack.url, timeout=30) as client:
@@ -125,12 +150,37 @@ def test_registry_away_for_a_while_then_every_fact_arrives_once(fault_stack, mak
         assert all(s["state"] == "submitted" for s in submitted)
         # The registry being away never blocks the frontline.
         assert client.get("/readyz").status_code == 503
-    time.sleep(1.5)
+    facts = _column(
+        screening_url, "SELECT fact_id FROM screenings WHERE id = ANY(:ids)", ids=[s["id"] for s in submitted]
+    )
+    assert len(facts) == 5
+    # The absence was seen: every fact's delivery has failed at least once before the registry returns.
+    wait_for(
+        lambda: (
+            _scalar(
+                screening_url, f"SELECT count(DISTINCT a.delivery_id) {FACT_ATTEMPTS} AND NOT a.succeeded", facts=facts
+            )
+            == 5
+        ),
+        timeout=60,
+    )
     _restart(fault_stack, "registry", kill=False)
-    wait_for(lambda: _scalar(registry_url, "SELECT count(*) FROM screening_facts") >= before + 5, timeout=60)
-    time.sleep(2)  # anything still in flight would show up as a duplicate now
-    assert _scalar(registry_url, "SELECT count(*) FROM screening_facts") == before + 5
-    assert _scalar(registry_url, "SELECT count(DISTINCT fact_id) FROM screening_facts") == before + 5
+    wait_for(
+        lambda: (
+            _scalar(screening_url, f"SELECT count(*) {FACT_DELIVERIES} AND d.status = 'delivered'", facts=facts) == 5
+        )
+    )
+    # Nothing in flight: every claimed attempt has been recorded (a claim counts up attempt_count first).
+    wait_for(
+        lambda: (
+            _scalar(screening_url, f"SELECT coalesce(sum(d.attempt_count), 0) {FACT_DELIVERIES}", facts=facts)
+            == _scalar(screening_url, f"SELECT count(*) {FACT_ATTEMPTS}", facts=facts)
+        )
+    )
+    # Exactly one accepted delivery per fact, one processed message each, one stored fact each.
+    assert _scalar(screening_url, f"SELECT count(*) {FACT_ATTEMPTS} AND a.succeeded", facts=facts) == 5
+    assert _scalar(registry_url, processed) == processed_before + 5
+    assert _scalar(registry_url, "SELECT count(*) FROM screening_facts") == facts_before + 5
 
 
 CHILD_ANSWERS = {
