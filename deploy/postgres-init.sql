@@ -1,4 +1,4 @@
--- One database per service (DESIGN.md §2: a service never reads another's tables).
+-- One database per service (a service never reads another's tables; docs/architecture.md).
 CREATE DATABASE putokaz_screening;
 CREATE DATABASE putokaz_referral;
 CREATE DATABASE putokaz_registry;

@@ -37,7 +37,7 @@ GATEWAY = "gateway"  # answered by the gateway itself
 READERS = ("coordinator", "reporter")
 
 POLICY: tuple[Rule, ...] = (
-    # --- screening (DESIGN.md §6) ---
+    # --- screening (docs/screening.md) ---
     rule("GET", "/api/v1/questionnaires", S, *FRONTLINE, "admin"),
     rule("POST", "/api/v1/questionnaires", S, "admin"),
     rule("GET", "/api/v1/questionnaires/{code}", S, *FRONTLINE, "admin"),
@@ -54,7 +54,7 @@ POLICY: tuple[Rule, ...] = (
     rule("POST", "/api/v1/screenings/{screening_id}/submit", S, *FRONTLINE),
     rule("POST", "/api/v1/screenings/{screening_id}/decisions", S, "police", "admin"),
     rule("GET", "/api/v1/screenings/{screening_id}/decisions", S, *FRONTLINE, "admin"),
-    # --- referral: directory (DESIGN.md §7) ---
+    # --- referral: directory (docs/referral.md) ---
     rule("GET", "/api/v1/organisations", R, *EVERYONE),
     rule("POST", "/api/v1/organisations", R, "admin"),
     rule("GET", "/api/v1/organisations/{organisation_id}", R, *EVERYONE),
@@ -75,7 +75,7 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/referrals/{referral_id}", R, *FRONTLINE, "service_provider", "partner"),
     rule("POST", "/api/v1/referrals/{referral_id}/transitions", R, *FRONTLINE, "service_provider"),
     rule("GET", "/api/v1/referrals/{referral_id}/history", R, *FRONTLINE, "service_provider", "partner"),
-    # --- referral: partner webhooks (DESIGN.md §8) ---
+    # --- referral: partner webhooks (docs/events.md) ---
     rule("GET", "/api/v1/webhooks/event-types", R, "partner", "admin"),
     rule("POST", "/api/v1/webhooks/endpoints", R, "partner", "admin"),
     rule("GET", "/api/v1/webhooks/endpoints", R, "partner", "admin"),
@@ -90,7 +90,7 @@ POLICY: tuple[Rule, ...] = (
     rule("POST", "/api/v1/webhooks/endpoints/{endpoint_id}/replay-failed", R, "partner", "admin"),
     rule("GET", "/api/v1/audit/referral", R, "admin"),
     rule("GET", "/api/v1/audit/referral/verify", R, "admin"),
-    # --- registry (DESIGN.md §9) ---
+    # --- registry (docs/registry.md) ---
     rule("GET", "/api/v1/stats/{table}", G, *STATS),
     rule("GET", "/api/v1/stats/{table}/series", G, *STATS),
     rule("GET", "/api/v1/reports/{report}", G, *STATS),
@@ -101,7 +101,7 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/imports/{import_id}", G, "admin"),
     rule("GET", "/api/v1/audit/registry", G, "admin"),
     rule("GET", "/api/v1/audit/registry/verify", G, "admin"),
-    # --- strategy monitor (DESIGN.md §12) ---
+    # --- strategy monitor (services/strategy) ---
     rule("GET", "/api/v1/plans", T, "coordinator"),
     rule("POST", "/api/v1/plans", T, "coordinator"),
     rule("POST", "/api/v1/plans/import", T, "coordinator"),

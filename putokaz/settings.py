@@ -46,7 +46,7 @@ class KernelSettings(BaseSettings):
     environment: Literal["dev", "test", "production"] = "dev"
     database_url: str | None = None
 
-    # Tokens (DESIGN.md §4). The allow-list comes from configuration, never from the token.
+    # Tokens (docs/security.md). The allow-list comes from configuration, never from the token.
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
     jwt_secret: str | None = None
     jwt_secret_file: Path | None = DEV_SECRET_FILE

@@ -1,4 +1,4 @@
-"""The codes every part shares (DESIGN.md §6–9): one definition, so the services and the feed never drift."""
+"""The codes every part shares, defined once so the services and the feed never drift (docs/domain.md)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 REFERRAL_STATUSES = ("requested", "accepted", "rejected", "in_progress", "completed", "failed", "cancelled", "expired")
 
-# Thin partner events (DESIGN.md §8): ids, status, times; never identity data.
+# Thin partner events (docs/events.md): ids, status, times; never identity data.
 PARTNER_EVENT_TYPES: dict[str, str] = {
     **{f"referral.{s}": f"A referral of your organisation became {s.replace('_', ' ')}" for s in REFERRAL_STATUSES},
     "capacity.changed": "The free capacity of a service changed",

@@ -1,4 +1,4 @@
-"""Token attacks against a service (DESIGN.md §4): every one answers 401 problem+json."""
+"""Token attacks against a service (docs/security.md): every one answers 401 problem+json."""
 
 from __future__ import annotations
 

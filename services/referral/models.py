@@ -79,7 +79,7 @@ class Location(Base):
 
 
 class Service(Base):
-    """HSDS `service` with the eligibility fields matching needs (DESIGN.md §7)."""
+    """HSDS `service` with the eligibility fields matching needs (docs/referral.md)."""
 
     __tablename__ = "services"
     __table_args__ = (Index("ix_services_status_type", "status", "service_type"),)

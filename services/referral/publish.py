@@ -27,7 +27,7 @@ def _hours_between(start: datetime, end: datetime | None) -> float | None:
 
 
 def referral_fact(r: Referral) -> dict[str, Any]:
-    """The registry's view of a referral (DESIGN.md §9): no ids that lead back to a person."""
+    """The registry's view of a referral (docs/registry.md): no ids that lead back to a person."""
     created = aware(r.created_at)
     place = r.profile.get("place") or {}
     return {

@@ -26,7 +26,7 @@ UNSPECIFIED_FORM = "unspecified"
 ANSWER_TIME_BANDS = ("<2h", "2-24h", "24-48h", ">48h", "none")
 PLACEMENT_TIME_BANDS = ("<24h", "1-7d", ">7d", "none")
 TABLES = ("screenings", "victims", "referrals")
-# Tables about children or at canton level use the higher threshold (DESIGN.md §9).
+# Tables about children or at canton level use the higher threshold (docs/registry.md).
 SENSITIVE_DIMENSIONS = frozenset({"child", "age_band", "canton"})
 MAX_BREAKDOWNS = 2
 

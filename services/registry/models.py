@@ -45,7 +45,7 @@ audit_tables = define_audit_tables(Base.metadata)
 
 
 class ScreeningFact(Base):
-    """One screening as an anonymised fact (DESIGN.md §9); never a name, a date of birth or free text."""
+    """One screening as an anonymised fact (docs/registry.md); never a name, a date of birth or free text."""
 
     __tablename__ = "screening_facts"
 

@@ -210,7 +210,7 @@ def evaluate(
 def recommend(
     outcome: Outcome, *, child: bool, urgent: bool, language: str, quick: bool, anonymous: bool
 ) -> tuple[list[str], list[str]]:
-    """Service types (DESIGN.md §7 vocabulary) and next actions; a child always goes to social welfare."""
+    """Service types (putokaz.vocabulary.ServiceType) and next actions; a child always goes to social welfare."""
     services: list[str] = []
     actions: list[str] = []
     flagged = outcome in (Outcome.POTENTIAL_VICTIM, Outcome.PRESUMED_VICTIM)

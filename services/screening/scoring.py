@@ -1,4 +1,4 @@
-"""The ILO/EC decision rule (DESIGN.md §6): pure functions from answered indicators to an explained outcome."""
+"""The ILO/EC decision rule (docs/domain.md §3): pure functions from answered indicators to an explained outcome."""
 
 from __future__ import annotations
 

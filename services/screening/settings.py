@@ -15,7 +15,7 @@ DEV_KEYS_FILE = VAR_DIR / "screening-identity-keys.json"
 class Settings(KernelSettings):
     database_url: str | None = f"sqlite+aiosqlite:///{VAR_DIR / 'screening.db'}"
 
-    # Identity protection (DESIGN.md §6). Production must set all four; dev generates them into var/.
+    # Identity protection (docs/screening.md). Production must set all four; dev generates them into var/.
     identity_keys: str | None = None  # JSON {kid: base64 32-byte key}
     identity_active_key: str | None = None
     identity_blind_index_key: str | None = None

@@ -6,7 +6,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-# FBiH cantons (DOMAIN.md): code -> (name, seat). RS and Brčko District have no cantons.
+# FBiH cantons (docs/domain.md §2): code -> (name, seat). RS and Brčko District have no cantons.
 CANTONS: dict[int, tuple[str, str]] = {
     1: ("Una-Sana", "Bihać"),
     2: ("Posavina", "Orašje"),

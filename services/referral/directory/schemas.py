@@ -112,7 +112,7 @@ class AddressRead(BaseModel):
 
 
 class LocationRead(BaseModel):
-    """`location_type: redacted` hides the address and exact coordinates (HSDS extension, DESIGN.md §7)."""
+    """`location_type: redacted` hides the address and exact coordinates (an HSDS extension; docs/referral.md)."""
 
     id: str
     organisation_id: str

@@ -55,7 +55,7 @@ def owner_scope(principal: Principal) -> str | None:
 
 
 async def unredacted_ids(session: AsyncSession, principal: Principal, locations: Sequence[Location]) -> set[str]:
-    """Which of these locations the caller may see in full (DESIGN.md §7)."""
+    """Which of these locations the caller may see in full (docs/referral.md)."""
     visible = {loc.id for loc in locations if not loc.confidential}
     if is_admin(principal):
         for loc in locations:
