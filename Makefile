@@ -52,7 +52,7 @@ test: install
 		export TEST_DATABASE_URL=$(LOCAL_PG); \
 	fi; \
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not restarts_postgres" $(PYTEST_ARGS) && \
-	{ $(PY) -m pytest -p no:xdist -m restarts_postgres $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]; }
+	{ $(PY) -m pytest -m restarts_postgres $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]; }
 
 lint: install
 	$(PY) -m ruff check .

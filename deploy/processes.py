@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from putokaz.db import Database
 from putokaz.settings import PROJECT_ROOT, VAR_DIR
@@ -23,6 +24,12 @@ class ServiceProcess:
     @property
     def dev_database_url(self) -> str:
         return f"sqlite+aiosqlite:///{VAR_DIR / (self.name + '.db')}"
+
+    def create_app(self, **settings: Any) -> Any:
+        """The service's FastAPI app built in this process with these settings (route and schema walks)."""
+        module_name, factory = self.app.split(":")
+        settings_class = importlib.import_module(f"services.{self.name}.settings").Settings
+        return getattr(importlib.import_module(module_name), factory)(settings_class(**settings))
 
     async def load_demo_data(self, database_url: str) -> None:
         """The demo data `make run` shows (instruments, the BiH-shaped directory); none if no seed module."""

@@ -20,6 +20,7 @@ from putokaz.events.dispatcher import Dispatcher
 from putokaz.events.outbox import EventTables
 from putokaz.logs import configure_logging
 from putokaz.middleware import RequestContextMiddleware, ServiceMetrics
+from putokaz.openapi import install_problem_answers
 from putokaz.revocation import revocation_list
 from putokaz.settings import KernelSettings
 
@@ -117,6 +118,7 @@ def create_service_app(
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
+    install_problem_answers(app)
     # Outermost last: request id and metrics see every answer, the token is checked before any body is read.
     app.add_middleware(Admission, verifier=app.state.verifier, body_limit=settings.body_limit_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

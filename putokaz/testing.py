@@ -26,6 +26,7 @@ from fastapi import FastAPI
 from putokaz.auth import issue_token, new_secret
 from putokaz.db import async_url
 from putokaz.migrations import upgrade
+from putokaz.openapi import api_routes as api_routes  # re-exported: route walks in tests
 from putokaz.settings import PROJECT_ROOT
 
 TEST_ISSUER = "putokaz-test"
@@ -206,7 +207,7 @@ class UvicornProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> UvicornProcess:
+    def start(self, timeout: float = 90.0) -> UvicornProcess:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [
@@ -252,28 +253,6 @@ class UvicornProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-def api_routes(app: FastAPI) -> Iterator[tuple[str, str, Any]]:
-    """(method, full path, dependant) of every FastAPI route, including those of included routers.
-
-    FastAPI ≥0.16x keeps included routers lazily (`_IncludedRouter`), so `app.routes` alone misses them.
-    """
-
-    def walk(routes: Any) -> Iterator[Any]:
-        for route in routes:
-            if hasattr(route, "effective_route_contexts"):
-                yield from route.effective_route_contexts()
-            else:
-                yield route
-
-    for context in walk(app.routes):
-        route = getattr(context, "original_route", context)
-        dependant = getattr(route, "dependant", None)
-        if dependant is None:
-            continue
-        for method in sorted(set(getattr(context, "methods", None) or ()) - {"HEAD", "OPTIONS"}):
-            yield method, context.path, dependant
 
 
 def schema_cases(operation: Any, count: int) -> list[Any]:

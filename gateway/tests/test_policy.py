@@ -19,17 +19,8 @@ SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def _service_apps(jwt_secret: str) -> dict[str, FastAPI]:
-    import importlib
-
-    apps = {}
-    for service in SERVICES:
-        name = service.name
-        module_name, factory = service.app.split(":")
-        module = importlib.import_module(module_name)
-        settings_module = importlib.import_module(f"services.{name}.settings")
-        settings = settings_module.Settings(**settings_kwargs(jwt_secret, "sqlite+aiosqlite:///:memory:"))
-        apps[name] = getattr(module, factory)(settings)
-    return apps
+    in_memory = settings_kwargs(jwt_secret, "sqlite+aiosqlite:///:memory:")
+    return {service.name: service.create_app(**in_memory) for service in SERVICES}
 
 
 def _guards(dependant: Any) -> list[Any]:

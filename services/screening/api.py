@@ -13,6 +13,7 @@ from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.errors import NotFound
 from putokaz.idempotency import IdempotencyKey
+from putokaz.openapi import problem_answers
 from putokaz.query import reject_unknown_query
 from putokaz.roles import Admin, Frontline, FrontlineOrAdmin
 from putokaz.schemas import Limit, Offset
@@ -308,7 +309,12 @@ async def get_screening(
     return await full(session, keys, row, ui)
 
 
-@router.patch("/screenings/{screening_id}/answers", response_model=ScreeningRead, tags=["screenings"])
+@router.patch(
+    "/screenings/{screening_id}/answers",
+    response_model=ScreeningRead,
+    tags=["screenings"],
+    responses=problem_answers(409),
+)
 async def save_answers(
     principal: Frontline,
     session: DbSession,
@@ -337,7 +343,12 @@ async def record_consent(
     return await full(session, keys, row, ui)
 
 
-@router.post("/screenings/{screening_id}/submit", response_model=ScreeningRead, tags=["screenings"])
+@router.post(
+    "/screenings/{screening_id}/submit",
+    response_model=ScreeningRead,
+    tags=["screenings"],
+    responses=problem_answers(409),
+)
 async def submit_screening(
     principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, now: Now, ui: Ui
 ) -> dict[str, Any]:
@@ -350,6 +361,7 @@ async def submit_screening(
     response_model=DecisionRead,
     status_code=status.HTTP_201_CREATED,
     tags=["decisions"],
+    responses=problem_answers(409),
 )
 async def record_decision(
     principal: Identifier, session: DbSession, screening_id: ScreeningId, body: DecisionCreate, now: Now
