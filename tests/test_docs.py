@@ -75,7 +75,12 @@ def _tracked_text_files() -> list[Path]:
         text=True,
         check=True,
     ).stdout.split()
-    return [PROJECT_ROOT / n for n in names if (PROJECT_ROOT / n).exists() and "/migrations/versions/" not in n]
+    # This file's own examples (`docs/x.md §3`) are not references.
+    return [
+        PROJECT_ROOT / n
+        for n in names
+        if (PROJECT_ROOT / n).exists() and "/migrations/versions/" not in n and n != "tests/test_docs.py"
+    ]
 
 
 def _section_refs(path: Path) -> list[tuple[str | None, str, str]]:
@@ -115,7 +120,6 @@ def test_nothing_points_at_documents_outside_the_repository() -> None:
     found = [
         f"{path.relative_to(PROJECT_ROOT)}:{n}"
         for path in _tracked_text_files()
-        if path.name != "test_docs.py"
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if outside.search(line)
     ]
