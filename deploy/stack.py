@@ -11,7 +11,7 @@ import base64
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -22,13 +22,19 @@ from putokaz.testing import PostgresServer, UvicornProcess, free_port
 
 @dataclass
 class Stack:
-    """Running processes: the services (by name), the gateway, their databases and log files."""
+    """Running processes: the services (by name), the gateway, their databases and log files.
+
+    With replicas, `services` and `gateway` are the first replica; `replicas[name]` lists every process
+    of a service and `gateways` every gateway (gateway i proxies to replica i of each service).
+    """
 
     gateway: UvicornProcess
     services: dict[str, UvicornProcess]
     database_urls: dict[str, str]
     log_dir: Path
     feed_secret: str
+    replicas: dict[str, list[UvicornProcess]] = field(default_factory=dict)
+    gateways: list[UvicornProcess] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -38,9 +44,12 @@ class Stack:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
 
     def stop(self) -> None:
-        self.gateway.stop()
-        for process in self.services.values():
+        # `services` may hold a replacement (a fault test restarts a process); stopping twice is harmless.
+        for process in {*self.gateways, self.gateway, *self.services.values(), *self.all_replicas()}:
             process.stop()
+
+    def all_replicas(self) -> list[UvicornProcess]:
+        return [process for processes in self.replicas.values() for process in processes]
 
 
 def start_stack(
@@ -48,8 +57,12 @@ def start_stack(
     base_env: dict[str, str],
     log_dir: Path,
     extra_env: dict[str, dict[str, str]] | None = None,
+    replicas_each: int = 1,
 ) -> Stack:
-    """Migrate a fresh database per service, load the demo data, start every service, then the gateway."""
+    """Migrate a fresh database per service, load the demo data, start every service, then the gateway.
+
+    `replicas_each=2` starts every service and the gateway twice, all replicas on the same databases.
+    """
     extra_env = extra_env or {}
     log_dir.mkdir(parents=True, exist_ok=True)
     feed_secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
@@ -79,32 +92,44 @@ def start_stack(
     for service in SERVICES:
         asyncio.run(service.load_demo_data(urls[service.name]))
     common = {**base_env, "PUTOKAZ_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
-    services: dict[str, UvicornProcess] = {}
+    replicas: dict[str, list[UvicornProcess]] = {service.name: [] for service in SERVICES}
+    gateways: list[UvicornProcess] = []
     try:
-        for service in SERVICES:
-            env = {
+        for n in range(replicas_each):
+            for service in SERVICES:
+                env = {
+                    **common,
+                    "PUTOKAZ_DATABASE_URL": urls[service.name],
+                    "PUTOKAZ_REGISTRY_FEED_SECRET": feed_secret,
+                    "PUTOKAZ_INTERNAL_SUBSCRIPTIONS": screening_feeds if service.name == "screening" else registry_feed,
+                    "PUTOKAZ_REFERRAL_FEED_SECRET": referral_feed_secret,
+                    # The strategy service reads the registry's statistics directly (service to service).
+                    "PUTOKAZ_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
+                    **extra_env.get(service.name, {}),
+                }
+                port = ports[service.name] if n == 0 else free_port()
+                log = log_dir / f"{service.name}{'' if n == 0 else f'-{n + 1}'}.log"
+                replicas[service.name].append(UvicornProcess(service.app, env, port=port, log_path=log).start())
+            gateway_env = {
                 **common,
-                "PUTOKAZ_DATABASE_URL": urls[service.name],
-                "PUTOKAZ_REGISTRY_FEED_SECRET": feed_secret,
-                "PUTOKAZ_INTERNAL_SUBSCRIPTIONS": screening_feeds if service.name == "screening" else registry_feed,
-                "PUTOKAZ_REFERRAL_FEED_SECRET": referral_feed_secret,
-                # The strategy service reads the registry's statistics directly (service to service).
-                "PUTOKAZ_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
-                **extra_env.get(service.name, {}),
+                **{f"PUTOKAZ_{name.upper()}_URL": processes[n].url for name, processes in replicas.items()},
+                **extra_env.get("gateway", {}),
             }
-            log = log_dir / f"{service.name}.log"
-            services[service.name] = UvicornProcess(service.app, env, port=ports[service.name], log_path=log).start()
-        gateway_env = {
-            **common,
-            **{f"PUTOKAZ_{n.upper()}_URL": p.url for n, p in services.items()},
-            **extra_env.get("gateway", {}),
-        }
-        gateway = UvicornProcess(GATEWAY_APP, gateway_env, log_path=log_dir / "gateway.log").start()
+            log = log_dir / f"gateway{'' if n == 0 else f'-{n + 1}'}.log"
+            gateways.append(UvicornProcess(GATEWAY_APP, gateway_env, log_path=log).start())
     except BaseException:
-        for process in services.values():
+        for process in [*gateways, *(p for processes in replicas.values() for p in processes)]:
             process.stop()
         raise
-    return Stack(gateway=gateway, services=services, database_urls=urls, log_dir=log_dir, feed_secret=feed_secret)
+    return Stack(
+        gateway=gateways[0],
+        services={name: processes[0] for name, processes in replicas.items()},
+        database_urls=urls,
+        log_dir=log_dir,
+        feed_secret=feed_secret,
+        replicas=replicas,
+        gateways=gateways,
+    )
 
 
 @pytest.fixture(scope="session")
