@@ -165,10 +165,13 @@ def test_registry_away_for_a_while_then_every_fact_arrives_once(fault_stack, mak
         timeout=60,
     )
     _restart(fault_stack, "registry", kill=False)
+    # The next attempt comes 5 s after the first failure, or 5 min later if the registry was still
+    # starting then (a loaded machine): wait past the second retry rather than race the first.
     wait_for(
         lambda: (
             _scalar(screening_url, f"SELECT count(*) {FACT_DELIVERIES} AND d.status = 'delivered'", facts=facts) == 5
-        )
+        ),
+        timeout=360,
     )
     # Nothing in flight: every claimed attempt has been recorded (a claim counts up attempt_count first).
     wait_for(

@@ -113,42 +113,25 @@ def test_every_fact_is_delivered_once_by_two_dispatchers(replicated: Stack, make
 
 
 def _safe_house(client: httpx.Client, admin: str, places: int) -> tuple[str, str]:
+    """A provider organisation with one confidential safe house of `places` places, made by an admin."""
+
+    def create(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return ok(client.post(path, headers=bearer(admin), json=body), 201)
+
     org = f"org-house-{uuid.uuid4().hex[:8]}"
-    ok(
-        client.post(
-            "/api/v1/organisations", headers=bearer(admin), json={"id": org, "name": org, "kind": "service_provider"}
-        ),
-        201,
-    )
-    location = ok(
-        client.post(
-            "/api/v1/locations",
-            headers=bearer(admin),
-            json={
-                "organisation_id": org,
-                "name": "House",
-                "confidential": True,
-                "entity": "FBIH",
-                "canton": 4,
-                "municipality": "Zenica",
-                "address_1": "Secret street 7",
-            },
-        ),
-        201,
-    )
-    service = ok(
-        client.post(
-            "/api/v1/services",
-            headers=bearer(admin),
-            json={
-                "organisation_id": org,
-                "name": "Safe house",
-                "service_type": "safe_house",
-                "location_ids": [location["id"]],
-                "capacity": {"available": places, "maximum": places},
-            },
-        ),
-        201,
+    create("/api/v1/organisations", {"id": org, "name": org, "kind": "service_provider"})
+    place = {"entity": "FBIH", "canton": 4, "municipality": "Zenica", "address_1": "Secret street 7"}
+    location = create("/api/v1/locations", {"organisation_id": org, "name": "House", "confidential": True, **place})
+    capacity = {"available": places, "maximum": places}
+    service = create(
+        "/api/v1/services",
+        {
+            "organisation_id": org,
+            "name": "Safe house",
+            "service_type": "safe_house",
+            "location_ids": [location["id"]],
+            "capacity": capacity,
+        },
     )
     return org, service["id"]
 
