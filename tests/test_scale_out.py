@@ -199,8 +199,9 @@ def test_expiry_sweeps_running_at_once_never_expire_a_referral_twice(
     replicated: Stack, make_token: Callable[..., str]
 ) -> None:
     """Every replica runs the expiry job; four sweeps at once a month later each take different referrals."""
-    from putokaz.db import Database
     from services.referral.clock import ManualClock
+
+    from putokaz.db import Database
     from services.referral.referrals.scheduler import sweep_once
 
     one, two = clients(replicated)
