@@ -199,8 +199,7 @@ def test_expiry_sweeps_running_at_once_never_expire_a_referral_twice(
     replicated: Stack, make_token: Callable[..., str]
 ) -> None:
     """Every replica runs the expiry job; four sweeps at once a month later each take different referrals."""
-    from services.referral.clock import ManualClock
-
+    from putokaz.clock import FakeClock
     from putokaz.db import Database
     from services.referral.referrals.scheduler import sweep_once
 
@@ -214,7 +213,7 @@ def test_expiry_sweeps_running_at_once_never_expire_a_referral_twice(
     url = replicated.database_urls["referral"]
 
     async def four_sweeps() -> list[list[str]]:
-        clock = ManualClock()
+        clock = FakeClock()
         clock.advance(days=30)
         dbs = [Database(url) for _ in range(4)]
         try:
