@@ -61,4 +61,6 @@ DEMO_ORGS = {
     "partner": "demo-partner-ngo",
     "admin": "demo-admin",
     "reporter": "demo-ministry-security",
+    # A trainee practises at their own organisation (here a social welfare centre) on fictional cases only.
+    "trainee": "demo-csw-sarajevo",
 }

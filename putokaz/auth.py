@@ -20,7 +20,7 @@ from putokaz.errors import Forbidden, HeaderTooLarge, Unauthorized
 from putokaz.jws import MAX_AUTHORIZATION_BYTES, MalformedToken, check_compact, check_header, check_times
 from putokaz.settings import ASYMMETRIC_ALGORITHMS, KernelSettings
 
-ROLES = ("police", "social_worker", "service_provider", "coordinator", "partner", "admin", "reporter")
+ROLES = ("police", "social_worker", "service_provider", "coordinator", "partner", "admin", "reporter", "trainee")
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
 
 
