@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from putokaz.roles import EVERYONE, FRONTLINE
 
 STATS = ("coordinator", "admin")
+# Trainers assign fictional vignettes to groups and read their results (no person's data).
+TRAINERS = ("admin", "coordinator")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,19 @@ POLICY: tuple[Rule, ...] = (
     rule("POST", "/api/v1/screenings/{screening_id}/submit", S, *FRONTLINE),
     rule("POST", "/api/v1/screenings/{screening_id}/decisions", S, "police", "admin"),
     rule("GET", "/api/v1/screenings/{screening_id}/decisions", S, *FRONTLINE, "admin"),
+    # --- screening: training mode, practice on fictional cases apart from real data (docs/training.md) ---
+    rule("GET", "/api/v1/training/vignettes", S, "trainee", *FRONTLINE, *TRAINERS),
+    rule("GET", "/api/v1/training/vignettes/{vignette_id}", S, "trainee", *FRONTLINE, *TRAINERS),
+    rule("GET", "/api/v1/training/assignments", S, "trainee", *FRONTLINE),
+    rule("POST", "/api/v1/training/practices", S, "trainee", *FRONTLINE),
+    rule("GET", "/api/v1/training/practices", S, "trainee", *FRONTLINE),
+    rule("GET", "/api/v1/training/practices/{practice_id}", S, "trainee", *FRONTLINE),
+    rule("POST", "/api/v1/training/practices/{practice_id}/ask", S, "trainee", *FRONTLINE),
+    rule("PATCH", "/api/v1/training/practices/{practice_id}/answers", S, "trainee", *FRONTLINE),
+    rule("POST", "/api/v1/training/practices/{practice_id}/finish", S, "trainee", *FRONTLINE),
+    rule("POST", "/api/v1/training/groups", S, *TRAINERS),
+    rule("GET", "/api/v1/training/groups", S, *TRAINERS),
+    rule("GET", "/api/v1/training/groups/{group_id}/results", S, *TRAINERS),
     # --- referral: directory (docs/referral.md) ---
     rule("GET", "/api/v1/organisations", R, *EVERYONE),
     rule("POST", "/api/v1/organisations", R, "admin"),

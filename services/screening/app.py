@@ -10,6 +10,7 @@ from services.screening.api import router
 from services.screening.instruments import load_builtin_instruments
 from services.screening.models import audit_tables, event_tables
 from services.screening.settings import Settings
+from services.screening.training.api import router as training_router
 
 
 async def _load_instruments(app: FastAPI) -> None:
@@ -23,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         name="screening",
         settings=settings,
-        routers=[router, audit_router("screening")],
+        routers=[router, training_router, audit_router("screening")],
         on_startup=[_load_instruments],
         events=event_tables,
     )

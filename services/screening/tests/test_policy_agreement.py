@@ -12,6 +12,7 @@ from putokaz.audit import audit_router
 from putokaz.auth import ROLES, Authorize
 from putokaz.testing import auth
 from services.screening.api import router
+from services.screening.training.api import router as training_router
 
 
 def _roles(dependant: Any) -> frozenset[str]:
@@ -27,7 +28,7 @@ def test_screening_routes_match_the_gateway_policy_exactly() -> None:
     policy = Policy()
     used = set()
     mismatches = []
-    for route in [*router.routes, *audit_router("screening").routes]:
+    for route in [*router.routes, *training_router.routes, *audit_router("screening").routes]:
         assert isinstance(route, APIRoute)
         roles = _roles(route.dependant)
         assert roles, f"{route.path} declares no roles"
