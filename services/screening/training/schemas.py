@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from putokaz.schemas import StrictModel
 
 TrainingLanguage = Literal["bs", "en"]
-SubjectId = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._@:|+-]+$")
+# A member is named by the `sub` of their token, as the identity provider issues it.
+SubjectId = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class PracticeCreate(StrictModel):
@@ -27,5 +28,5 @@ class PracticeAnswers(StrictModel):
 
 class GroupCreate(StrictModel):
     name: str = Field(min_length=1, max_length=200)
-    members: list[str] = Field(min_length=1, max_length=200)
-    vignettes: list[str] = Field(min_length=1, max_length=50)
+    members: list[SubjectId] = Field(min_length=1, max_length=200)
+    vignettes: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=50)

@@ -93,7 +93,8 @@ async def ask(session: AsyncSession, principal: Principal, practice_id: str, que
     _, definition = await _definition(session, row.instrument_code, row.instrument_version)
     if question_id not in definition.question_map():
         raise Invalid("This instrument version has no such question", field="body.question")
-    if question_id not in row.asked:
+    # Remembered while the practice is open, so the feedback can say which questions were never asked.
+    if row.state == "open" and question_id not in row.asked:
         row.asked = [*row.asked, question_id]
     return row, vignette(row.vignette_id).answer_to(question_id)
 
