@@ -16,7 +16,8 @@ from putokaz.auth import ROLES, Authorize, Principal
 FRONTLINE = ("police", "social_worker")
 # Every role of the referral mechanism (directory reads are open to all of them). The strategy's
 # `reporter` is not one: an institution's focal point reports on the action plan and needs no directory.
-EVERYONE = tuple(role for role in ROLES if role != "reporter")
+# Nor is the `trainee`: practice is on fictional cases only, so a trainee reads nothing real.
+EVERYONE = tuple(role for role in ROLES if role not in ("reporter", "trainee"))
 
 Frontline = Annotated[Principal, Depends(Authorize(*FRONTLINE))]
 FrontlineOrAdmin = Annotated[Principal, Depends(Authorize(*FRONTLINE, "admin"))]
