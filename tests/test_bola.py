@@ -27,6 +27,7 @@ SHARED = {
     "/api/v1/releases/{year}",
     "/api/v1/releases/{year}/versions/{version}",
     "/api/v1/imports/{import_id}",
+    "/api/v1/training/vignettes/{vignette_id}",
 }
 # Roles of national reach (the State Coordinator's office oversees every measure of the plan; admins);
 # a route only they may call has no other organisation to walk in from.
@@ -47,6 +48,8 @@ BODIES = {
     ("PATCH", "/api/v1/services/{service_id}"): {"name": "taken over"},
     ("PUT", "/api/v1/services/{service_id}/capacity"): {"available": 0, "maximum": 8},
     ("PATCH", "/api/v1/measures/{measure_id}/activities/{activity_id}"): {"status": "done"},
+    ("POST", "/api/v1/training/practices/{practice_id}/ask"): {"question": "cd_documents"},
+    ("PATCH", "/api/v1/training/practices/{practice_id}/answers"): {"answers": {"dr_wages": "no"}},
     ("POST", "/api/v1/indicators/{indicator_id}/reports"): {
         "period": "2026-H1",
         "value": 1,
@@ -107,8 +110,15 @@ def test_another_organisation_gets_404_on_every_object_route(stack, make_token):
         )
         partner_a = make_token("partner", org=ORG_A)
         delivery = ok(client.post(f"/api/v1/webhooks/endpoints/{endpoint['id']}/test", headers=bearer(partner_a)), 202)
+        practice = ok(
+            client.post(
+                "/api/v1/training/practices", headers=bearer(social_worker), json={"vignette": "construction-labour"}
+            ),
+            201,
+        )
         ids = {
             "screening_id": screening["id"],
+            "practice_id": practice["id"],
             "referral_id": referral["id"],
             "endpoint_id": endpoint["id"],
             "delivery_id": delivery["id"],
