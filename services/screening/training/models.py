@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String
+from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from putokaz.db import UtcDateTime
 from services.screening.models import Base
 
 
@@ -34,8 +35,8 @@ class Practice(Base):
     outcome: Mapped[str | None] = mapped_column(String(24))
     score: Mapped[int | None] = mapped_column(Integer)
     feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class TrainingGroup(Base):
@@ -50,4 +51,4 @@ class TrainingGroup(Base):
     members: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     vignettes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
