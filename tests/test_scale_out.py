@@ -21,7 +21,7 @@ from sqlalchemy import text
 from deploy.stack import Stack, start_stack
 from putokaz.db import create_engine
 from putokaz.testing import PostgresServer
-from tests.journeys import PRESUMED_ADULT_ANSWERS, bearer, ok, screen, unique_person, wait_for
+from tests.journeys import CONSENT_VERSION, PRESUMED_ADULT_ANSWERS, bearer, ok, screen, unique_person, wait_for
 
 pytestmark = pytest.mark.xdist_group("scale_out")
 
@@ -136,11 +136,14 @@ def _safe_house(client: httpx.Client, admin: str, places: int) -> tuple[str, str
     return org, service["id"]
 
 
-def _referral(service_id: str, n: int) -> dict[str, Any]:
-    return {
-        "screening_id": f"scr-scale-{uuid.uuid4().hex[:8]}-{n}",
+def _refer(client: httpx.Client, make_token: Callable[..., str], service_id: str, *, urgent: bool = False) -> str:
+    """Screen a person (the referral service must know the screening), then refer them; the referral's id."""
+    token = make_token("police", org="demo-police-una-sana", sub=f"police-{uuid.uuid4().hex[:8]}")
+    screening = screen(client, token, unique_person(), PRESUMED_ADULT_ANSWERS)
+    body = {
+        "screening_id": screening["id"],
         "service_id": service_id,
-        "urgent": False,
+        "urgent": urgent,
         "profile": {
             "age": 30,
             "sex": "F",
@@ -148,19 +151,24 @@ def _referral(service_id: str, n: int) -> dict[str, Any]:
             "forms": ["sexual"],
             "place": {"entity": "FBIH", "canton": 4, "municipality": "Zenica"},
         },
-        "consent": {"recorded": True, "text_version": "v1"},
+        "consent": {"recorded": True, "text_version": CONSENT_VERSION},
     }
+
+    def created() -> str | None:
+        # The screening reaches the referral service as an event, a moment after it is submitted.
+        answer = client.post("/api/v1/referrals", headers=bearer(token), json=body)
+        return answer.json()["id"] if answer.status_code == 201 else None
+
+    return wait_for(created, timeout=120)
 
 
 def test_concurrent_accepts_across_replicas_never_overbook(replicated: Stack, make_token: Callable[..., str]) -> None:
     one, two = clients(replicated)
     org, service_id = _safe_house(one, make_token("admin", org="org-admin", sub=f"admin-{uuid.uuid4().hex[:8]}"), 3)
-    sender = make_token("police", org="demo-police-una-sana", sub=f"police-{uuid.uuid4().hex[:8]}")
     provider = make_token("service_provider", org=org, sub=f"provider-{uuid.uuid4().hex[:8]}")
     referrals = []
-    for n, client in zip(range(12), itertools.cycle((one, two)), strict=False):
-        body = _referral(service_id, n)
-        referrals.append(ok(client.post("/api/v1/referrals", headers=bearer(sender), json=body), 201)["id"])
+    for _, client in zip(range(12), itertools.cycle((one, two)), strict=False):
+        referrals.append(_refer(client, make_token, service_id))
 
     def accept(pair: tuple[int, str]) -> int:
         n, referral_id = pair
@@ -205,11 +213,10 @@ def test_expiry_sweeps_running_at_once_never_expire_a_referral_twice(
 
     one, two = clients(replicated)
     _, service_id = _safe_house(one, make_token("admin", org="org-admin", sub=f"admin-{uuid.uuid4().hex[:8]}"), 50)
-    sender = make_token("police", org="demo-police-una-sana", sub=f"police-{uuid.uuid4().hex[:8]}")
-    ours = []
-    for n, client in zip(range(10), itertools.cycle((one, two)), strict=False):
-        body = {**_referral(service_id, n), "urgent": True}
-        ours.append(ok(client.post("/api/v1/referrals", headers=bearer(sender), json=body), 201)["id"])
+    ours = [
+        _refer(client, make_token, service_id, urgent=True)
+        for _, client in zip(range(10), itertools.cycle((one, two)), strict=False)
+    ]
     url = replicated.database_urls["referral"]
 
     async def four_sweeps() -> list[list[str]]:
