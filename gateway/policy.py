@@ -56,6 +56,10 @@ POLICY: tuple[Rule, ...] = (
     rule("POST", "/api/v1/screenings/{screening_id}/submit", S, *FRONTLINE),
     rule("POST", "/api/v1/screenings/{screening_id}/decisions", S, "police", "admin"),
     rule("GET", "/api/v1/screenings/{screening_id}/decisions", S, *FRONTLINE, "admin"),
+    rule("POST", "/api/v1/screenings/{screening_id}/consent/withdraw", S, *FRONTLINE),
+    rule("POST", "/api/v1/screenings/{screening_id}/erasure", S, "admin"),
+    rule("PUT", "/api/v1/screenings/{screening_id}/legal-hold", S, "admin"),
+    rule("DELETE", "/api/v1/screenings/{screening_id}/legal-hold", S, "admin"),
     # --- screening: training mode, practice on fictional cases apart from real data (docs/training.md) ---
     rule("GET", "/api/v1/training/vignettes", S, "trainee", *FRONTLINE, *TRAINERS),
     rule("GET", "/api/v1/training/vignettes/{vignette_id}", S, "trainee", *FRONTLINE, *TRAINERS),

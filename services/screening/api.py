@@ -18,18 +18,20 @@ from putokaz.query import reject_unknown_query
 from putokaz.roles import Admin, Frontline, FrontlineOrAdmin
 from putokaz.schemas import Limit, Offset
 from putokaz.vocabulary import UiLanguage
-from services.screening import explain, instruments, repository, screenings
-from services.screening.identity import Keyring
+from services.screening import explain, instruments, protection, repository, screenings
 from services.screening.models import Decision, Screening
 from services.screening.schemas import (
     AnswersUpdate,
     AuditPage,
     AuditRead,
     ConsentCreate,
+    DataProtectionRead,
     DecisionCreate,
     DecisionList,
     DecisionRead,
+    ErasureCreate,
     Language,
+    LegalHoldCreate,
     LookupMatch,
     LookupRequest,
     LookupResult,
@@ -40,6 +42,7 @@ from services.screening.schemas import (
     ScreeningRead,
     ScreeningSummary,
 )
+from services.screening.vault import Vault
 
 router = APIRouter(prefix="/api/v1")
 # Lists refuse a parameter they do not declare rather than ignore a misspelt filter.
@@ -64,11 +67,11 @@ ScreeningId = Annotated[uuid.UUID, Path()]
 InstrumentCode = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
-def keyring(request: Request) -> Keyring:
-    return request.app.state.keyring
+def vault(request: Request) -> Vault:
+    return request.app.state.vault
 
 
-Keys = Annotated[Keyring, Depends(keyring)]
+Keys = Annotated[Vault, Depends(vault)]
 
 
 # --- questionnaires ---
@@ -155,7 +158,7 @@ def decision_read(row: Decision) -> dict[str, Any]:
     }
 
 
-async def full(session: DbSession, keys: Keyring, row: Screening, ui: str = "en") -> dict[str, Any]:
+async def full(session: DbSession, keys: Vault, row: Screening, ui: str = "en") -> dict[str, Any]:
     decisions = await repository.decisions_of(session, row.org_id, row.id)
     definition = await instruments.definition_for(session, row.instrument_code, row.instrument_version)
     consent: dict[str, Any] = {
@@ -174,14 +177,15 @@ async def full(session: DbSession, keys: Keyring, row: Screening, ui: str = "en"
         "org": row.org_id,
         "consent": consent,
         "explanation": explanation,
-        "subject": screenings.identity_of(keys, row) or ({} if not row.anonymous else None),
+        "subject": None if row.anonymous or row.erased_at else (await screenings.identity_of(keys, row) or {}),
         "sex": row.sex,
         "citizenship": row.citizenship,
         "age_band": row.age_band,
-        "answers": screenings.answers_of(keys, row),
+        "answers": await screenings.answers_of(keys, row),
         "computed_outcome": row.computed_outcome,
         "result": row.result,
         "decisions": [decision_read(d) for d in decisions],
+        "data_protection": protection.status(row),
     }
 
 
@@ -242,7 +246,7 @@ async def screening_audit(
 async def lookup_screenings(
     principal: Frontline, session: DbSession, keys: Keys, body: LookupRequest
 ) -> dict[str, Any]:
-    matches = await screenings.lookup(session, keys, principal, body)
+    matches = await screenings.lookup(session, keys.keyring, principal, body)
     return {
         "matches": [
             LookupMatch(
@@ -375,3 +379,39 @@ async def list_decisions(principal: FrontlineOrAdmin, session: DbSession, screen
     row = await screenings.load(session, principal, str(screening_id), action="read_decisions")
     repository.audit(session, principal, "read_decisions", row.id)
     return {"items": [decision_read(d) for d in await repository.decisions_of(session, principal.org, row.id)]}
+
+
+# --- data protection: consent withdrawal, erasure, legal hold ---
+
+
+@router.post("/screenings/{screening_id}/consent/withdraw", response_model=DataProtectionRead, tags=["data protection"])
+async def withdraw_consent(
+    principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, now: Now
+) -> dict[str, Any]:
+    """The person withdraws consent: recorded, announced to referral (which cancels open referrals), identity erased."""
+    row = await protection.withdraw_consent(session, keys, principal, str(screening_id), now=now)
+    return protection.status(row)
+
+
+@router.post("/screenings/{screening_id}/erasure", response_model=DataProtectionRead, tags=["data protection"])
+async def erase_screening(
+    principal: Admin, session: DbSession, keys: Keys, screening_id: ScreeningId, body: ErasureCreate, now: Now
+) -> dict[str, Any]:
+    """Crypto-shred the screening's identity and answers (its data key is destroyed); refused under legal hold."""
+    row = await protection.erase_on_request(session, keys, principal, str(screening_id), body.reason, now=now)
+    return protection.status(row)
+
+
+@router.put("/screenings/{screening_id}/legal-hold", response_model=DataProtectionRead, tags=["data protection"])
+async def place_legal_hold(
+    principal: Admin, session: DbSession, screening_id: ScreeningId, body: LegalHoldCreate
+) -> dict[str, Any]:
+    """Keep the screening's data (e.g. criminal proceedings): erasure and retention skip it until released."""
+    row = await protection.set_legal_hold(session, principal, str(screening_id), body.reason)
+    return protection.status(row)
+
+
+@router.delete("/screenings/{screening_id}/legal-hold", response_model=DataProtectionRead, tags=["data protection"])
+async def release_legal_hold(principal: Admin, session: DbSession, screening_id: ScreeningId) -> dict[str, Any]:
+    row = await protection.set_legal_hold(session, principal, str(screening_id), None)
+    return protection.status(row)

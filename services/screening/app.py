@@ -6,15 +6,26 @@ from fastapi import FastAPI
 
 from putokaz.app import create_service_app
 from putokaz.audit import audit_router
+from putokaz.db import Database
+from putokaz.keystore import DataKeyStore
 from services.screening.api import router
 from services.screening.instruments import load_builtin_instruments
 from services.screening.models import audit_tables, event_tables
 from services.screening.settings import Settings
 from services.screening.training.api import router as training_router
+from services.screening.vault import Vault
 
 
 async def _load_instruments(app: FastAPI) -> None:
     await load_builtin_instruments(app.state.db)
+
+
+async def _open_keystore(app: FastAPI) -> None:
+    await app.state.vault.store.ensure_schema()
+
+
+async def _close_keystore(app: FastAPI) -> None:
+    await app.state.vault.store.db.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,9 +36,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="screening",
         settings=settings,
         routers=[router, training_router, audit_router("screening")],
-        on_startup=[_load_instruments],
+        on_startup=[_load_instruments, _open_keystore],
+        on_shutdown=[_close_keystore],
         events=event_tables,
     )
     app.state.keyring = keyring
+    app.state.vault = Vault(keyring, DataKeyStore(Database(settings.keystore_url()), keyring))
     app.state.audit_tables = audit_tables
     return app

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -90,6 +91,13 @@ class Screening(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Data protection: who withdrew consent and when; erasure (crypto-shredding) and legal hold.
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    consent_withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    erasure_reason: Mapped[str | None] = mapped_column(String(32))
+    legal_hold: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    legal_hold_reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class BlindIndex(Base):

@@ -114,6 +114,12 @@ def audit(session: AsyncSession, principal: Principal, action: str, screening_id
     audit_log.record_for(session, audit_tables, principal, action, "screening", screening_id)
 
 
+def audit_detail(
+    session: AsyncSession, principal: Principal, action: str, screening_id: str, detail: dict[str, Any] | None
+) -> None:
+    audit_log.record_for(session, audit_tables, principal, action, "screening", screening_id, detail=detail)
+
+
 async def audit_refused(session: AsyncSession, principal: Principal, action: str, screening_id: str) -> None:
     """A read of a screening the caller may not see (or that does not exist), committed on its own."""
     await audit_log.record_refused(session, audit_tables, principal, action, "screening", screening_id)

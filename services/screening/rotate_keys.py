@@ -16,22 +16,29 @@ import sys
 from sqlalchemy import or_, select
 
 from putokaz.db import Database
+from putokaz.keystore import DataKeyStore
 from services.screening.identity import Keyring, KeyringError, new_key
 from services.screening.models import Screening
 from services.screening.settings import Settings
+from services.screening.vault import DATA_KEY_PREFIX
 
 FIELDS = (("identity_ct", "identity"), ("answers_ct", "answers"))
 
 
-async def rotate(db: Database, keyring: Keyring, batch_size: int = 200) -> int:
-    """Re-encrypt every value not under the active key; returns how many screenings changed."""
+async def rotate(db: Database, keyring: Keyring, batch_size: int = 200, store: DataKeyStore | None = None) -> int:
+    """Re-encrypt every value not under the active key; returns how many screenings and data keys changed.
+
+    Values under a screening's own data key (`dk:`) stay as they are: re-wrapping the data key is enough.
+    """
     prefix = f"{keyring.active}:"
-    changed = 0
+    changed = await store.rewrap() if store is not None else 0
     while True:
         async with db.sessionmaker() as session, session.begin():
             stale = or_(
                 *(
-                    (getattr(Screening, column).is_not(None)) & ~getattr(Screening, column).startswith(prefix)
+                    (getattr(Screening, column).is_not(None))
+                    & ~getattr(Screening, column).startswith(prefix)
+                    & ~getattr(Screening, column).startswith(DATA_KEY_PREFIX)
                     for column, _ in FIELDS
                 )
             )
@@ -39,7 +46,9 @@ async def rotate(db: Database, keyring: Keyring, batch_size: int = 200) -> int:
             for row in rows:
                 for column, field in FIELDS:
                     envelope = getattr(row, column)
-                    if envelope is not None and keyring.key_id(envelope) != keyring.active:
+                    if envelope is None or envelope.startswith(DATA_KEY_PREFIX):
+                        continue
+                    if keyring.key_id(envelope) != keyring.active:
                         context = f"screening:{row.id}:{field}"
                         setattr(row, column, keyring.encrypt(keyring.decrypt(envelope, context), context))
             changed += len(rows)
@@ -75,14 +84,17 @@ def main(argv: list[str] | None = None) -> None:
     except KeyringError as exc:
         sys.exit(str(exc))
     db = Database(args.database_url or settings.database_url or "")
+    store = DataKeyStore(Database(settings.keystore_url()), keyring)
 
     async def run() -> int:
         try:
-            return await rotate(db, keyring)
+            await store.ensure_schema()
+            return await rotate(db, keyring, store=store)
         finally:
             await db.dispose()
+            await store.db.dispose()
 
-    print(f"re-encrypted {asyncio.run(run())} screenings under key {keyring.active}")
+    print(f"re-encrypted {asyncio.run(run())} screenings and data keys under key {keyring.active}")
 
 
 if __name__ == "__main__":

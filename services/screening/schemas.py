@@ -232,6 +232,28 @@ class ScreeningSummary(BaseModel):
     submitted_at: UtcDatetime | None
 
 
+ErasureReason = Literal["subject_request", "consent_withdrawn", "retention", "court_order", "other"]
+LegalHoldReason = Literal["criminal_proceedings", "court_order", "other"]
+
+
+class DataProtectionRead(BaseModel):
+    screening_id: str
+    consent_withdrawn_at: UtcDatetime | None
+    consent_withdrawn_by: str | None
+    erased_at: UtcDatetime | None
+    erasure_reason: ErasureReason | None
+    legal_hold: bool
+    legal_hold_reason: LegalHoldReason | None
+
+
+class ErasureCreate(StrictModel):
+    reason: ErasureReason
+
+
+class LegalHoldCreate(StrictModel):
+    reason: LegalHoldReason
+
+
 class ScreeningRead(ScreeningSummary):
     org: str
     consent: ConsentRead
@@ -244,6 +266,7 @@ class ScreeningRead(ScreeningSummary):
     result: ResultRead | None
     explanation: Explanation | None = None
     decisions: list[DecisionRead]
+    data_protection: DataProtectionRead
 
 
 ScreeningPage = Page[ScreeningSummary]

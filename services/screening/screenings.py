@@ -19,6 +19,7 @@ from services.screening.answers import evaluate, merge_answers, missing_required
 from services.screening.identity import Keyring, legacy_normalise_person, normalise_document, normalise_person
 from services.screening.models import BlindIndex, Decision, Screening, idempotency_keys
 from services.screening.schemas import ConsentCreate, DecisionCreate, LookupRequest, ScreeningCreate, SubjectCreate
+from services.screening.vault import Vault
 
 ADULT_AGE = 18
 REGISTRY_STATUS = {
@@ -45,25 +46,24 @@ def presumed_child(subject: SubjectCreate, age: int | None) -> bool:
     return subject.possibly_minor is not False
 
 
-def _identity_context(screening_id: str, field: str) -> str:
-    return f"screening:{screening_id}:{field}"
+async def identity_of(vault: Vault, screening: Screening) -> dict[str, Any] | None:
+    """The decrypted identity; None when there is none or it has been erased."""
+    return await vault.open(screening.id, "identity", screening.identity_ct)
 
 
-def identity_of(keyring: Keyring, screening: Screening) -> dict[str, Any] | None:
-    if screening.identity_ct is None:
-        return None
-    return keyring.decrypt_json(screening.identity_ct, _identity_context(screening.id, "identity"))
+async def answers_of(vault: Vault, screening: Screening) -> dict[str, Any]:
+    return await vault.open(screening.id, "answers", screening.answers_ct) or {}
 
 
-def answers_of(keyring: Keyring, screening: Screening) -> dict[str, Any]:
-    if screening.answers_ct is None:
-        return {}
-    return keyring.decrypt_json(screening.answers_ct, _identity_context(screening.id, "answers"))
+def refuse_if_erased(screening: Screening) -> None:
+    if screening.erased_at is not None:
+        raise Conflict("This screening's personal data has been erased; it can no longer change")
 
 
 async def start(
-    session: AsyncSession, keyring: Keyring, principal: Principal, body: ScreeningCreate, *, now: datetime
+    session: AsyncSession, vault: Vault, principal: Principal, body: ScreeningCreate, *, now: datetime
 ) -> Screening:
+    keyring = vault.keyring
     subject = body.subject
     age = age_in_years(subject, now.date())
     child = presumed_child(subject, age)
@@ -131,7 +131,7 @@ async def start(
         age_band=age_band(age),
         sex=subject.sex,
         citizenship=subject.citizenship,
-        identity_ct=keyring.encrypt_json(identity, _identity_context(screening_id, "identity")) if identity else None,
+        identity_ct=await vault.seal(screening_id, "identity", identity) if identity else None,
         answers_ct=None,
         state="draft",
         urgent=False,
@@ -152,7 +152,7 @@ async def start(
 
 async def start_once(
     session: AsyncSession,
-    keyring: Keyring,
+    vault: Vault,
     principal: Principal,
     body: ScreeningCreate,
     key: str | None,
@@ -161,12 +161,12 @@ async def start_once(
 ) -> Screening:
     """`start`, unless this caller already started a screening with this Idempotency-Key: then that one (a read)."""
     if key is None:
-        return await start(session, keyring, principal, body, now=now)
+        return await start(session, vault, principal, body, now=now)
     # Keyed with the blind-index key: the body holds the person's identity.
-    print_ = idempotency.fingerprint(body.model_dump(mode="json"), keyring.blind_index_key)
+    print_ = idempotency.fingerprint(body.model_dump(mode="json"), vault.keyring.blind_index_key)
     earlier = await idempotency.claim(session, idempotency_keys, principal, key, print_)
     if earlier is None:
-        screening = await start(session, keyring, principal, body, now=now)
+        screening = await start(session, vault, principal, body, now=now)
         await idempotency.remember(session, idempotency_keys, principal, key, screening.id)
         return screening
     screening = await repository.get_screening(session, principal.org, earlier)
@@ -224,7 +224,7 @@ async def load(
 
 async def save_answers(
     session: AsyncSession,
-    keyring: Keyring,
+    vault: Vault,
     principal: Principal,
     screening_id: str,
     update: dict[str, Any],
@@ -232,11 +232,12 @@ async def save_answers(
     now: datetime,
 ) -> Screening:
     screening = await load(session, principal, screening_id, for_update=True, action="answer")
+    refuse_if_erased(screening)
     if screening.state != "draft":
         raise Conflict("The screening is submitted; answers can no longer change")
     definition = await instruments.definition_of(session, await _questionnaire(session, screening))
-    merged = merge_answers(definition, answers_of(keyring, screening), update)
-    screening.answers_ct = keyring.encrypt_json(merged, _identity_context(screening.id, "answers"))
+    merged = merge_answers(definition, await answers_of(vault, screening), update)
+    screening.answers_ct = await vault.seal(screening.id, "answers", merged)
     screening.updated_at = now
     repository.audit(session, principal, "answer", screening.id)
     return screening
@@ -289,9 +290,10 @@ async def _questionnaire(session: AsyncSession, screening: Screening) -> Any:
 
 
 async def submit(
-    session: AsyncSession, keyring: Keyring, principal: Principal, screening_id: str, *, now: datetime
+    session: AsyncSession, vault: Vault, principal: Principal, screening_id: str, *, now: datetime
 ) -> Screening:
     screening = await load(session, principal, screening_id, for_update=True, action="submit")
+    refuse_if_erased(screening)
     if screening.state != "draft":
         raise Conflict("The screening is already submitted")
     if screening.consent_referral == "pending":
@@ -299,7 +301,7 @@ async def submit(
             "Record the person's consent (PUT /api/v1/screenings/{id}/consent) before submitting", field="consent"
         )
     definition = await instruments.definition_of(session, await _questionnaire(session, screening))
-    answers = answers_of(keyring, screening)
+    answers = await answers_of(vault, screening)
     missing = missing_required(definition, answers)
     if missing:
         raise Invalid(

@@ -21,6 +21,9 @@ class Settings(KernelSettings):
     identity_blind_index_key: str | None = None
     identity_pseudonym_key: str | None = None
     identity_dev_keys_file: Path = DEV_KEYS_FILE
+    # Where the per-screening data keys live (crypto-shredding). A database apart from the screening
+    # database, so its dumps and replicas hold no data key; see docs/data-protection.md.
+    keystore_database_url: str | None = None
 
     @model_validator(mode="after")
     def _check_identity_keys(self) -> Settings:
@@ -28,6 +31,14 @@ class Settings(KernelSettings):
             # Fail at start, not at the first screening.
             self.keyring()
         return self
+
+    def keystore_url(self) -> str:
+        """The configured key store; by default a SQLite file beside a SQLite database, else the same database."""
+        if self.keystore_database_url:
+            return self.keystore_database_url
+        if self.database_url and self.database_url.startswith("sqlite"):
+            return f"sqlite+aiosqlite:///{VAR_DIR / 'screening-keystore.db'}"
+        return self.database_url or ""
 
     def _configured(self) -> bool:
         return any(

@@ -39,8 +39,18 @@ def screening_db_url(postgres_server: PostgresServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def screening_settings(jwt_secret: str, screening_db_url: str) -> Settings:
-    return Settings(**settings_kwargs(jwt_secret, screening_db_url), **identity_settings())
+def screening_keystore_url(postgres_server: PostgresServer) -> str:
+    """The data keys live in a database of their own, as in production (crypto-shredding)."""
+    return postgres_server.create_database("screening_keys")
+
+
+@pytest.fixture(scope="session")
+def screening_settings(jwt_secret: str, screening_db_url: str, screening_keystore_url: str) -> Settings:
+    return Settings(
+        **settings_kwargs(jwt_secret, screening_db_url),
+        **identity_settings(),
+        keystore_database_url=screening_keystore_url,
+    )
 
 
 @pytest.fixture(scope="session")

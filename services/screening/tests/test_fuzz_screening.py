@@ -16,6 +16,9 @@ ROLE_FOR = {
     ("GET", "/api/v1/screenings/audit"): "admin",
     ("GET", "/api/v1/audit/screening"): "admin",
     ("GET", "/api/v1/audit/screening/verify"): "admin",
+    ("POST", "/api/v1/screenings/{screening_id}/erasure"): "admin",
+    ("PUT", "/api/v1/screenings/{screening_id}/legal-hold"): "admin",
+    ("DELETE", "/api/v1/screenings/{screening_id}/legal-hold"): "admin",
     ("POST", "/api/v1/questionnaires"): "admin",
     ("POST", "/api/v1/training/groups"): "coordinator",
     ("GET", "/api/v1/training/groups"): "coordinator",
@@ -43,7 +46,7 @@ async def test_no_server_error_for_generated_requests(screening_app, client, mak
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
         operations += 1
-    assert operations == 28  # 16 screening operations and 12 of training mode
+    assert operations == 32  # 20 screening operations and 12 of training mode
     assert failures == []
 
 

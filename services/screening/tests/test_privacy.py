@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from putokaz.keystore import DataKeyStore
 from services.screening.identity import Keyring, KeyringError, new_key, normalise_person
 from services.screening.rotate_keys import rotate
 from services.screening.settings import Settings
@@ -21,6 +22,7 @@ from services.screening.tests.conftest import (
     SECRET_PHONE,
 )
 from services.screening.tests.test_screenings_api import PRESUMED_ADULT, answer, start
+from services.screening.vault import Vault
 
 IDENTITY_STRINGS = (SECRET_GIVEN, SECRET_FAMILY, SECRET_DOB, SECRET_PHONE, SECRET_DOCUMENT, SECRET_NOTES, "Zlatanka")
 
@@ -44,8 +46,8 @@ async def test_identity_and_answers_are_encrypted_in_the_raw_row(screening_app, 
     dump = json.dumps(row, default=str)
     for secret in (*IDENTITY_STRINGS, "Enver"):
         assert secret not in dump
-    active = screening_app.state.keyring.active
-    assert row["identity_ct"].startswith(f"{active}:") and row["answers_ct"].startswith(f"{active}:")
+    # Under the screening's own data key, which lives wrapped in the separate key store.
+    assert row["identity_ct"].startswith("dk:") and row["answers_ct"].startswith("dk:")
     # The API still gives the frontline worker what was recorded.
     body = (await client.get(f"/api/v1/screenings/{sid}", headers=h)).json()
     assert body["subject"]["family_name"] == SECRET_FAMILY
@@ -152,14 +154,21 @@ async def test_rotation_re_encrypts_under_the_new_key(screening_app, screening_s
         _b64(old.blind_index_key),
         _b64(old.pseudonym_key),
     )
-    assert await rotate(screening_app.state.db, rotated) >= 1
+    store = DataKeyStore(screening_app.state.vault.store.db, rotated)
+    assert await rotate(screening_app.state.db, rotated, store=store) >= 1
+    # Identity and answers stay under the screening's own data key; that key is now wrapped by k2.
     [row] = await raw_rows(screening_app, "SELECT identity_ct, answers_ct FROM screenings WHERE id = :id", id=sid)
-    assert row["identity_ct"].startswith("k2:") and row["answers_ct"].startswith("k2:")
-    identity = rotated.decrypt_json(row["identity_ct"], f"screening:{sid}:identity")
-    assert identity["given_name"] == SECRET_GIVEN
-    assert await rotate(screening_app.state.db, rotated) == 0
+    assert row["identity_ct"].startswith("dk:") and row["answers_ct"].startswith("dk:")
+    async with store.db.engine.connect() as conn:
+        wrapped = (
+            await conn.execute(text("SELECT wrapped FROM data_keys WHERE object_id = :id"), {"id": sid})
+        ).scalar()
+    assert wrapped.startswith("k2:")
+    assert (await Vault(rotated, store).open(sid, "identity", row["identity_ct"]))["given_name"] == SECRET_GIVEN
+    assert await rotate(screening_app.state.db, rotated, store=store) == 0
     # As after a restart with the new configuration: the service reads rotated rows (and keeps k2 active).
     screening_app.state.keyring = rotated
+    screening_app.state.vault = Vault(rotated, store)
     assert (await client.get(f"/api/v1/screenings/{sid}", headers=h)).json()["subject"]["given_name"] == SECRET_GIVEN
 
 

@@ -1,0 +1,106 @@
+"""Per-object data keys kept apart from the data they protect, so destroying one is crypto-shredding.
+
+Each protected object (a screening's identity and answers) is encrypted under its own random data
+key. The data key is stored wrapped (encrypted) by the service's master keyring, in a key store that
+is a separate database from the service's own: a dump, backup or replica of the service database
+holds ciphertext and no data keys. Destroying the object's data key makes every copy of its
+ciphertext unreadable, wherever that copy is.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, select, update
+
+from putokaz.db import Database
+
+DATA_KEY_BYTES = 32
+
+metadata = MetaData()
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("object_id", String(64), primary_key=True),
+    # `kid:base64(nonce|ciphertext)` of the master keyring; the key id tells a rotation what to re-wrap.
+    Column("wrapped", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class Wrapper(Protocol):
+    """The master keyring (AES-GCM with key ids); see services' identity keyrings."""
+
+    active: str
+
+    def encrypt(self, plaintext: bytes, context: str) -> str: ...
+
+    def decrypt(self, envelope: str, context: str) -> bytes: ...
+
+
+def _context(object_id: str) -> str:
+    return f"data-key:{object_id}"
+
+
+class DataKeyStore:
+    """Creates, reads, destroys and re-wraps data keys; each call is its own committed transaction."""
+
+    def __init__(self, db: Database, wrapper: Wrapper) -> None:
+        self.db = db
+        self.wrapper = wrapper
+
+    async def ensure_schema(self) -> None:
+        """The store has one table and no history to migrate; it is created when missing."""
+        async with self.db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def create(self, object_id: str) -> bytes:
+        """A new random key for `object_id`, durable before it is used to encrypt anything."""
+        key = os.urandom(DATA_KEY_BYTES)
+        async with self.db.sessionmaker() as session, session.begin():
+            await session.execute(
+                data_keys.insert().values(
+                    object_id=object_id,
+                    wrapped=self.wrapper.encrypt(key, _context(object_id)),
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return key
+
+    async def get(self, object_id: str) -> bytes | None:
+        """The key, or None once destroyed (or never created)."""
+        async with self.db.sessionmaker() as session:
+            wrapped = await session.scalar(select(data_keys.c.wrapped).where(data_keys.c.object_id == object_id))
+        return None if wrapped is None else self.wrapper.decrypt(wrapped, _context(object_id))
+
+    async def destroy(self, object_id: str) -> bool:
+        async with self.db.sessionmaker() as session, session.begin():
+            result = await session.execute(delete(data_keys).where(data_keys.c.object_id == object_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def rewrap(self, batch_size: int = 500) -> int:
+        """Re-wrap every key not under the master keyring's active key; returns how many changed."""
+        prefix = f"{self.wrapper.active}:"
+        changed = 0
+        while True:
+            async with self.db.sessionmaker() as session, session.begin():
+                rows = (
+                    await session.execute(
+                        select(data_keys.c.object_id, data_keys.c.wrapped)
+                        .where(~data_keys.c.wrapped.startswith(prefix))
+                        .limit(batch_size)
+                        .with_for_update()
+                    )
+                ).all()
+                for object_id, wrapped in rows:
+                    key = self.wrapper.decrypt(wrapped, _context(object_id))
+                    await session.execute(
+                        update(data_keys)
+                        .where(data_keys.c.object_id == object_id)
+                        .values(wrapped=self.wrapper.encrypt(key, _context(object_id)))
+                    )
+            changed += len(rows)
+            if len(rows) < batch_size:
+                return changed
