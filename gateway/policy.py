@@ -58,6 +58,7 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/screenings/{screening_id}/decisions", S, *FRONTLINE, "admin"),
     rule("POST", "/api/v1/screenings/{screening_id}/consent/withdraw", S, *FRONTLINE),
     rule("POST", "/api/v1/screenings/{screening_id}/erasure", S, "admin"),
+    rule("GET", "/api/v1/screenings/{screening_id}/subject-access", S, "admin"),
     rule("PUT", "/api/v1/screenings/{screening_id}/legal-hold", S, "admin"),
     rule("DELETE", "/api/v1/screenings/{screening_id}/legal-hold", S, "admin"),
     # --- screening: training mode, practice on fictional cases apart from real data (docs/training.md) ---

@@ -41,6 +41,7 @@ from services.screening.schemas import (
     ScreeningPage,
     ScreeningRead,
     ScreeningSummary,
+    SubjectAccessExport,
 )
 from services.screening.vault import Vault
 
@@ -415,3 +416,28 @@ async def place_legal_hold(
 async def release_legal_hold(principal: Admin, session: DbSession, screening_id: ScreeningId) -> dict[str, Any]:
     row = await protection.set_legal_hold(session, principal, str(screening_id), None)
     return protection.status(row)
+
+
+@router.get("/screenings/{screening_id}/subject-access", response_model=SubjectAccessExport, tags=["data protection"])
+async def subject_access_export(
+    principal: Admin, session: DbSession, keys: Keys, screening_id: ScreeningId, now: Now
+) -> dict[str, Any]:
+    """Everything this service holds on the person of one screening, as one JSON document (audited).
+
+    Referrals and their history are exported by the referral service under the same screening id.
+    """
+    row = await screenings.load(session, principal, str(screening_id), action="subject_access_export")
+    repository.audit(session, principal, "subject_access_export", row.id)
+    accesses, _ = await repository.list_audit(
+        session, screening_id=row.id, actor_sub=None, action=None, since=None, until=None, limit=10_000, offset=0
+    )
+    return {
+        "generated_at": now,
+        "service": "screening",
+        "screening_id": row.id,
+        "screening": await full(session, keys, row),
+        "accesses": [
+            {"at": a["at"], "actor_org": a["actor_org"], "action": a["action"], "outcome": a["outcome"]}
+            for a in reversed(accesses)
+        ],
+    }

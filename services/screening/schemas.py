@@ -269,6 +269,21 @@ class ScreeningRead(ScreeningSummary):
     data_protection: DataProtectionRead
 
 
+class AccessRead(BaseModel):
+    at: UtcDatetime
+    actor_org: str
+    action: str
+    outcome: Literal["ok", "refused"]
+
+
+class SubjectAccessExport(BaseModel):
+    generated_at: UtcDatetime
+    service: Literal["screening"]
+    screening_id: str
+    screening: ScreeningRead
+    accesses: list[AccessRead]
+
+
 ScreeningPage = Page[ScreeningSummary]
 
 

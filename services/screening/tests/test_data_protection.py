@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 import subprocess
 from typing import Any
 
@@ -143,3 +144,27 @@ async def test_withdrawing_consent_records_who_and_when_emits_the_event_and_eras
     assert (await client.post(f"/api/v1/screenings/{sid}/consent/withdraw", headers=other)).status_code == 404
     admin = headers("admin", org=org)
     assert (await client.post(f"/api/v1/screenings/{sid}/consent/withdraw", headers=admin)).status_code == 403
+
+
+async def test_subject_access_export_is_one_document_admin_only_and_audited(client, headers, org) -> None:
+    sid, h = await completed_screening(client, headers, org)
+    decision = await client.post(
+        f"/api/v1/screenings/{sid}/decisions",
+        json={"outcome": "IDENTIFIED_VICTIM", "authority": "SIPA", "decided_on": datetime.now(UTC).date().isoformat()},
+        headers=h,
+    )
+    assert decision.status_code == 201, decision.text
+    admin = headers("admin", org=org)
+    assert (await client.get(f"/api/v1/screenings/{sid}/subject-access", headers=h)).status_code == 403
+    response = await client.get(f"/api/v1/screenings/{sid}/subject-access", headers=admin)
+    assert response.status_code == 200, response.text
+    export = response.json()
+    assert export["screening_id"] == sid and export["service"] == "screening"
+    assert export["screening"]["subject"]["family_name"] == SECRET_FAMILY
+    assert export["screening"]["answers"] and export["screening"]["result"]
+    assert [d["outcome"] for d in export["screening"]["decisions"]] == ["IDENTIFIED_VICTIM"]
+    assert [a["action"] for a in export["accesses"]][:3] == ["create", "answer", "submit"]
+    log = await client.get(f"/api/v1/audit/screening?object_id={sid}&action=subject_access_export", headers=admin)
+    assert [e["actor_org"] for e in log.json()["items"]] == [org]
+    elsewhere = headers("admin", org=org + "-x")
+    assert (await client.get(f"/api/v1/screenings/{sid}/subject-access", headers=elsewhere)).status_code == 404

@@ -17,6 +17,7 @@ ROLE_FOR = {
     ("GET", "/api/v1/audit/screening"): "admin",
     ("GET", "/api/v1/audit/screening/verify"): "admin",
     ("POST", "/api/v1/screenings/{screening_id}/erasure"): "admin",
+    ("GET", "/api/v1/screenings/{screening_id}/subject-access"): "admin",
     ("PUT", "/api/v1/screenings/{screening_id}/legal-hold"): "admin",
     ("DELETE", "/api/v1/screenings/{screening_id}/legal-hold"): "admin",
     ("POST", "/api/v1/questionnaires"): "admin",
