@@ -4,7 +4,7 @@ A key is scoped to (caller organisation, caller sub, key) and stored in the same
 resource it created, so a retry after a lost answer (gateway 502/504) finds the committed resource.
 The key row is claimed BEFORE the resource is created: on PostgreSQL a concurrent request with the
 same key waits on the unique index until the winner commits, then answers the winner's resource.
-Keys are honoured for at least 24 hours; older keys may be purged (there is no purge job yet).
+Keys are honoured for at least 24 hours; each service's retention job purges older ones.
 """
 
 from __future__ import annotations

@@ -46,6 +46,13 @@ class KernelSettings(BaseSettings):
     environment: Literal["dev", "test", "production"] = "dev"
     database_url: str | None = None
 
+    # Retention (docs/data-protection.md): one job per service, every interval, in small batches.
+    retention_enabled: bool = True
+    retention_interval_seconds: float = 3600
+    retention_delivered_events_days: int = 30
+    retention_idempotency_hours: int = 24
+    retention_processed_webhooks_days: int = 35
+
     # Tokens (docs/security.md). The allow-list comes from configuration, never from the token.
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
     jwt_secret: str | None = None

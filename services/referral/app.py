@@ -1,18 +1,32 @@
 """Creates the referral service app."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from putokaz.app import create_service_app
 from putokaz.audit import audit_router
 from putokaz.clock import Clock
+from putokaz.retention import Task, delivered_events_task, idempotency_keys_task, retention_hooks
 from services.referral.directory.api import router as directory_router
 from services.referral.directory.candidates import CandidateCache
 from services.referral.feed.api import internal_router as feed_router
-from services.referral.models import audit_tables, event_tables
+from services.referral.models import audit_tables, event_tables, idempotency_keys
 from services.referral.referrals.api import router as referral_router
 from services.referral.referrals.scheduler import start_scheduler, stop_scheduler
 from services.referral.settings import Settings
 from services.referral.webhooks.api import router as webhooks_router
+
+
+def _retention_tasks(app: FastAPI) -> list[Task]:
+    settings = app.state.settings
+    return [
+        delivered_events_task(event_tables, timedelta(days=settings.retention_delivered_events_days)),
+        idempotency_keys_task(idempotency_keys, timedelta(hours=settings.retention_idempotency_hours)),
+    ]
+
+
+start_retention, stop_retention = retention_hooks(_retention_tasks)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -22,8 +36,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings=settings or Settings(),
         routers=[directory_router, referral_router, webhooks_router, feed_router, audit_router("referral")],
         events=event_tables,
-        on_startup=[start_scheduler],
-        on_shutdown=[stop_scheduler],
+        on_startup=[start_scheduler, start_retention],
+        on_shutdown=[stop_retention, stop_scheduler],
         clock=clock,
     )
     app.state.candidate_cache = CandidateCache()

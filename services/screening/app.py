@@ -8,9 +8,11 @@ from putokaz.app import create_service_app
 from putokaz.audit import audit_router
 from putokaz.db import Database
 from putokaz.keystore import DataKeyStore
+from putokaz.retention import Task, retention_hooks
 from services.screening.api import router
 from services.screening.instruments import load_builtin_instruments
 from services.screening.models import audit_tables, event_tables
+from services.screening.retention import retention_tasks
 from services.screening.settings import Settings
 from services.screening.training.api import router as training_router
 from services.screening.vault import Vault
@@ -28,6 +30,13 @@ async def _close_keystore(app: FastAPI) -> None:
     await app.state.vault.store.db.dispose()
 
 
+def _retention_tasks(app: FastAPI) -> list[Task]:
+    return retention_tasks(app.state.vault, app.state.settings)
+
+
+start_retention, stop_retention = retention_hooks(_retention_tasks)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     # Built before serving: a production process without identity keys refuses to start.
@@ -36,8 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="screening",
         settings=settings,
         routers=[router, training_router, audit_router("screening")],
-        on_startup=[_load_instruments, _open_keystore],
-        on_shutdown=[_close_keystore],
+        on_startup=[_load_instruments, _open_keystore, start_retention],
+        on_shutdown=[stop_retention, _close_keystore],
         events=event_tables,
     )
     app.state.keyring = keyring

@@ -24,6 +24,9 @@ class Settings(KernelSettings):
     # Where the per-screening data keys live (crypto-shredding). A database apart from the screening
     # database, so its dumps and replicas hold no data key; see docs/data-protection.md.
     keystore_database_url: str | None = None
+    # Identity retention: NO_INDICATORS after 12 months; every other screening 10 years after its last activity.
+    retention_no_indicators_days: int = 365
+    retention_identity_days: int = 3653
 
     @model_validator(mode="after")
     def _check_identity_keys(self) -> Settings:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 import subprocess
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
