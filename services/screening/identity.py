@@ -8,7 +8,7 @@ import hmac
 import json
 import os
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +37,31 @@ def new_key() -> str:
     return base64.b64encode(os.urandom(KEY_BYTES)).decode()
 
 
+LEGACY_BLIND_KEY_ID = "b0"
+
+
 @dataclass(frozen=True)
 class Keyring:
-    """Encryption keys by id (one active), plus the blind-index and pseudonym HMAC keys."""
+    """Encryption keys by id (one active), plus the blind-index keys (by id, one active) and the pseudonym key."""
 
     keys: dict[str, bytes]
     active: str
     blind_index_key: bytes
     pseudonym_key: bytes
+    # Every blind-index key still in use, by id; `blind_index_key` is the active one (`blind_active`).
+    blind_index_keys: dict[str, bytes] = field(default_factory=dict)
+    blind_active: str = LEGACY_BLIND_KEY_ID
 
     @classmethod
-    def from_config(cls, keys_json: str, active: str, blind_index_key: str, pseudonym_key: str) -> Keyring:
+    def from_config(
+        cls,
+        keys_json: str,
+        active: str,
+        blind_index_key: str,
+        pseudonym_key: str,
+        blind_index_keys_json: str | None = None,
+        blind_active: str | None = None,
+    ) -> Keyring:
         try:
             raw = json.loads(keys_json)
         except json.JSONDecodeError as exc:
@@ -61,11 +75,24 @@ class Keyring:
             keys[kid] = _decode_key(f"identity key {kid!r}", value)
         if active not in keys:
             raise KeyringError("PUTOKAZ_IDENTITY_ACTIVE_KEY names no key in PUTOKAZ_IDENTITY_KEYS")
-        blind = _decode_key("PUTOKAZ_IDENTITY_BLIND_INDEX_KEY", blind_index_key)
+        blind_keys = {LEGACY_BLIND_KEY_ID: _decode_key("PUTOKAZ_IDENTITY_BLIND_INDEX_KEY", blind_index_key)}
+        if blind_index_keys_json:
+            try:
+                extra = json.loads(blind_index_keys_json)
+            except json.JSONDecodeError as exc:
+                raise KeyringError("PUTOKAZ_IDENTITY_BLIND_INDEX_KEYS is not JSON") from exc
+            if not isinstance(extra, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
+            ):
+                raise KeyringError("PUTOKAZ_IDENTITY_BLIND_INDEX_KEYS must be a JSON object {kid: base64 key}")
+            blind_keys |= {kid: _decode_key(f"blind-index key {kid!r}", value) for kid, value in extra.items()}
+        chosen = blind_active or LEGACY_BLIND_KEY_ID
+        if chosen not in blind_keys:
+            raise KeyringError("PUTOKAZ_IDENTITY_BLIND_INDEX_ACTIVE_KEY names no blind-index key")
         pseudonym = _decode_key("PUTOKAZ_IDENTITY_PSEUDONYM_KEY", pseudonym_key)
-        if blind == pseudonym:
+        if pseudonym in blind_keys.values():
             raise KeyringError("the blind-index and pseudonym keys must differ")
-        return cls(keys, active, blind, pseudonym)
+        return cls(keys, active, blind_keys[chosen], pseudonym, blind_keys, chosen)
 
     def encrypt(self, plaintext: bytes, context: str) -> str:
         """`kid:base64(nonce|ciphertext)`; `context` (e.g. "screening:<id>:identity") is bound as AAD."""
@@ -94,8 +121,14 @@ class Keyring:
     def key_id(envelope: str) -> str:
         return envelope.partition(":")[0]
 
-    def blind_index(self, kind: str, normalised: str) -> str:
-        return hmac.new(self.blind_index_key, f"{kind}\x1f{normalised}".encode(), hashlib.sha256).hexdigest()
+    def blind_index(self, kind: str, normalised: str, key_id: str | None = None) -> str:
+        """Under the active blind-index key, or the key `key_id` (a lookup tries every key during a re-index)."""
+        keys = self.blind_index_keys or {self.blind_active: self.blind_index_key}
+        key = self.blind_index_key if key_id is None else keys[key_id]
+        return hmac.new(key, f"{kind}\x1f{normalised}".encode(), hashlib.sha256).hexdigest()
+
+    def blind_key_ids(self) -> list[str]:
+        return sorted(self.blind_index_keys or {self.blind_active: self.blind_index_key})
 
     def subject_key(self, normalised: str) -> str:
         return hmac.new(self.pseudonym_key, normalised.encode(), hashlib.sha256).hexdigest()

@@ -111,6 +111,8 @@ class BlindIndex(Base):
     org_id: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Which blind-index key made the digest; rows under an older key are re-indexed in the background.
+    key_id: Mapped[str] = mapped_column(String(16), nullable=False, default="b0", server_default="b0")
 
 
 class Decision(Base):

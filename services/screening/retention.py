@@ -11,6 +11,7 @@ from putokaz import audit
 from putokaz.retention import Task, delivered_events_task, idempotency_keys_task
 from services.screening.models import Screening, audit_tables, event_tables, idempotency_keys
 from services.screening.protection import erase
+from services.screening.reindex import blind_index_reindex_task
 from services.screening.settings import Settings
 from services.screening.vault import Vault
 
@@ -53,6 +54,7 @@ def expired_identities_task(vault: Vault, settings: Settings) -> Task:
 def retention_tasks(vault: Vault, settings: Settings) -> list[Task]:
     return [
         expired_identities_task(vault, settings),
+        blind_index_reindex_task(vault),
         delivered_events_task(event_tables, timedelta(days=settings.retention_delivered_events_days)),
         idempotency_keys_task(idempotency_keys, timedelta(hours=settings.retention_idempotency_hours)),
     ]

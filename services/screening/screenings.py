@@ -209,7 +209,15 @@ def _add_blind_index(
     for document in subject.documents:
         digests.append(("document", keyring.blind_index("document", normalise_document(document.number))))
     for kind, digest in dict.fromkeys(digests):
-        session.add(BlindIndex(screening_id=screening.id, org_id=screening.org_id, kind=kind, digest=digest))
+        session.add(
+            BlindIndex(
+                screening_id=screening.id,
+                org_id=screening.org_id,
+                kind=kind,
+                digest=digest,
+                key_id=keyring.blind_active,
+            )
+        )
 
 
 async def load(
@@ -438,14 +446,17 @@ async def decide(
 async def lookup(
     session: AsyncSession, keyring: Keyring, principal: Principal, body: LookupRequest
 ) -> list[tuple[Screening, set[str]]]:
+    # Every configured blind-index key: during a re-index some rows are still under the previous key.
     digests: list[tuple[str, str]] = []
     dob = _iso(body.date_of_birth)
-    for normalise in (normalise_person, legacy_normalise_person):
-        normalised = normalise(body.given_name, body.family_name, dob)
-        if normalised:
-            digests.append(("name_dob", keyring.blind_index("name_dob", normalised)))
-    if body.document_number:
-        digests.append(("document", keyring.blind_index("document", normalise_document(body.document_number))))
+    for key_id in keyring.blind_key_ids():
+        for normalise in (normalise_person, legacy_normalise_person):
+            normalised = normalise(body.given_name, body.family_name, dob)
+            if normalised:
+                digests.append(("name_dob", keyring.blind_index("name_dob", normalised, key_id)))
+        if body.document_number:
+            document = normalise_document(body.document_number)
+            digests.append(("document", keyring.blind_index("document", document, key_id)))
     found = await repository.blind_index_matches(session, principal.org, digests)
     rows = await repository.screenings_by_ids(session, principal.org, list(found))
     repository.audit(session, principal, "lookup")

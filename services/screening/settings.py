@@ -19,6 +19,9 @@ class Settings(KernelSettings):
     identity_keys: str | None = None  # JSON {kid: base64 32-byte key}
     identity_active_key: str | None = None
     identity_blind_index_key: str | None = None
+    # Blind-index rotation: further keys {kid: base64} beside the first ("b0"), and which one writes.
+    identity_blind_index_keys: str | None = None
+    identity_blind_index_active_key: str | None = None
     identity_pseudonym_key: str | None = None
     identity_dev_keys_file: Path = DEV_KEYS_FILE
     # Where the per-screening data keys live (crypto-shredding). A database apart from the screening
@@ -67,6 +70,8 @@ class Settings(KernelSettings):
                 self.identity_active_key or "",
                 self.identity_blind_index_key or "",
                 self.identity_pseudonym_key or "",
+                self.identity_blind_index_keys,
+                self.identity_blind_index_active_key,
             )
         dev = load_or_create_dev_keys(self.identity_dev_keys_file)
         return Keyring.from_config(
@@ -74,4 +79,6 @@ class Settings(KernelSettings):
             dev["identity_active_key"],
             dev["identity_blind_index_key"],
             dev["identity_pseudonym_key"],
+            self.identity_blind_index_keys,
+            self.identity_blind_index_active_key,
         )

@@ -94,7 +94,12 @@ async def test_each_retention_period_is_crossed_on_a_controlled_clock(own_app, m
     erased = await _erased(own_app)
     assert erased[presumed] == "retention" and erased[held] is None  # under legal hold: skipped
     # Idempotent: a second run (or a second replica) finds nothing more.
-    assert await job.run_once(ten_years) == {"expired_identities": 0, "delivered_events": 0, "idempotency_keys": 0}
+    assert await job.run_once(ten_years) == {
+        "expired_identities": 0,
+        "blind_index_reindex": 0,
+        "delivered_events": 0,
+        "idempotency_keys": 0,
+    }
     body = (await client.get(f"/api/v1/screenings/{presumed}", headers=h)).json()
     assert body["subject"] is None and body["data_protection"]["erasure_reason"] == "retention"
     metrics = (await client.get("/metrics")).text
