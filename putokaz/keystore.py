@@ -13,7 +13,8 @@ import os
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, select, update
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, inspect, select, update
+from sqlalchemy.exc import DBAPIError
 
 from putokaz.db import Database
 
@@ -53,8 +54,14 @@ class DataKeyStore:
 
     async def ensure_schema(self) -> None:
         """The store has one table and no history to migrate; it is created when missing."""
-        async with self.db.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        try:
+            async with self.db.engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+        except DBAPIError:
+            # Another replica created it at the same moment; anything else is a real failure.
+            async with self.db.engine.connect() as conn:
+                if not await conn.run_sync(lambda sync: inspect(sync).has_table("data_keys")):
+                    raise
 
     async def create(self, object_id: str) -> bytes:
         """A new random key for `object_id`, durable before it is used to encrypt anything."""
