@@ -6,16 +6,15 @@ from fastapi import FastAPI
 
 from putokaz.app import create_service_app
 from putokaz.audit import audit_router
-from putokaz.retention import Task, delivered_events_task, processed_webhooks_task, retention_hooks
+from putokaz.retention import Task, processed_webhooks_task, retention_hooks
 from services.registry.api import internal_router, router
-from services.registry.models import audit_tables, event_tables, processed_webhooks
+from services.registry.models import audit_tables, processed_webhooks
 from services.registry.settings import Settings
 
 
 def _retention_tasks(app: FastAPI) -> list[Task]:
     settings = app.state.settings
     return [
-        delivered_events_task(event_tables, timedelta(days=settings.retention_delivered_events_days)),
         processed_webhooks_task(processed_webhooks, timedelta(days=settings.retention_processed_webhooks_days)),
     ]
 
