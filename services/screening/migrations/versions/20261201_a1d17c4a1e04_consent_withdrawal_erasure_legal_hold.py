@@ -1,7 +1,7 @@
 """consent withdrawal, erasure and legal hold columns
 
 Revision ID: a1d17c4a1e04
-Revises: a1d17c4a1e01
+Revises: b7a1e5c0de16
 Create Date: 2026-11-30 23:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a1d17c4a1e04"
-down_revision: str | None = "a1d17c4a1e01"
+down_revision: str | None = "b7a1e5c0de16"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
