@@ -100,7 +100,10 @@ export function Inbox({ user }) {
   const [error, setError] = useState(null);
   const load = () =>
     get("/api/v1/referrals?box=received&limit=100")
-      .then((page) => setItems(sortInbox(page.items)))
+      .then((page) => {
+        setItems(sortInbox(page.items));
+        setError(null);
+      })
       .catch((e) => setError(e.message));
   useEffect(() => {
     load();

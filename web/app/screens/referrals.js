@@ -10,7 +10,11 @@ export function MyReferrals({ user }) {
     let stop = false;
     const load = () =>
       get("/api/v1/referrals?box=sent&limit=50")
-        .then((page) => !stop && setItems(page.items))
+        .then((page) => {
+          if (stop) return;
+          setItems(page.items);
+          setError(null);
+        })
         .catch((e) => !stop && setError(e.message));
     load();
     const timer = setInterval(load, 3000);
@@ -19,10 +23,12 @@ export function MyReferrals({ user }) {
       clearInterval(timer);
     };
   }, []);
-  if (error) return html`<p class="error card" role="alert">${error}</p>`;
-  if (!items) return html`<p>${t("loading")}</p>`;
+  // A failed poll is shown beside the last list and cleared by the next good one: a passing network
+  // hiccup must not replace the live status with an error for good.
+  if (!items) return error ? html`<p class="error card" role="alert">${error}</p>` : html`<p>${t("loading")}</p>`;
   return html`<section class="card">
     <h1>${t("my_referrals")}</h1>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
     ${items.length === 0 && html`<p>${t("no_referrals")}</p>`}
     <ul class="referrals" aria-live="polite">
       ${items.map(
