@@ -116,6 +116,8 @@ def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(bro
     sent = page.locator(".referrals li").first
     sent.wait_for()
     assert sent.get_attribute("data-status") == "requested"
+    # Other browser tests of this worker share the stack: follow this referral, not the first one listed.
+    mine = f'li[data-referral="{sent.get_attribute("data-referral")}"]'
     check_screen(page, "my referrals", seen)
 
     provider_ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
@@ -126,12 +128,12 @@ def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(bro
     provider.locator(".inbox > li").first.wait_for()
     check_screen(provider, "inbox (rtl)", seen)
     provider.screenshot(path=f"{SCREENSHOTS}/inbox-rtl.png")
-    provider.locator('.inbox > li[data-status="requested"]').first.get_by_role("button", name="پذیرفتن").click()
-    provider.locator('.inbox > li[data-status="accepted"]').first.wait_for()
+    provider.locator(f'.inbox > {mine}[data-status="requested"]').get_by_role("button", name="پذیرفتن").click()
+    provider.locator(f'.inbox > {mine}[data-status="accepted"]').wait_for()
 
     # The officer's list polls: "accepted" shows without a reload.
-    page.locator('.referrals li[data-status="accepted"]').wait_for(timeout=20_000)
-    assert page.locator('.referrals li[data-status="accepted"]').first.inner_text().count("Prihvaćeno") == 1
+    page.locator(f'.referrals {mine}[data-status="accepted"]').wait_for(timeout=20_000)
+    assert page.locator(f".referrals {mine}").inner_text().count("Prihvaćeno") == 1
     officer_ctx.close()
     provider_ctx.close()
     assert {name: problems for name, problems in seen.items() if problems} == {}
