@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -132,16 +133,29 @@ def start_stack(
     )
 
 
+@contextlib.contextmanager
+def running_stack(
+    postgres_server: PostgresServer,
+    base_env: dict[str, str],
+    log_dir: Path,
+    extra_env: dict[str, dict[str, str]] | None = None,
+    replicas_each: int = 1,
+) -> Iterator[Stack]:
+    """`start_stack` for a fixture's lifetime: every process is stopped however the tests end."""
+    running = start_stack(postgres_server, base_env, log_dir, extra_env=extra_env, replicas_each=replicas_each)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture(scope="session")
 def stack(
     postgres_server: PostgresServer, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """The whole system, started once per test session (per xdist worker) for cross-service tests."""
-    running = start_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("stack-logs"))
-    try:
+    with running_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("stack-logs")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from deploy.stack import Stack, start_stack
+from deploy.stack import Stack, running_stack
 from putokaz.testing import PostgresServer
 from tests.journeys import PRESUMED_ADULT_ANSWERS, adult_journey, bearer, ok, screen, unique_person, wait_for
 
@@ -20,11 +20,8 @@ def journey_stack(
     postgres_server: PostgresServer, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """A stack of its own, so the statistics start from zero."""
-    running = start_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("journey-logs"))
-    try:
+    with running_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("journey-logs")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

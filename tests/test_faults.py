@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from deploy.stack import Stack, start_stack
+from deploy.stack import Stack, running_stack
 from putokaz.clock import FakeClock
 from putokaz.db import Database, create_engine, new_metadata
 from putokaz.events import define_event_tables, emit
@@ -49,11 +49,9 @@ def fault_stack(
         # Feeds between our own services retry every 2 s at most here, so an outage test need not wait 5 minutes.
         "screening": {"PUTOKAZ_INTERNAL_RETRY_CAP_SECONDS": "2"},
     }
-    running = start_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("fault-logs"), extra_env=lifted)
-    try:
+    logs = tmp_path_factory.mktemp("fault-logs")
+    with running_stack(postgres_server, kernel_env, logs, extra_env=lifted) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _restart(stack: Stack, name: str, *, kill: bool) -> None:

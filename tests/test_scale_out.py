@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from deploy.stack import Stack, start_stack
+from deploy.stack import Stack, running_stack
 from putokaz.db import create_engine
 from putokaz.testing import PostgresServer
 from tests.journeys import CONSENT_VERSION, PRESUMED_ADULT_ANSWERS, bearer, ok, screen, unique_person, wait_for
@@ -44,17 +44,9 @@ def replicated(
         "PUTOKAZ_RATE_LIMIT_PER_MINUTE": str(PER_MINUTE),
         "PUTOKAZ_RATE_LIMIT_BURST": str(BURST),
     }
-    running = start_stack(
-        postgres_server,
-        kernel_env,
-        tmp_path_factory.mktemp("scale-out-logs"),
-        extra_env={"gateway": limits},
-        replicas_each=2,
-    )
-    try:
+    logs = tmp_path_factory.mktemp("scale-out-logs")
+    with running_stack(postgres_server, kernel_env, logs, extra_env={"gateway": limits}, replicas_each=2) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _rows(url: str, sql: str, **params: object) -> list[Any]:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from deploy.stack import Stack, start_stack
+from deploy.stack import Stack, running_stack
 from putokaz.db import create_engine
 from putokaz.testing import PostgresServer
 from services.screening.training.vignettes import all_vignettes
@@ -30,11 +30,8 @@ def training_stack(
     postgres_server: PostgresServer, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """A stack of its own, so no other test's screening moves the counters."""
-    running = start_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("training-logs"))
-    try:
+    with running_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("training-logs")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def counters(stack: Stack) -> dict[str, int]:
