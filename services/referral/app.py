@@ -7,11 +7,17 @@ from fastapi import FastAPI
 from putokaz.app import create_service_app
 from putokaz.audit import audit_router
 from putokaz.clock import Clock
-from putokaz.retention import Task, delivered_events_task, idempotency_keys_task, retention_hooks
+from putokaz.retention import (
+    Task,
+    delivered_events_task,
+    idempotency_keys_task,
+    processed_webhooks_task,
+    retention_hooks,
+)
 from services.referral.directory.api import router as directory_router
 from services.referral.directory.candidates import CandidateCache
 from services.referral.feed.api import internal_router as feed_router
-from services.referral.models import audit_tables, event_tables, idempotency_keys
+from services.referral.models import audit_tables, event_tables, idempotency_keys, processed_webhooks
 from services.referral.referrals.api import router as referral_router
 from services.referral.referrals.scheduler import start_scheduler, stop_scheduler
 from services.referral.settings import Settings
@@ -23,6 +29,8 @@ def _retention_tasks(app: FastAPI) -> list[Task]:
     return [
         delivered_events_task(event_tables, timedelta(days=settings.retention_delivered_events_days)),
         idempotency_keys_task(idempotency_keys, timedelta(hours=settings.retention_idempotency_hours)),
+        # The screening feed's deduplication records: a redelivery can come until the sender purges it.
+        processed_webhooks_task(processed_webhooks, timedelta(days=settings.retention_processed_webhooks_days)),
     ]
 
 
