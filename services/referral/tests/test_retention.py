@@ -24,7 +24,9 @@ async def test_feed_records_go_after_the_redelivery_window_and_a_later_copy_is_p
     msg = new_id()
     assert (await deliver(client, "screening.consent_recorded", data, msg)).json()["status"] == "processed"
     assert (await deliver(client, "screening.consent_recorded", data, msg)).json()["status"] == "duplicate"
-    r = await client.post("/api/v1/referrals", json=referral_body(world.medical), headers=world.headers("police", "org-a"))
+    r = await client.post(
+        "/api/v1/referrals", json=referral_body(world.medical), headers=world.headers("police", "org-a")
+    )
     assert r.status_code == 201, r.text
     job = referral_app.state.retention
     now = datetime.now(UTC)
