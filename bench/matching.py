@@ -16,9 +16,9 @@ from sqlalchemy import insert
 
 from bench.common import median, percentile, postgres_server, result
 from putokaz.db import Database
+from putokaz.gazetteer import municipalities
 from putokaz.testing import service_migrations
 from services.referral.directory.candidates import CandidateCache
-from services.referral.directory.geography import MUNICIPALITIES
 from services.referral.directory.matching import CaseProfile, Place, rank
 from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
 
@@ -33,7 +33,7 @@ async def fill(db: Database, rng: random.Random) -> None:
     now = datetime.now(UTC)
     orgs, locations, services, links, capacities = [], [], [], [], []
     for i in range(SERVICES):
-        org, place = f"bench-org-{i // 4}", rng.choice(MUNICIPALITIES)
+        org, place = f"bench-org-{i // 4}", rng.choice(municipalities())
         if i % 4 == 0:
             orgs.append(
                 {

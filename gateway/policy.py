@@ -61,6 +61,8 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/screenings/{screening_id}/subject-access", S, "admin"),
     rule("PUT", "/api/v1/screenings/{screening_id}/legal-hold", S, "admin"),
     rule("DELETE", "/api/v1/screenings/{screening_id}/legal-hold", S, "admin"),
+    # The gazetteer (public data) for the place fields of the forms; served by screening, the first to ask.
+    rule("GET", "/api/v1/places", S, *EVERYONE),
     # --- screening: training mode, practice on fictional cases apart from real data (docs/training.md) ---
     rule("GET", "/api/v1/training/vignettes", S, "trainee", *FRONTLINE, *TRAINERS),
     rule("GET", "/api/v1/training/vignettes/{vignette_id}", S, "trainee", *FRONTLINE, *TRAINERS),

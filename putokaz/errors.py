@@ -169,13 +169,16 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         if err.get("type") == "json_invalid":
             out.append({"field": "body", "message": "The body is not valid JSON", "type": "json_invalid"})
             continue
-        out.append(
-            {
-                "field": _field_path(err.get("loc", ())),
-                "message": err.get("msg", "invalid"),
-                "type": err.get("type", "value_error"),
-            }
-        )
+        item = {
+            "field": _field_path(err.get("loc", ())),
+            "message": err.get("msg", "invalid"),
+            "type": err.get("type", "value_error"),
+        }
+        # "Did you mean": names from a fixed list (the gazetteer), never the submitted value itself.
+        suggestions = (err.get("ctx") or {}).get("suggestions")
+        if isinstance(suggestions, list):
+            item["suggestions"] = [str(s) for s in suggestions]
+        out.append(item)
     return out
 
 

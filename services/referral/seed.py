@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from putokaz.db import Database
-from services.referral.directory.geography import find_municipality
+from putokaz.gazetteer import find_municipality
 from services.referral.directory.repository import bump_directory_version
 from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
 

@@ -12,6 +12,7 @@ from putokaz.retention import Task, retention_hooks
 from services.screening.api import router
 from services.screening.instruments import load_builtin_instruments
 from services.screening.models import audit_tables, event_tables
+from services.screening.places import router as places_router
 from services.screening.retention import retention_tasks
 from services.screening.settings import Settings
 from services.screening.training.api import router as training_router
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         name="screening",
         settings=settings,
-        routers=[router, training_router, audit_router("screening")],
+        routers=[router, training_router, places_router, audit_router("screening")],
         on_startup=[_load_instruments, _open_keystore, start_retention],
         on_shutdown=[stop_retention, _close_keystore],
         events=event_tables,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
+from putokaz.gazetteer import KnownMunicipality, completed_place
 from putokaz.schemas import Page, StrictModel
 from putokaz.vocabulary import AgeBand, Entity, Language, Sex
 
@@ -22,6 +23,8 @@ Name = Field(default=None, min_length=1, max_length=100)
 
 
 class Place(StrictModel):
+    """Where the person was met, as stored (screenings made before the gazetteer may hold any text)."""
+
     entity: Entity | None = None
     canton: int | None = Field(default=None, ge=1, le=10)
     municipality: str | None = Field(default=None, min_length=1, max_length=100, pattern=PRINTABLE)
@@ -31,6 +34,20 @@ class Place(StrictModel):
         if self.canton is not None and self.entity != "FBIH":
             raise ValueError("canton is only used in the Federation of BiH (entity FBIH)")
         return self
+
+
+class PlaceCreate(Place):
+    """A new screening's place: the municipality must be one of the gazetteer's (docs/domain.md §2).
+
+    Entity and canton are filled in from it when left out, and refused when they contradict it.
+    """
+
+    municipality: KnownMunicipality | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_from_municipality(cls, data: Any) -> Any:
+        return completed_place(data)
 
 
 class Document(StrictModel):
@@ -70,7 +87,7 @@ class ScreeningCreate(StrictModel):
     instrument: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
     version: int | None = Field(default=None, ge=1, le=1_000_000)
     language: Language
-    place: Place = Field(default_factory=Place)
+    place: PlaceCreate = Field(default_factory=PlaceCreate)
     subject: SubjectCreate = Field(default_factory=SubjectCreate)
     consent: ConsentCreate | None = None
 

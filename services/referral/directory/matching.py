@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from services.referral.directory.geography import canton_name, find_municipality, haversine_km
+from putokaz.gazetteer import canton_name, find_municipality, haversine_km
 
 ACCOMMODATION_TYPES = frozenset({"safe_house", "shelter_children", "shelter_families"})
 ADULT_AGE = 18

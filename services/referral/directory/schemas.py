@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from putokaz.gazetteer import KnownMunicipality, completed_place, geography_problem
 from putokaz.schemas import StrictModel
 from putokaz.vocabulary import Entity, ExploitationForm, ServiceType, Sex
-from services.referral.directory.geography import geography_problem
 
 SERVICE_TYPES: tuple[str, ...] = get_args(ServiceType)
 ServiceStatus = Literal["active", "inactive", "defunct", "temporarily closed"]
@@ -70,6 +70,12 @@ class OrganisationRead(BaseModel):
 
 
 class GeographyMixin(StrictModel):
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_from_municipality(cls, data: Any) -> Any:
+        # A known municipality names its entity and canton: filled in when left out, refused when contradicted.
+        return completed_place(data)
+
     @model_validator(mode="after")
     def _entity_and_canton_agree(self) -> GeographyMixin:
         problem = geography_problem(getattr(self, "entity", None), getattr(self, "canton", None))
@@ -85,7 +91,7 @@ class LocationCreate(GeographyMixin):
     confidential: bool = Field(default=False, description="Hide the address from everyone but those who need it")
     entity: EntityCode
     canton: Canton | None = None
-    municipality: Name
+    municipality: KnownMunicipality
     latitude: Latitude | None = None
     longitude: Longitude | None = None
     address_1: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -96,7 +102,7 @@ class LocationCreate(GeographyMixin):
 class LocationUpdate(StrictModel):
     name: Name | None = None
     confidential: bool | None = None
-    municipality: Name | None = None
+    municipality: KnownMunicipality | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
     address_1: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -238,10 +244,22 @@ class ServiceRead(BaseModel):
 # --- matching ---
 
 
-class PlaceIn(GeographyMixin):
+class PlaceRead(StrictModel):
+    """A case's place as stored (referrals made before the gazetteer may hold any municipality text)."""
+
     entity: EntityCode | None = None
     canton: Canton | None = None
     municipality: Annotated[str, StringConstraints(max_length=100)] | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+
+class PlaceIn(GeographyMixin):
+    """A municipality of the gazetteer (any of its names), or a coordinate pair, or both."""
+
+    entity: EntityCode | None = None
+    canton: Canton | None = None
+    municipality: KnownMunicipality | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
 

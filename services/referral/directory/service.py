@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from putokaz import audit
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
+from putokaz.gazetteer import find_municipality
 from putokaz.schemas import Page
 from services.referral.directory import repository as repo
 from services.referral.directory.candidates import CandidateCache
-from services.referral.directory.geography import find_municipality
 from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
 from services.referral.directory.schemas import (
     AddressRead,

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.events import emit
+from putokaz.gazetteer import find_municipality, same_place
 from services.referral.directory import repository as directory_repo
-from services.referral.directory.geography import find_municipality, fold
 from services.referral.directory.matching import case_profile, rank
 from services.referral.models import Referral, ReferralTransition
 from services.referral.publish import iso, referral_changed
@@ -31,15 +31,6 @@ CHILD_REFERRAL_ACTOR = "putokaz-child-referral"
 ENTITY_ORDER = ("FBIH", "RS", "BD")
 
 
-def _same_place(a: str | None, b: str | None) -> bool:
-    if not a or not b:
-        return False
-    known_a, known_b = find_municipality(a), find_municipality(b)
-    if known_a is not None and known_b is not None:
-        return known_a.name == known_b.name
-    return fold(a) == fold(b)
-
-
 async def _competent_centre(
     session: AsyncSession, place: dict[str, Any], forms: Sequence[str]
 ) -> tuple[str | None, str | None]:
@@ -47,7 +38,7 @@ async def _competent_centre(
     municipality = place.get("municipality")
     case = case_profile({"child": True, "place": place, "forms": list(forms)}, ["social_welfare"], True)
     centres = await directory_repo.matching_candidates(session, ["social_welfare"])
-    local = [c for c in centres if any(_same_place(loc.municipality, municipality) for loc in c.locations)]
+    local = [c for c in centres if any(same_place(loc.municipality, municipality) for loc in c.locations)]
     best = rank(case, local, limit=1)
     if best:
         return best[0].service_id, None

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from putokaz.schemas import StrictModel
-from services.referral.directory.schemas import CaseProfileIn, ObjectId, PlaceIn
+from services.referral.directory.schemas import CaseProfileIn, ObjectId, PlaceRead
 from services.referral.referrals.lifecycle import ReasonCode
 
 UserTarget = Literal["accepted", "rejected", "in_progress", "completed", "failed", "cancelled"]
@@ -53,7 +53,7 @@ class SenderDetails(BaseModel):
     screening_id: str
     age: int | None
     nationality: str | None
-    place: PlaceIn
+    place: PlaceRead
     consent_recorded: bool
     consent_text_version: str | None
     created_by: str

@@ -14,7 +14,7 @@ from putokaz.schemas import Page
 from putokaz.vocabulary import age_band
 from services.referral.directory import repository as repo
 from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
-from services.referral.directory.schemas import PlaceIn
+from services.referral.directory.schemas import PlaceRead
 from services.referral.models import Referral, ReferralTransition, audit_tables, idempotency_keys
 from services.referral.publish import aware, capacity_changed, referral_changed
 from services.referral.referrals import repository as referrals_repo
@@ -49,7 +49,7 @@ def render(r: Referral, principal: Principal) -> ReferralRead:
             screening_id=r.screening_ref,
             age=p.get("age"),
             nationality=p.get("nationality"),
-            place=PlaceIn.model_validate(p.get("place") or {}),
+            place=PlaceRead.model_validate(p.get("place") or {}),
             consent_recorded=r.consent_recorded,
             consent_text_version=r.consent_text_version,
             created_by=r.from_sub,

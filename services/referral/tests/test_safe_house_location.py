@@ -8,7 +8,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.referral.directory.geography import find_municipality, haversine_km
+from putokaz.gazetteer import find_municipality, haversine_km
 from services.referral.tests.conftest import World
 
 ZENICA = find_municipality("Zenica")

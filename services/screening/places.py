@@ -1,0 +1,60 @@
+"""The gazetteer, read-only, for the forms that ask where a person was met (`GET /api/v1/places`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from putokaz.gazetteer import municipalities, search
+from putokaz.query import reject_unknown_query
+from putokaz.roles import Anyone
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unknown_query)])
+
+
+class PlaceRead(BaseModel):
+    name: str
+    official_latin: str
+    official_cyrillic: str
+    kind: str
+    entity: str
+    canton: int | None
+    region: str | None
+    latitude: float
+    longitude: float
+    centroid: str
+    variants: list[str]
+
+
+class PlaceList(BaseModel):
+    items: list[PlaceRead]
+    total: int
+
+
+@router.get("/places", response_model=PlaceList, tags=["places"])
+async def list_places(
+    _: Anyone,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Any part of any name, any script")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 200,
+) -> PlaceList:
+    """Municipalities and cities of BiH (docs/domain.md §2), best match first; public data, no person's."""
+    found = search(q, limit=limit) if q else list(municipalities())[:limit]
+    items = [
+        PlaceRead(
+            name=p.name,
+            official_latin=p.official_latin,
+            official_cyrillic=p.official_cyrillic,
+            kind=p.kind,
+            entity=p.entity,
+            canton=p.canton,
+            region=p.region,
+            latitude=p.latitude,
+            longitude=p.longitude,
+            centroid=p.centroid,
+            variants=list(p.variants),
+        )
+        for p in found
+    ]
+    return PlaceList(items=items, total=len(items))
