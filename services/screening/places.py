@@ -36,7 +36,7 @@ class PlaceList(BaseModel):
 @router.get("/places", response_model=PlaceList, tags=["places"])
 async def list_places(
     _: Anyone,
-    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Any part of any name, any script")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of a name, either script")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 200,
 ) -> PlaceList:
     """Municipalities and cities of BiH (docs/domain.md §2), best match first; public data, no person's."""

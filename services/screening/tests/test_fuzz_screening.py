@@ -47,7 +47,7 @@ async def test_no_server_error_for_generated_requests(screening_app, client, mak
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
         operations += 1
-    assert operations == 33  # 21 screening operations and 12 of training mode
+    assert operations == 34  # 21 screening operations, 12 of training mode and the places lookup
     assert failures == []
 
 

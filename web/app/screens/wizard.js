@@ -4,10 +4,23 @@
 import { html, useEffect, useRef, useState } from "../html.js";
 import { dirOf, LANGUAGE_NAMES, t, uiLanguage } from "../i18n.js";
 import { hiddenAnswers, isChild, isShown, languagesOffered, loadPair, progress, questionIndex } from "../questionnaire.js";
+import { get } from "../api.js";
 
 const ENTITIES = ["FBIH", "RS", "BD"];
 const SEXES = ["F", "M", "X", "UNK"];
 const DOCUMENT_TYPES = ["passport", "id_card", "residence_permit", "travel_document", "other"];
+
+// The gazetteer (GET /api/v1/places), fetched once: the municipality field offers its names, and picking one
+// sets its entity and canton. Offline there is no list; the server still checks the name when it is sent.
+let placesOnce = null;
+function usePlaces() {
+  const [places, setPlaces] = useState([]);
+  useEffect(() => {
+    placesOnce ??= get("/api/v1/places?limit=200").then((r) => r.items).catch(() => ((placesOnce = null), []));
+    placesOnce.then(setPlaces);
+  }, []);
+  return places;
+}
 
 function Field({ label, children, hint }) {
   return html`<label class="field"><span class="label">${label}</span>${children}${hint && html`<span class="hint">${hint}</span>`}</label>`;
@@ -36,6 +49,11 @@ function PersonStep({ draft, update, next, back }) {
   const set = (fields) => update({ subject: { ...s, ...fields } });
   const place = draft.place;
   const setPlace = (fields) => update({ place: { ...place, ...fields } });
+  const places = usePlaces();
+  const setMunicipality = (name) => {
+    const known = places.find((p) => p.name === name);
+    setPlace(known ? { municipality: name, entity: known.entity, canton: known.canton ?? "" } : { municipality: name });
+  };
   const ageKnown = Boolean(s.date_of_birth) || (s.age_estimate !== "" && s.age_estimate !== undefined && s.age_estimate !== null);
   const child = isChild(s, draft.possiblyMinor);
   return html`<form class="card" onSubmit=${(e) => (e.preventDefault(), next())}>
@@ -89,7 +107,8 @@ function PersonStep({ draft, update, next, back }) {
           <input type="number" name="canton" min="1" max="10" value=${place.canton} onInput=${(e) => setPlace({ canton: e.target.value })} />
         <//>`}
       </div>
-      <${Field} label=${t("municipality")}><input name="municipality" value=${place.municipality} onInput=${(e) => setPlace({ municipality: e.target.value })} /><//>
+      <${Field} label=${t("municipality")}><input name="municipality" list="municipalities" autocomplete="off" value=${place.municipality} onInput=${(e) => setMunicipality(e.target.value)} /><//>
+      <datalist id="municipalities">${places.map((p) => html`<option value=${p.name}>${p.official_cyrillic}</option>`)}</datalist>
     </fieldset>
     <div class="buttons">
       <button type="button" onClick=${back}>${t("back")}</button>
