@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import inspect
@@ -43,39 +44,33 @@ def private_var_dir() -> None:
             path.chmod(0o600)
 
 
-def ensure_secret() -> str:
+def _ensure_secret_file(path: Path, make: Callable[[], str], what: str) -> str:
+    """A secret kept in var/ (0600), generated on first run: never a constant in code."""
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    if not DEV_SECRET_FILE.exists():
-        DEV_SECRET_FILE.write_text(new_secret() + "\n")
-        DEV_SECRET_FILE.chmod(0o600)
-        print(f"generated a dev signing secret in {DEV_SECRET_FILE}")
-    return DEV_SECRET_FILE.read_text().strip()
+    if not path.exists():
+        path.write_text(make() + "\n")
+        path.chmod(0o600)
+        print(f"generated {what} in {path}")
+    return path.read_text().strip()
 
 
 REGISTRY_FEED_SECRET_FILE = VAR_DIR / "registry-feed-secret"
-
-
-def ensure_feed_secret() -> str:
-    """The registry feed's Standard Webhooks secret, generated on first run (never a constant in code)."""
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    if not REGISTRY_FEED_SECRET_FILE.exists():
-        REGISTRY_FEED_SECRET_FILE.write_text(new_webhook_secret() + "\n")
-        REGISTRY_FEED_SECRET_FILE.chmod(0o600)
-        print(f"generated a registry feed secret in {REGISTRY_FEED_SECRET_FILE}")
-    return REGISTRY_FEED_SECRET_FILE.read_text().strip()
-
-
 REFERRAL_FEED_SECRET_FILE = VAR_DIR / "referral-feed-secret"
 
 
+def ensure_secret() -> str:
+    """The dev JWT signing secret the gateway, the services and the dev sign-in share."""
+    return _ensure_secret_file(DEV_SECRET_FILE, new_secret, "a dev signing secret")
+
+
+def ensure_feed_secret() -> str:
+    """The registry feed's Standard Webhooks secret."""
+    return _ensure_secret_file(REGISTRY_FEED_SECRET_FILE, new_webhook_secret, "a registry feed secret")
+
+
 def ensure_referral_feed_secret() -> str:
-    """The screening → referral feed's secret (consent states, submitted screenings), generated on first run."""
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    if not REFERRAL_FEED_SECRET_FILE.exists():
-        REFERRAL_FEED_SECRET_FILE.write_text(new_webhook_secret() + "\n")
-        REFERRAL_FEED_SECRET_FILE.chmod(0o600)
-        print(f"generated a referral feed secret in {REFERRAL_FEED_SECRET_FILE}")
-    return REFERRAL_FEED_SECRET_FILE.read_text().strip()
+    """The screening → referral feed's secret (consent states, submitted screenings)."""
+    return _ensure_secret_file(REFERRAL_FEED_SECRET_FILE, new_webhook_secret, "a referral feed secret")
 
 
 def event_env(

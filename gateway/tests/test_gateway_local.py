@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -43,11 +43,8 @@ async def gateway_client(settings: GatewaySettings) -> AsyncIterator[httpx.Async
 
 
 @asynccontextmanager
-async def slow_upstream(delay: float) -> AsyncIterator[str]:
-    async def handler(_: web.Request) -> web.Response:
-        await asyncio.sleep(delay)
-        return web.json_response({"late": True})
-
+async def serve_on_loopback(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> AsyncIterator[str]:
+    """An aiohttp upstream answering every method and path with `handler`, on a free loopback port."""
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     runner = web.AppRunner(app)
@@ -58,6 +55,16 @@ async def slow_upstream(delay: float) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def slow_upstream(delay: float) -> AsyncIterator[str]:
+    async def handler(_: web.Request) -> web.Response:
+        await asyncio.sleep(delay)
+        return web.json_response({"late": True})
+
+    async with serve_on_loopback(handler) as url:
+        yield url
 
 
 async def test_unknown_route_is_404_and_internal_never_exposed(jwt_secret, make_token):
@@ -188,16 +195,8 @@ async def echo_upstream() -> AsyncIterator[str]:
         await response.write_eof()
         return response
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve_on_loopback(handler) as url:
+        yield url
 
 
 async def test_chunked_and_closing_upstream_answers_pass_through_whole(jwt_secret, make_token):

@@ -142,6 +142,23 @@ async def test_services_check_the_token_before_reading_the_body(kernel_app, make
     assert good.status_code == 422  # with a token, the body's problems are named
 
 
+def notes_post_scope(headers: list[tuple[bytes, bytes]]) -> dict:
+    """The ASGI scope of a JSON POST to /api/v1/notes with these extra headers (driven by hand, no client)."""
+    return {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "path": "/api/v1/notes",
+        "raw_path": b"/api/v1/notes",
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "headers": [(b"content-type", b"application/json"), *headers],
+    }
+
+
 async def test_services_refuse_a_huge_body_without_reading_it(kernel_app, make_token):
     """No token: 401 without one byte read. A token and a body over the cap: 413."""
     read: list[int] = []
@@ -157,19 +174,7 @@ async def test_services_refuse_a_huge_body_without_reading_it(kernel_app, make_t
 
     async with app_client(kernel_app):
         for headers in ([], [(b"authorization", f"Bearer {make_token('police')}".encode())]):
-            scope = {
-                "type": "http",
-                "http_version": "1.1",
-                "method": "POST",
-                "path": "/api/v1/notes",
-                "raw_path": b"/api/v1/notes",
-                "query_string": b"",
-                "root_path": "",
-                "scheme": "http",
-                "client": ("127.0.0.1", 1),
-                "server": ("testserver", 80),
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"157286400"), *headers],
-            }
+            scope = notes_post_scope([(b"content-length", b"157286400"), *headers])
             sent.clear()
             await kernel_app(scope, receive, send)
             assert read == []
@@ -190,22 +195,7 @@ async def test_services_stop_reading_a_streamed_body_at_their_cap(kernel_app, ma
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "http_version": "1.1",
-        "method": "POST",
-        "path": "/api/v1/notes",
-        "raw_path": b"/api/v1/notes",
-        "query_string": b"",
-        "root_path": "",
-        "scheme": "http",
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"authorization", f"Bearer {make_token('police')}".encode()),
-        ],
-    }
+    scope = notes_post_scope([(b"authorization", f"Bearer {make_token('police')}".encode())])
     async with app_client(kernel_app):
         await kernel_app(scope, receive, send)
     assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [413]
