@@ -16,13 +16,15 @@ from sqlalchemy import insert
 
 from bench.common import median, percentile, postgres_server, result
 from putokaz.db import Database
-from putokaz.gazetteer import municipalities
+from putokaz.gazetteer import find_municipality, municipalities
 from putokaz.testing import service_migrations
 from services.referral.directory.candidates import CandidateCache
 from services.referral.directory.matching import CaseProfile, Place, rank
 from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
 
 SERVICES = 2_000
+BIHAC = find_municipality("Bihać")
+assert BIHAC is not None
 RUNS = 300
 TYPES = ["safe_house", "shelter_children", "shelter_families", "medical", "mhpss", "legal_aid", "social_welfare"]
 LANGS = ["bs", "hr", "sr", "en", "ar", "fa", "ps", "ur"]
@@ -125,7 +127,9 @@ async def main() -> None:
             languages=frozenset({"fa", "en"}),
             forms=frozenset({"sexual"}),
             urgent=True,
-            place=Place(entity="FBIH", canton=1, municipality="Bihać", latitude=44.8169, longitude=15.8708),
+            place=Place(
+                entity="FBIH", canton=1, municipality=BIHAC.name, latitude=BIHAC.latitude, longitude=BIHAC.longitude
+            ),
         )
         cache = CandidateCache()
         end_to_end, ranking = [], []

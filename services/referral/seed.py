@@ -39,7 +39,7 @@ DEMO_DIRECTORY: list[tuple[str, str, str, list[DemoService]]] = [
                 "csw-sarajevo",
                 "Child and family protection",
                 "social_welfare",
-                "Sarajevo Centar",
+                "Centar Sarajevo",
                 fields={
                     "languages": [*LOCAL_LANGUAGES, "en"],
                     "open_24_7": True,
@@ -269,7 +269,7 @@ DEMO_DIRECTORY: list[tuple[str, str, str, list[DemoService]]] = [
                 "legal-aid-sarajevo",
                 "Legal aid and residence",
                 "legal_aid",
-                "Sarajevo Centar",
+                "Centar Sarajevo",
                 fields={"languages": [*LOCAL_LANGUAGES, "en", "fa"], "specialisations": EVERY_FORM},
             )
         ],
@@ -283,7 +283,7 @@ DEMO_DIRECTORY: list[tuple[str, str, str, list[DemoService]]] = [
                 "avrr-sarajevo",
                 "Assisted voluntary return",
                 "avrr",
-                "Sarajevo Centar",
+                "Centar Sarajevo",
                 fields={"languages": [*MIGRANT_LANGUAGES, "fr"]},
             )
         ],
