@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, make_url
 
 from deploy.processes import DEMO_ORGS, GATEWAY_APP, GATEWAY_PORT, SERVICES, ServiceProcess
 from putokaz.audit import define_audit_tables
@@ -141,9 +141,45 @@ async def _verify_audit(service: ServiceProcess) -> bool:
     return broken is None
 
 
+def _revocation_store_url() -> str | None:
+    """PUTOKAZ_REVOCATION_URL, else the dev SQLite file; None when there is no store to check."""
+    from putokaz.settings import KernelSettings
+
+    url = KernelSettings().resolved_revocation_url()
+    sqlite_file = make_url(url).database if url and url.startswith("sqlite") else None
+    if url is None or (sqlite_file is not None and not Path(sqlite_file).exists()):
+        # Opening the store would create it: a store nobody wrote to has nothing to check.
+        return None
+    return url
+
+
+async def _verify_revocation_audit(url: str | None) -> bool:
+    """The token-revocation store's own chain."""
+    from putokaz.revocation import make_store
+
+    if url is None:
+        print("revocations: no revocation store configured or written yet")
+        return True
+    store = make_store(url)
+    try:
+        verdict = await store.verify_audit()
+    finally:
+        await store.close()
+    if verdict is None:
+        print("revocations: the Redis store keeps no audit chain")
+        return True
+    broken = verdict["first_broken"]
+    if broken is None:
+        print(f"revocations: audit chain intact, {verdict['rows_checked']} rows, head {verdict['head']['hash']}")
+    else:
+        print(f"revocations: audit chain BROKEN at row {broken['seq']}: {broken['reason']}")
+    return broken is None
+
+
 def audit_verify() -> None:
-    """Exits 1 when any service's audit chain is broken (each names its first broken row)."""
+    """Exits 1 when any service's audit chain, or the revocation store's, is broken (naming its first broken row)."""
     results = [asyncio.run(_verify_audit(service)) for service in SERVICES]
+    results.append(asyncio.run(_verify_revocation_audit(_revocation_store_url())))
     if not all(results):
         sys.exit(1)
 

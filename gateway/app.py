@@ -188,7 +188,7 @@ class Gateway:
         except ClientGone:
             return  # nobody to answer, and above all nothing to forward
         if matched.service == GATEWAY:
-            status, answer = await revocations.handle(self.revocations, scope["method"], principal, body)
+            status, answer = await revocations.handle(self.revocations, scope["method"], scope["path"], principal, body)
             if status >= 400:
                 await send_bytes(
                     send,

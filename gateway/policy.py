@@ -97,6 +97,7 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/referrals/{referral_id}", R, *FRONTLINE, "service_provider", "partner"),
     rule("POST", "/api/v1/referrals/{referral_id}/transitions", R, *FRONTLINE, "service_provider"),
     rule("GET", "/api/v1/referrals/{referral_id}/history", R, *FRONTLINE, "service_provider", "partner"),
+    rule("GET", "/api/v1/subject-access/referrals/{screening_id}", R, "admin"),
     # --- referral: partner webhooks (docs/events.md) ---
     rule("GET", "/api/v1/webhooks/event-types", R, "partner", "admin"),
     rule("POST", "/api/v1/webhooks/endpoints", R, "partner", "admin"),
@@ -148,6 +149,7 @@ POLICY: tuple[Rule, ...] = (
     # --- the gateway itself: token revocation ---
     rule("POST", "/api/v1/revocations", GATEWAY, "admin"),
     rule("GET", "/api/v1/revocations", GATEWAY, "admin"),
+    rule("GET", "/api/v1/revocations/verify", GATEWAY, "admin"),
 )
 
 

@@ -3,7 +3,8 @@ store it writes to is read by every service too (putokaz/revocation.py).
 
 `POST /api/v1/revocations` (admin) revokes one token by `jti`, or every token of a subject (`sub`)
 issued before now; `GET /api/v1/revocations` (admin) lists the latest revocations: who revoked, when,
-why, and the digest of what (never the subject id in clear).
+why, and the digest of what (never the subject id in clear); `GET /api/v1/revocations/verify` (admin)
+checks the store's hash-chained audit log like a service's `/api/v1/audit/{service}/verify`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from putokaz.revocation import Revocation, RevocationList
 logger = logging.getLogger("putokaz.gateway.revocations")
 
 PATH = "/api/v1/revocations"
+VERIFY_PATH = PATH + "/verify"
 Answer = tuple[int, dict[str, Any]]
 
 
@@ -55,10 +57,17 @@ def _field_errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def handle(revocations: RevocationList | None, method: str, principal: Principal, body: bytes) -> Answer:
+async def handle(
+    revocations: RevocationList | None, method: str, path: str, principal: Principal, body: bytes
+) -> Answer:
     """(status, JSON body); problems carry `detail` and, for 422, `errors` naming every bad field."""
     if revocations is None:
         return 503, {"detail": "No revocation store is configured (PUTOKAZ_REVOCATION_URL)"}
+    if path == VERIFY_PATH:
+        verdict = await revocations.store.verify_audit()
+        if verdict is None:
+            return 409, {"detail": "This revocation store (Redis) keeps no audit chain to verify"}
+        return 200, verdict
     if method == "GET":
         return 200, {"items": [_read(r) for r in await revocations.store.recent(100)]}
     try:
@@ -92,5 +101,15 @@ OPENAPI_PATHS: dict[str, Any] = {
             "tags": ["revocations"],
             "responses": {"200": {"description": "Latest revocations, newest first"}},
         },
-    }
+    },
+    VERIFY_PATH: {
+        "get": {
+            "summary": "Check the revocation store's hash-chained audit log; names the first broken row",
+            "tags": ["revocations"],
+            "responses": {
+                "200": {"description": "ok, rows checked, the chain's head, and the first broken row (or null)"},
+                "409": {"description": "The store (Redis) keeps no audit chain"},
+            },
+        },
+    },
 }

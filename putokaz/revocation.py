@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from putokaz.audit.chain import Actor, Entry, record
+from putokaz.audit.chain import verify as verify_chain
 from putokaz.audit.tables import GENESIS, define_audit_tables
 from putokaz.auth import Principal
 from putokaz.db import async_url
@@ -62,6 +63,8 @@ class RevocationStore(Protocol):
     async def snapshot(self, now: float) -> Snapshot: ...
 
     async def recent(self, limit: int) -> list[Revocation]: ...
+
+    async def verify_audit(self) -> dict[str, Any] | None: ...
 
     async def close(self) -> None: ...
 
@@ -136,6 +139,12 @@ class SqlRevocationStore:
             rows = (await conn.execute(sa.select(*columns).order_by(t.c.id.desc()).limit(limit))).all()
         return [Revocation(*row) for row in rows]
 
+    async def verify_audit(self) -> dict[str, Any]:
+        """The store's audit chain checked like a service's (`putokaz.audit.verify`): first broken row or ok."""
+        engine = await self._connect()
+        async with AsyncSession(engine) as session:
+            return (await verify_chain(session, audit_tables)).as_dict()
+
     async def close(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
@@ -173,6 +182,10 @@ class RedisRevocationStore:
     async def recent(self, limit: int) -> list[Revocation]:
         entries = await self._entries(0)
         return sorted(entries, key=lambda r: r.revoked_before, reverse=True)[:limit]
+
+    async def verify_audit(self) -> dict[str, Any] | None:
+        """A Redis store keeps no audit chain (module docstring): nothing to verify."""
+        return None
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -15,8 +15,10 @@ from putokaz.testing import PostgresServer, service_migrations
 SERVICES = ("screening", "referral", "registry")
 
 
-def _audit_verify(urls: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _audit_verify(urls: dict[str, str], revocation_url: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **{f"PUTOKAZ_{name.upper()}_DATABASE_URL": url for name, url in urls.items()}}
+    if revocation_url is not None:
+        env["PUTOKAZ_REVOCATION_URL"] = revocation_url
     return subprocess.run(
         [sys.executable, "-m", "deploy.dev", "audit-verify"],
         cwd=PROJECT_ROOT,
@@ -68,3 +70,39 @@ async def _write_two_rows(url: str) -> None:
                 audit.record(session, tables, audit.Entry(audit.Actor.system("test"), action, "referral", "r-1"))
     finally:
         await db.dispose()
+
+
+def test_audit_verify_checks_the_revocation_store_chain_and_names_its_edited_row(
+    postgres_server: PostgresServer,
+) -> None:
+    urls = {name: postgres_server.create_database(f"verify_rv_{name}", service_migrations(name)) for name in SERVICES}
+    store_url = postgres_server.create_database("verify_revocations")
+    asyncio.run(_revoke_twice(store_url))
+    ok = _audit_verify(urls, store_url)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "revocations: audit chain intact, 2 rows" in ok.stdout
+    # Someone with database access makes the second revocation look like another admin's.
+    asyncio.run(
+        _sql(
+            store_url,
+            "SET session_replication_role = replica",
+            "UPDATE audit_log SET actor_sub = 'admin-2' WHERE seq = 2",
+        )
+    )
+    broken = _audit_verify(urls, store_url)
+    assert broken.returncode == 1
+    assert "revocations: audit chain BROKEN at row 2: row changed after it was written" in broken.stdout
+    assert "referral: audit chain intact" in broken.stdout
+
+
+async def _revoke_twice(url: str) -> None:
+    from putokaz.auth import Principal
+    from putokaz.revocation import RevocationList, make_store
+
+    admin = Principal(sub="admin-1", roles=frozenset({"admin"}), org="org-admin")
+    revocations = RevocationList(make_store(url), refresh_seconds=0, max_lifetime=3600)
+    try:
+        await revocations.revoke("subject", "officer-x", admin, "phone lost")
+        await revocations.revoke("jti", "j-1", admin, "leaked")
+    finally:
+        await revocations.store.close()

@@ -73,6 +73,13 @@ def test_revoking_a_subject_and_a_token_holds_at_the_gateway_and_every_service(s
         )
         assert client.get("/api/v1/screenings", headers=bearer(fresh)).status_code == 200
         listed = client.get("/api/v1/revocations", headers=bearer(admin)).json()["items"]
+        verified = client.get("/api/v1/revocations/verify", headers=bearer(admin))
+        assert client.get("/api/v1/revocations/verify", headers=bearer(old_token)).status_code == 401
+        assert client.get("/api/v1/revocations/verify", headers=bearer(colleague_other)).status_code == 403
+    # The store's own hash chain holds both revocations (and any other test's) and is intact.
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["ok"] is True and verified.json()["first_broken"] is None
+    assert verified.json()["rows_checked"] >= 2
     reasons = {item["reason"]: item for item in listed}
     assert reasons["phone lost on duty"]["revoked_by"]["sub"].startswith("admin-")
     assert reasons["phone lost on duty"]["kind"] == "subject"

@@ -114,7 +114,7 @@ def test_request_id_travels_to_the_service_and_back(stack, make_token):
 
 
 def test_merged_openapi_lists_public_routes_only(stack):
-    with httpx.Client(base_url=stack.url) as client:
+    with httpx.Client(base_url=stack.url, timeout=30) as client:
         document = client.get("/openapi.json").json()
         docs = client.get("/docs")
     assert document["openapi"].startswith("3.1")
