@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +19,7 @@ from putokaz.errors import install_problem_handlers, problem_response
 from putokaz.events.config import EventSettings
 from putokaz.events.dispatcher import Dispatcher
 from putokaz.events.outbox import EventTables
+from putokaz.events.secrets import reseal_endpoint_secrets, secret_box
 from putokaz.logs import configure_logging
 from putokaz.middleware import RequestContextMiddleware, ServiceMetrics
 from putokaz.openapi import install_problem_answers
@@ -25,6 +27,18 @@ from putokaz.revocation import revocation_list
 from putokaz.settings import KernelSettings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
+logger = logging.getLogger("putokaz.app")
+
+
+async def _reseal_secrets(app: FastAPI) -> None:
+    """Seal endpoint secrets stored in clear (older rows) or under a retired key; a failure waits for the next start."""
+    try:
+        resealed = await reseal_endpoint_secrets(app.state.db, app.state.event_tables, app.state.secret_box)
+    except Exception:
+        logger.exception("could not re-seal webhook endpoint secrets")
+        return
+    if resealed:
+        logger.info("webhook endpoint secrets re-sealed", extra={"count": resealed})
 
 
 def health_router() -> APIRouter:
@@ -72,6 +86,8 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in on_startup:
             await hook(app)
+        if app.state.event_tables is not None:
+            await _reseal_secrets(app)
         # The outbox dispatcher runs inside each service process that passes its event tables.
         if app.state.event_tables is not None and app.state.event_settings.dispatcher_enabled:
             app.state.dispatcher = Dispatcher(
@@ -80,6 +96,7 @@ def create_service_app(
                 app.state.event_settings,
                 environment=settings.environment,
                 clock=clock or SYSTEM_CLOCK,
+                box=app.state.secret_box,
             )
             app.state.dispatcher.start()
         try:
@@ -113,6 +130,16 @@ def create_service_app(
     app.state.metrics = ServiceMetrics(name)
     app.state.event_tables = events
     app.state.event_settings = event_settings or EventSettings()
+    # Built now so that production without PUTOKAZ_WEBHOOK_SECRET_KEYS refuses to start.
+    app.state.secret_box = (
+        secret_box(
+            app.state.event_settings.webhook_secret_keys,
+            app.state.event_settings.webhook_secret_active_key,
+            settings.environment,
+        )
+        if events is not None
+        else None
+    )
     app.state.dispatcher = None
     install_problem_handlers(app)
     app.include_router(health_router())

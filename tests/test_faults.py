@@ -25,6 +25,7 @@ from putokaz.events import define_event_tables, emit
 from putokaz.events.config import EventSettings
 from putokaz.events.dispatcher import Dispatcher
 from putokaz.events.endpoints import create_endpoint
+from putokaz.events.secrets import secret_box
 from putokaz.events.testing import ScriptedAnswer, database_with_tables, loopback_receiver
 from putokaz.testing import PostgresServer, UvicornProcess
 from tests.journeys import PRESUMED_ADULT_ANSWERS, bearer, screen, unique_person, wait_for
@@ -244,6 +245,7 @@ async def test_partner_down_for_a_day_gets_every_event_in_order_when_back(postgr
                 event_types=["referral.*"],
                 description="",
                 now=clock.now(),
+                box=secret_box({}, None, "test"),
             )
         sent = []
         async with db.sessionmaker() as session, session.begin():

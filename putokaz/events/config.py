@@ -44,6 +44,10 @@ class EventSettings(BaseSettings):
     internal_retry_cap_seconds: float | None = Field(default=None, gt=0, le=36_000)
     # How long the previous secret keeps signing after a rotation.
     webhook_rotation_overlap_hours: float = Field(default=24.0, ge=0, le=24 * 7)
+    # Keys sealing endpoint secrets at rest ({kid: base64 32 bytes}) and the one that seals; the others
+    # only open, until every row is re-sealed at the next start (putokaz/events/secrets.py).
+    webhook_secret_keys: dict[str, str] = Field(default_factory=dict)
+    webhook_secret_active_key: str | None = None
 
     def https_required(self, environment: str) -> bool:
         if self.webhook_require_https is not None:

@@ -37,6 +37,7 @@ from putokaz.events.schedule import (
     random_jitter,
     retry_delay,
 )
+from putokaz.events.secrets import SecretBox, secret_box
 from putokaz.events.signing import signed_headers
 from putokaz.events.ssrf import GuardedResolver, address_allowed, literal_address
 
@@ -100,11 +101,16 @@ class Dispatcher:
         environment: str = "dev",
         clock: Clock | None = None,
         jitter: Jitter = random_jitter,
+        box: SecretBox | None = None,
     ) -> None:
         self.db = db
         self.t = tables
         self.settings = settings or EventSettings()
         self.environment = environment
+        # Endpoint secrets are stored sealed; the dispatcher opens them only to sign a request.
+        self.box = box or secret_box(
+            self.settings.webhook_secret_keys, self.settings.webhook_secret_active_key, environment
+        )
         self.clock = clock or SYSTEM_CLOCK
         self.jitter = jitter
         self.allow_private = self.settings.webhook_allow_private_targets
@@ -208,7 +214,7 @@ class Dispatcher:
             for endpoint_id, sub in wanted.items():
                 values = {
                     "url": sub.url,
-                    "secret": sub.secret,
+                    "secret": self.box.seal(sub.secret, endpoint_id),
                     "event_types": json.dumps(sub.event_types),
                     "enabled": True,
                     "disabled_reason": None,
@@ -343,10 +349,10 @@ class Dispatcher:
             )
         jobs = []
         for r in rows:
-            signing = [r.secret]
+            signing = [self.box.open(r.secret, r.endpoint_id)]
             expires = aware(r.previous_secret_expires_at)
             if r.previous_secret and expires is not None and expires > now:
-                signing.append(r.previous_secret)
+                signing.append(self.box.open(r.previous_secret, r.endpoint_id))
             jobs.append(
                 DeliveryJob(
                     delivery_id=r.id,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from putokaz.errors import Conflict, NotFound
 from putokaz.events.dispatcher import FAILED, PENDING, aware, new_delivery_id
 from putokaz.events.outbox import EventTables, event_body, new_message_id
+from putokaz.events.secrets import SecretBox
 from putokaz.events.signing import new_webhook_secret
 
 PARTNER = "partner"
@@ -67,8 +68,9 @@ async def create_endpoint(
     event_types: Sequence[str],
     description: str,
     now: datetime,
+    box: SecretBox,
 ) -> tuple[dict[str, Any], str]:
-    """A new enabled endpoint and its secret (returned once; only the endpoint's owner sees it)."""
+    """A new enabled endpoint and its secret (returned once; only the endpoint's owner sees it; stored sealed)."""
     endpoint_id, secret = new_endpoint_id(), new_webhook_secret()
     await session.execute(
         insert(t.endpoints).values(
@@ -79,7 +81,7 @@ async def create_endpoint(
             event_types=json.dumps(list(dict.fromkeys(event_types))),
             description=description,
             enabled=True,
-            secret=secret,
+            secret=box.seal(secret, endpoint_id),
             created_at=now,
             updated_at=now,
         )
@@ -140,7 +142,13 @@ async def delete_endpoint(session: AsyncSession, t: EventTables, endpoint_id: st
 
 
 async def rotate_secret(
-    session: AsyncSession, t: EventTables, endpoint_id: str, owner_org: str | None, now: datetime, overlap: timedelta
+    session: AsyncSession,
+    t: EventTables,
+    endpoint_id: str,
+    owner_org: str | None,
+    now: datetime,
+    overlap: timedelta,
+    box: SecretBox,
 ) -> tuple[str, datetime]:
     """A new secret signs from now on; the previous one also signs until `now + overlap`."""
     e = t.endpoints
@@ -149,7 +157,13 @@ async def rotate_secret(
     await session.execute(
         update(e)
         .where(e.c.id == endpoint_id)
-        .values(previous_secret=e.c.secret, previous_secret_expires_at=until, secret=secret, updated_at=now)
+        .values(
+            # The sealed value moves as it is: it is bound to the endpoint, not to the column.
+            previous_secret=e.c.secret,
+            previous_secret_expires_at=until,
+            secret=box.seal(secret, endpoint_id),
+            updated_at=now,
+        )
     )
     return secret, until
 

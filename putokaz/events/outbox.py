@@ -71,9 +71,10 @@ def define_event_tables(metadata: MetaData) -> EventTables:
         Column("description", String(500), nullable=False, default=""),
         Column("enabled", Boolean, nullable=False, default=True),
         Column("disabled_reason", String(200), nullable=True),
-        Column("secret", String(100), nullable=False),
+        # Sealed (`enc:<kid>:…`, putokaz/events/secrets.py): longer than the secret itself.
+        Column("secret", String(255), nullable=False),
         # During a rotation the previous secret still signs until it expires (both signatures are sent).
-        Column("previous_secret", String(100), nullable=True),
+        Column("previous_secret", String(255), nullable=True),
         Column("previous_secret_expires_at", UtcDateTime, nullable=True),
         Column("failing_since", UtcDateTime, nullable=True),
         Column("created_at", UtcDateTime, nullable=False),

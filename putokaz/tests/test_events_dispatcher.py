@@ -19,6 +19,7 @@ from putokaz.events.dispatcher import Dispatcher, pending_count
 from putokaz.events.endpoints import create_endpoint, replay_delivery, replay_failed_since, rotate_secret
 from putokaz.events.receiver import define_receiver_tables
 from putokaz.events.schedule import RETRY_DELAYS
+from putokaz.events.secrets import secret_box
 from putokaz.events.signing import new_webhook_secret
 from putokaz.events.testing import LoopbackReceiver, ScriptedAnswer, database_with_tables, loopback_receiver
 from putokaz.testing import PostgresServer
@@ -27,6 +28,8 @@ metadata = new_metadata()
 T = define_event_tables(metadata)
 define_receiver_tables(metadata)
 FEED_SECRET = new_webhook_secret()
+# The dev key the dispatchers built here use too (no keys configured: var/webhook-secret-keys.json).
+BOX = secret_box({}, None, "test")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,14 @@ def dispatcher(db: Database, clock: FakeClock | None = None, **kw: object) -> Di
 async def add_endpoint(db: Database, url: str, org: str = "org-a", types: list[str] | None = None) -> tuple[str, str]:
     async with db.sessionmaker() as session, session.begin():
         endpoint, secret = await create_endpoint(
-            session, T, org_id=org, url=url, event_types=types or ["referral.*"], description="", now=datetime.now(UTC)
+            session,
+            T,
+            org_id=org,
+            url=url,
+            event_types=types or ["referral.*"],
+            description="",
+            now=datetime.now(UTC),
+            box=BOX,
         )
     return endpoint["id"], secret
 
@@ -237,7 +247,9 @@ async def test_endpoint_failing_for_five_days_is_disabled(db: Database, receiver
 async def test_rotation_sends_both_signatures(db: Database, receiver: LoopbackReceiver) -> None:
     endpoint_id, old_secret = await add_endpoint(db, receiver.url())
     async with db.sessionmaker() as session, session.begin():
-        new_secret, _ = await rotate_secret(session, T, endpoint_id, "org-a", datetime.now(UTC), timedelta(hours=24))
+        new_secret, _ = await rotate_secret(
+            session, T, endpoint_id, "org-a", datetime.now(UTC), timedelta(hours=24), BOX
+        )
     await emit_one(db)
     d = dispatcher(db, FakeClock())
     await d.run_once()

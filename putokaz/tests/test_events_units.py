@@ -26,6 +26,7 @@ from putokaz.events.schedule import (
     random_jitter,
     retry_delay,
 )
+from putokaz.events.secrets import secret_box
 from putokaz.events.ssrf import TargetRefused, address_allowed, check_url_shape, validate_target_url
 from putokaz.events.testing import loopback_receiver
 
@@ -132,6 +133,7 @@ async def test_dispatcher_delivers_on_sqlite(tmp_path: Path) -> None:
                 event_types=["referral.*"],
                 description="",
                 now=datetime.now(UTC),
+                box=secret_box({}, None, "test"),
             )
             first = await emit(session, "referral.requested", {"referral_id": "r"}, aggregate_id="r", orgs=["org-a"])
         async with db.sessionmaker() as session, session.begin():
@@ -145,3 +147,23 @@ async def test_dispatcher_delivers_on_sqlite(tmp_path: Path) -> None:
         for request in receiver.requests:
             assert Webhook(secret).verify(request.body, request.headers)
     await db.dispose()
+
+
+def test_production_refuses_to_start_without_webhook_secret_keys_and_bad_keys_are_named() -> None:
+    import base64
+
+    import pytest
+
+    from putokaz.events.secrets import SecretBox, SecretKeyError
+
+    with pytest.raises(SecretKeyError, match="PUTOKAZ_WEBHOOK_SECRET_KEYS is required in production"):
+        secret_box({}, None, "production")
+    with pytest.raises(SecretKeyError, match="must be 32 random bytes"):
+        SecretBox.from_config({"w1": base64.b64encode(b"short").decode()}, "w1")
+    key = base64.b64encode(b"k" * 32).decode()
+    with pytest.raises(SecretKeyError, match="ACTIVE_KEY names no key"):
+        SecretBox.from_config({"w1": key, "w2": key}, None)  # two keys: which one seals must be said
+    box = SecretBox.from_config({"w1": key}, None)
+    sealed = box.seal("whsec_abc", "ep_1")
+    assert sealed.startswith("enc:w1:") and "abc" not in sealed and box.open(sealed, "ep_1") == "whsec_abc"
+    assert box.open("whsec_plain", "ep_1") == "whsec_plain"  # a row from before encryption

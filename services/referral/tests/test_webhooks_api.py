@@ -12,12 +12,14 @@ import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook
 
 from putokaz.clock import FakeClock
 from putokaz.events import emit
 from putokaz.events.config import EventSettings
 from putokaz.events.dispatcher import Dispatcher
+from putokaz.events.secrets import SecretBox, SecretKeyError, reseal_endpoint_secrets
 from putokaz.events.testing import LoopbackReceiver, ScriptedAnswer, loopback_receiver
 from putokaz.testing import auth, schema_cases
 from services.referral.models import event_tables
@@ -56,10 +58,19 @@ def partner(make_token: Callable[..., str], org: str) -> dict[str, str]:
     return auth(make_token("partner", org=org))
 
 
-async def deliver(referral_app: FastAPI, allowed: EventSettings, clock: FakeClock | None = None) -> int:
+async def deliver(
+    referral_app: FastAPI, allowed: EventSettings, clock: FakeClock | None = None, box: SecretBox | None = None
+) -> int:
     # The dispatcher shares the app's (manual) clock, so "due" means the same thing to both.
     clock = clock or FakeClock(referral_app.state.clock.now())
-    dispatcher = Dispatcher(referral_app.state.db, event_tables, allowed, clock=clock, jitter=lambda: 1.0)
+    dispatcher = Dispatcher(
+        referral_app.state.db,
+        event_tables,
+        allowed,
+        clock=clock,
+        jitter=lambda: 1.0,
+        box=box or referral_app.state.secret_box,
+    )
     try:
         return await dispatcher.run_once()
     finally:
@@ -271,6 +282,75 @@ async def test_test_event_rotation_and_replays(
     assert statuses == {"delivered"}
     attempts = (await client.get(f"{ep}/deliveries/{failed[0]['id']}/attempts", headers=partner)).json()["items"]
     assert [a["response_status"] for a in attempts] == [500] * 8 + [200]
+
+
+async def _stored(referral_app: FastAPI, endpoint_id: str) -> tuple[str, str | None]:
+    e = event_tables.endpoints
+    async with referral_app.state.db.engine.connect() as conn:
+        row = (await conn.execute(select(e.c.secret, e.c.previous_secret).where(e.c.id == endpoint_id))).one()
+    return row.secret, row.previous_secret
+
+
+async def _store(referral_app: FastAPI, endpoint_id: str, secret: str) -> None:
+    e = event_tables.endpoints
+    async with referral_app.state.db.engine.begin() as conn:
+        await conn.execute(update(e).where(e.c.id == endpoint_id).values(secret=secret))
+
+
+async def test_secrets_are_sealed_at_rest_old_rows_get_sealed_and_the_sealing_key_rotates(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    org: str,
+    referral_app: FastAPI,
+    receiver: LoopbackReceiver,
+    loopback_allowed: EventSettings,
+) -> None:
+    created = await create(client, partner, receiver.url())
+    ep_id, secret = created["id"], created["secret"]
+    app_box: SecretBox = referral_app.state.secret_box
+    stored, previous = await _stored(referral_app, ep_id)
+    # What a dump of the database shows: a sealed value, nothing of the secret that signs.
+    assert stored.startswith(f"enc:{app_box.active}:") and previous is None
+    assert secret not in stored and secret[6:] not in stored
+    # Bound to its endpoint: a sealed secret copied onto another endpoint's row does not open there.
+    with pytest.raises(SecretKeyError):
+        app_box.open(stored, "ep_someone_else")
+
+    # A row written before encryption (the secret in clear) still signs, and the next start seals it.
+    await _store(referral_app, ep_id, secret)
+    await emit_referral_event(referral_app, ["org-a", org])
+    await deliver(referral_app, loopback_allowed)
+    assert Webhook(secret).verify(receiver.requests[-1].body, receiver.requests[-1].headers)
+    assert await reseal_endpoint_secrets(referral_app.state.db, event_tables, app_box) >= 1
+    assert (await _stored(referral_app, ep_id))[0].startswith(f"enc:{app_box.active}:")
+    assert await reseal_endpoint_secrets(referral_app.state.db, event_tables, app_box) == 0  # idempotent
+
+    # Rotating the sealing key: both keys configured, the new one active; every row is re-sealed at start,
+    # after which the old key can be retired. The partner's secret itself does not change.
+    old_key = base64.b64encode(app_box.keys[app_box.active]).decode()
+    new_key = base64.b64encode(b"n" * 32).decode()
+    both = SecretBox.from_config({app_box.active: old_key, "w9": new_key}, "w9")
+    rotated = (await client.post(f"{BASE}/endpoints/{ep_id}/rotate-secret", headers=partner)).json()["secret"]
+    assert await reseal_endpoint_secrets(referral_app.state.db, event_tables, both) >= 1
+    stored, previous = await _stored(referral_app, ep_id)
+    assert stored.startswith("enc:w9:") and previous is not None and previous.startswith("enc:w9:")
+    only_new = SecretBox.from_config({"w9": new_key}, None)
+    assert only_new.open(stored, ep_id) == rotated and only_new.open(previous, ep_id) == secret
+    with pytest.raises(SecretKeyError):
+        app_box.open(stored, ep_id)  # the retired key alone no longer opens it
+    await emit_referral_event(referral_app, ["org-a", org])
+    await deliver(referral_app, loopback_allowed, box=only_new)
+    for signing in (secret, rotated):  # during the rotation overlap both signatures are sent
+        assert Webhook(signing).verify(receiver.requests[-1].body, receiver.requests[-1].headers)
+    # Back under the app's key, so the tests after this one deliver with the app's box.
+    assert (
+        await reseal_endpoint_secrets(
+            referral_app.state.db,
+            event_tables,
+            SecretBox.from_config({app_box.active: old_key, "w9": new_key}, app_box.active),
+        )
+        >= 1
+    )
 
 
 @pytest.mark.parametrize(

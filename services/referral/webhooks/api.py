@@ -56,7 +56,8 @@ async def create_endpoint(
     body: EndpointCreate, principal: Manager, session: DbSession, request: Request, now: Now
 ) -> EndpointCreated:
     """Register an endpoint; the answer carries its signing secret, shown this once."""
-    return await webhooks.create_endpoint(session, principal, body, await checked_url(request, body.url), now)
+    url = await checked_url(request, body.url)
+    return await webhooks.create_endpoint(session, principal, body, url, now, request.app.state.secret_box)
 
 
 @router.get("/endpoints", response_model=Items[EndpointRead])
@@ -91,7 +92,7 @@ async def rotate_secret(
     """A new secret; the old one keeps signing alongside it (two signatures per request) for the overlap."""
     settings: EventSettings = request.app.state.event_settings
     overlap = timedelta(hours=settings.webhook_rotation_overlap_hours)
-    return await webhooks.rotate_secret(session, principal, endpoint_id, now, overlap)
+    return await webhooks.rotate_secret(session, principal, endpoint_id, now, overlap, request.app.state.secret_box)
 
 
 @router.post("/endpoints/{endpoint_id}/test", response_model=DeliveryRead, status_code=202)

@@ -12,14 +12,22 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.events import endpoints as store
+from putokaz.events.secrets import SecretBox
 from services.referral.models import event_tables as T
 
 
 async def create_endpoint(
-    session: AsyncSession, *, org_id: str, url: str, event_types: Sequence[str], description: str, now: datetime
+    session: AsyncSession,
+    *,
+    org_id: str,
+    url: str,
+    event_types: Sequence[str],
+    description: str,
+    now: datetime,
+    box: SecretBox,
 ) -> tuple[dict[str, Any], str]:
     return await store.create_endpoint(
-        session, T, org_id=org_id, url=url, event_types=event_types, description=description, now=now
+        session, T, org_id=org_id, url=url, event_types=event_types, description=description, now=now, box=box
     )
 
 
@@ -42,9 +50,9 @@ async def delete_endpoint(session: AsyncSession, endpoint_id: str, owner_org: st
 
 
 async def rotate_secret(
-    session: AsyncSession, endpoint_id: str, owner_org: str | None, now: datetime, overlap: timedelta
+    session: AsyncSession, endpoint_id: str, owner_org: str | None, now: datetime, overlap: timedelta, box: SecretBox
 ) -> tuple[str, datetime]:
-    return await store.rotate_secret(session, T, endpoint_id, owner_org, now, overlap)
+    return await store.rotate_secret(session, T, endpoint_id, owner_org, now, overlap, box)
 
 
 async def enqueue_test_event(

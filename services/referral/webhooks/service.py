@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from putokaz.auth import Principal
 from putokaz.errors import Forbidden, Invalid
 from putokaz.events.catalogue import PARTNER_EVENT_TYPES
+from putokaz.events.secrets import SecretBox
 from putokaz.events.ssrf import TargetRefused, validate_target_url
 from services.referral.webhooks import repository as repo
 from services.referral.webhooks.schemas import (
@@ -43,13 +44,13 @@ def event_types() -> Items[EventTypeRead]:
 
 
 async def create_endpoint(
-    session: AsyncSession, principal: Principal, body: EndpointCreate, url: str, now: datetime
+    session: AsyncSession, principal: Principal, body: EndpointCreate, url: str, now: datetime, box: SecretBox
 ) -> EndpointCreated:
     org = body.org_id or principal.org
     if org != principal.org and "admin" not in principal.roles:
         raise Forbidden("Partners register endpoints only for their own organisation")
     endpoint, secret = await repo.create_endpoint(
-        session, org_id=org, url=url, event_types=body.event_types, description=body.description, now=now
+        session, org_id=org, url=url, event_types=body.event_types, description=body.description, now=now, box=box
     )
     return EndpointCreated(**endpoint, secret=secret)
 
@@ -76,9 +77,14 @@ async def delete_endpoint(session: AsyncSession, principal: Principal, endpoint_
 
 
 async def rotate_secret(
-    session: AsyncSession, principal: Principal, endpoint_id: str, now: datetime, overlap: timedelta
+    session: AsyncSession,
+    principal: Principal,
+    endpoint_id: str,
+    now: datetime,
+    overlap: timedelta,
+    box: SecretBox,
 ) -> SecretRotated:
-    secret, until = await repo.rotate_secret(session, endpoint_id, owner_scope(principal), now, overlap)
+    secret, until = await repo.rotate_secret(session, endpoint_id, owner_scope(principal), now, overlap, box)
     return SecretRotated(secret=secret, previous_secret_valid_until=until)
 
 
