@@ -37,6 +37,7 @@ ADMIN_OF_THE_ORG = {
     "/api/v1/screenings/{screening_id}/erasure",
     "/api/v1/screenings/{screening_id}/subject-access",
     "/api/v1/screenings/{screening_id}/legal-hold",
+    "/api/v1/subject-access/referrals/{screening_id}",
 }
 
 BODIES = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 
@@ -12,12 +12,20 @@ from putokaz.clock import Now
 from putokaz.db import DbSession
 from putokaz.idempotency import IdempotencyKey
 from putokaz.query import reject_unknown_query
-from putokaz.roles import Frontline
+from putokaz.roles import Admin, Frontline
 from putokaz.schemas import Limit, Offset, Page
 from services.referral.directory.schemas import ObjectId, ServiceType
 from services.referral.referrals import service as referrals
+from services.referral.referrals import subject_access
 from services.referral.referrals.lifecycle import Status
-from services.referral.referrals.schemas import ReferralCreate, ReferralRead, TransitionCreate, TransitionRead
+from services.referral.referrals.schemas import (
+    ReferralCreate,
+    ReferralRead,
+    ReferralSubjectAccess,
+    ScreeningRef,
+    TransitionCreate,
+    TransitionRead,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"], dependencies=[Depends(reject_unknown_query)])
 
@@ -82,3 +90,15 @@ async def move_referral(
 @router.get("/referrals/{referral_id}/history", response_model=list[TransitionRead])
 async def referral_history(referral_id: ObjectId, principal: Reader, session: DbSession) -> list[TransitionRead]:
     return await referrals.history(session, principal, referral_id)
+
+
+@router.get("/subject-access/referrals/{screening_id}", response_model=ReferralSubjectAccess, tags=["data protection"])
+async def subject_access_export(
+    screening_id: ScreeningRef, principal: Admin, session: DbSession, now: Now
+) -> dict[str, Any]:
+    """The referral side of a subject access request (admin of the screening's organisation; audited).
+
+    Every referral sent from this screening with its history, the consent as referral knows it, and who
+    accessed those referrals. The identity, answers and decisions are in the screening service's export.
+    """
+    return await subject_access.export(session, principal, screening_id, now)

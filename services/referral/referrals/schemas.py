@@ -87,3 +87,42 @@ class TransitionRead(BaseModel):
     actor_org: str
     actor_sub: str | None = Field(description="Shown only to the actor's own organisation")
     reason_code: str | None
+
+
+class HistoryEntry(BaseModel):
+    from_status: str | None
+    to_status: str
+    at: datetime
+    actor_org: str
+    reason_code: str | None
+
+
+class SubjectReferral(BaseModel):
+    referral: ReferralRead
+    history: list[HistoryEntry]
+
+
+class KnownConsent(BaseModel):
+    consent_referral: Literal["given", "declined", "not_required", "pending", "withdrawn"]
+    consent_text_version: str | None
+    recorded_at: datetime
+    child: bool
+
+
+class ReferralAccess(BaseModel):
+    at: datetime
+    actor_org: str
+    action: str
+    outcome: Literal["ok", "refused"]
+    referral_id: str | None
+
+
+class ReferralSubjectAccess(BaseModel):
+    """Everything the referral service holds on the person of one screening (the referral side of a request)."""
+
+    generated_at: datetime
+    service: Literal["referral"]
+    screening_id: str
+    consent: KnownConsent | None = Field(description="Consent to referral as the screening service last told it")
+    referrals: list[SubjectReferral]
+    accesses: list[ReferralAccess] = Field(description="Who read or moved these referrals (organisation, action)")
