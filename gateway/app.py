@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway import revocations
 from gateway.forwarded import ClientAddress
+from gateway.headers import BASE_SECURITY_HEADERS
 from gateway.openapi import OpenApiMerger
 from gateway.policy import GATEWAY, Policy, Rule
 from gateway.proxy import REQUEST_OWN, UpstreamBusy, Upstreams, UpstreamTimeout, UpstreamUnavailable, end_to_end
@@ -36,14 +37,11 @@ from putokaz.revocation import revocation_list
 
 logger = logging.getLogger("putokaz.gateway")
 
+# API answers: never cached, and no content of theirs may run anything.
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+    *BASE_SECURITY_HEADERS,
     (b"cache-control", b"no-store"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
-    (b"cross-origin-resource-policy", b"same-origin"),
 ]
 CHALLENGE = (b"www-authenticate", b'Bearer realm="putokaz"')
 INVALID_TOKEN = (b"www-authenticate", b'Bearer error="invalid_token"')

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from starlette.types import Receive, Scope, Send
 
 from gateway.devsignin import DevSignIn
+from gateway.headers import BASE_SECURITY_HEADERS
 from gateway.settings import GatewaySettings
 from putokaz.errors import PROBLEM_CONTENT_TYPE, problem_body
 
@@ -37,11 +38,7 @@ TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 COMMON_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
-    (b"cross-origin-resource-policy", b"same-origin"),
+    *BASE_SECURITY_HEADERS,
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 ]

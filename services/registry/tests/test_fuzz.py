@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from putokaz.testing import auth, schema_cases
+from putokaz.testing import auth, fuzz_app
 from services.registry.tests.conftest import screening_fact, send
 
 EXAMPLES_PER_OPERATION = 12
@@ -20,27 +19,12 @@ ROLE_FOR = {
 
 async def test_no_server_error_for_generated_requests(registry_app, client, make_token) -> None:
     app, _ = registry_app
-    schema = schemathesis.openapi.from_dict(app.openapi())
-    failures = []
-    operations = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        role = ROLE_FOR.get(operation.path, "coordinator")
-        headers = auth(make_token(role, org="org-fuzz"))
-        for case in schema_cases(operation, EXAMPLES_PER_OPERATION):
-            kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
-            kwargs.pop("base_url", None)
-            response = await client.request(
-                kwargs.pop("method"),
-                kwargs.pop("url"),
-                params=kwargs.get("params"),
-                headers=kwargs.get("headers"),
-                content=kwargs.get("data") if isinstance(kwargs.get("data"), (str, bytes)) else None,
-                json=kwargs.get("json"),
-            )
-            if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} {kwargs.get('params')} -> {response.status_code}")
-        operations += 1
+    operations, failures = await fuzz_app(
+        app,
+        client,
+        lambda operation: auth(make_token(ROLE_FOR.get(operation.path, "coordinator"), org="org-fuzz")),
+        EXAMPLES_PER_OPERATION,
+    )
     assert operations == 10
     assert failures == []
 
