@@ -45,6 +45,7 @@ DEMO_USERS = (
         "Safe house Banja Luka",
     ),
     DemoUser("coordinator", "Dario (coordinator)", "coordinator", "demo-state-coordinator", "State Coordinator"),
+    DemoUser("reporter", "Amra (focal point)", "reporter", "demo-ministry-security", "Ministry of Security"),
     DemoUser("partner", "Partner NGO system", "partner", "demo-partner-ngo", "Partner NGO"),
     DemoUser("admin", "Administrator", "admin", "demo-admin", "Putokaz administration"),
 )

@@ -38,6 +38,10 @@ VENDORED = (
     ),
     Vendored("htm", "3.1.1", {"dist/htm.module.js": "app/vendor/htm.js"}),
     Vendored("idb", "8.0.4", {"build/index.js": "app/vendor/idb.js"}),
+    # The coordinator's console draws its charts with uPlot (canvas, small, no dependencies).
+    Vendored(
+        "uplot", "1.6.32", {"dist/uPlot.esm.js": "app/vendor/uplot.js", "dist/uPlot.min.css": "app/vendor/uplot.css"}
+    ),
     Vendored(
         "swagger-ui-dist",
         "5.35.0",

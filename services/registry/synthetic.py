@@ -57,7 +57,13 @@ def _victim_status(rng: random.Random) -> str:
 
 
 def bih_year(
-    year: int, *, seed: int = 2025, victims: int = 100, people: int = 18_000, screenings: int = 25_000
+    year: int,
+    *,
+    seed: int = 2025,
+    victims: int = 100,
+    people: int = 18_000,
+    screenings: int = 25_000,
+    referral_count: int = 2_200,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(screening facts, referral facts) of one year."""
     rng = random.Random(seed)
@@ -102,7 +108,7 @@ def bih_year(
                     "anonymous": False,
                 }
             )
-    return facts, referrals(year, rng, 2_200)
+    return facts, referrals(year, rng, referral_count)
 
 
 CHILD_AGE_BANDS_SORTED = tuple(sorted(CHILD_AGE_BANDS))

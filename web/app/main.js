@@ -11,6 +11,7 @@ import { MyReferrals } from "./screens/referrals.js";
 import { Inbox } from "./screens/inbox.js";
 import { PrintSheet } from "./screens/print.js";
 import { Offline } from "./screens/offline.js";
+import { Console } from "./console/index.js";
 import { startSync } from "./sync.js";
 
 function useRoute() {
@@ -67,6 +68,8 @@ function Screen({ route, user, online }) {
       return html`<${MyReferrals} user=${user} />`;
     case "inbox":
       return html`<${Inbox} user=${user} />`;
+    case "console":
+      return html`<${Console} user=${user} route=${rest} />`;
     case "print":
       return html`<${PrintSheet} code=${rest[0]} lang=${rest[1]} />`;
     default:

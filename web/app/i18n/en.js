@@ -19,6 +19,7 @@ export default {
   prompt_sheets: "Prompt sheets",
   prompt_sheets_intro: "Every question of an instrument, ready to print, in the person's language.",
   api_docs: "API documentation",
+  console: "Console: figures and the strategy",
   drafts: "Unfinished screenings",
   continue_draft: "Continue the screening started {when}",
   home: "Home",

@@ -3,6 +3,7 @@ import { html, useEffect, useState } from "../html.js";
 import { get } from "../api.js";
 import { t } from "../i18n.js";
 import { QueueStatus } from "./queue.js";
+import { hasConsole } from "../console/index.js";
 
 const FRONTLINE = new Set(["police", "social_worker"]);
 
@@ -35,6 +36,7 @@ export function Home({ user, online }) {
         ${frontline && html`<a class="button" href="#/referrals">${t("my_referrals")}</a>`}
         ${provider && html`<a class="button primary" href="#/inbox">${t("inbox")}</a>`}
         ${frontline && html`<a class="button" href="#/print">${t("prompt_sheets")}</a>`}
+        ${hasConsole(user) && html`<a class="button primary" href="#/console">${t("console")}</a>`}
         ${!frontline && !provider && html`<a class="button" href="/docs">${t("api_docs")}</a>`}
       </nav>
     </section>

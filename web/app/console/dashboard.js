@@ -1,0 +1,147 @@
+// The dashboard of a year: headline figures with the change from the year before, quarterly trends,
+// who the victims were (breakdowns) and how referrals were answered. Every figure comes from the
+// registry's explorer (perturbed by the cell key method); every chart has its table and its CSV.
+import { html, useEffect, useState } from "../html.js";
+import { get } from "../api.js";
+import { BarChart, change, Figure, formatCount, label, LineChart, Loading, Problem, TOTAL } from "./common.js";
+
+// The requests of the first view, in one place (the bench in bench/console.py asks the same ones).
+export function dashboardRequests(year) {
+  const from = year - 2;
+  const stats = (table, by) => `/api/v1/stats/${table}?year=${year}${by ? `&by=${by}` : ""}`;
+  return {
+    screenings: `/api/v1/stats/screenings/series?from=${year - 1}&to=${year}&step=year`,
+    victims: `/api/v1/stats/victims/series?from=${year - 1}&to=${year}&step=year&by=status`,
+    referrals: `/api/v1/stats/referrals/series?from=${year - 1}&to=${year}&step=year&by=status`,
+    victimsByQuarter: `/api/v1/stats/victims/series?from=${from}&to=${year}&step=quarter&by=status`,
+    screeningsByQuarter: `/api/v1/stats/screenings/series?from=${from}&to=${year}&step=quarter`,
+    sex: stats("victims", "sex"),
+    age_band: stats("victims", "age_band"),
+    form: stats("victims", "form"),
+    citizenship: stats("victims", "citizenship"),
+    entity: stats("victims", "entity"),
+    canton: stats("victims", "canton"),
+    answer_time: stats("referrals", "answer_time"),
+    outcome: stats("referrals", "status"),
+  };
+}
+
+const VICTIM_STATUSES = ["potential", "presumed", "identified"];
+
+function cellOf(cells, keys) {
+  return cells.find((c) => Object.entries(keys).every(([k, v]) => c[k] === v))?.count ?? null;
+}
+
+function Kpi({ id, name, now, before, year }) {
+  const delta = change(now, before);
+  return html`<div class="kpi" data-kpi=${id}>
+    <dt>${name}</dt>
+    <dd>
+      <span class="kpi-value" data-value=${now}>${formatCount(now)}</span>
+      <span class="kpi-change"
+        >${delta === null
+          ? `${year - 1}: ${formatCount(before ?? "–")}`
+          : `${delta > 0 ? "+" : ""}${delta} % on ${year - 1} (${formatCount(before)})`}</span
+      >
+    </dd>
+  </div>`;
+}
+
+function headline(answers, year) {
+  const [before, now] = [0, 1];
+  const screenings = answers.screenings.periods.map((p) => p.cells[0].count);
+  const victims = (status, i) => cellOf(answers.victims.periods[i].cells, { status });
+  const referrals = answers.referrals.periods.map((p) => cellOf(p.cells, { status: TOTAL }));
+  return [
+    { id: "screenings", name: "Screenings", now: screenings[now], before: screenings[before] },
+    { id: "presumed", name: "Presumed victims (persons)", now: victims("presumed", now), before: victims("presumed", before) },
+    { id: "identified", name: "Identified victims (persons)", now: victims("identified", now), before: victims("identified", before) },
+    { id: "referrals", name: "Referrals", now: referrals[now], before: referrals[before] },
+  ].map((k) => ({ ...k, year }));
+}
+
+function breakdownFigure(answer, dimension, title, year, unit) {
+  const rows = answer.cells.map((c) => ({ key: c[dimension], label: label(dimension, c[dimension]), values: [c.count] }));
+  const parts = rows.filter((r) => r.key !== TOTAL);
+  return html`<${Figure}
+    id=${`fig-${dimension}-${answer.table}`}
+    title=${`${title}, ${year}`}
+    dimension=${dimension}
+    columns=${[unit]}
+    rows=${rows}
+    filename=${`${answer.table}-${year}-by-${dimension}.csv`}
+    legend=${["Perturbed counts (cell key method): each cell, totals included, may be off by up to 2; parts need not add up."]}
+    chart=${html`<${BarChart} categories=${parts.map((r) => r.label)} values=${parts.map((r) => r.values[0])} name=${unit} />`}
+  />`;
+}
+
+function quarterFigure(id, title, series, periods, filename) {
+  const rows = periods.map((p, i) => ({ key: p, label: p, values: series.map((s) => s.values[i]) }));
+  return html`<${Figure}
+    id=${id}
+    title=${title}
+    dimension="quarter"
+    columns=${series.map((s) => s.name)}
+    rows=${rows}
+    filename=${filename}
+    legend=${["Perturbed counts (cell key method)."]}
+    chart=${html`<${LineChart} periods=${periods} series=${series} />`}
+  />`;
+}
+
+export function Dashboard({ year }) {
+  const [answers, setAnswers] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    setAnswers(null);
+    setError(null);
+    const requests = Object.entries(dashboardRequests(year));
+    Promise.all(requests.map(([, url]) => get(url)))
+      .then((results) => setAnswers(Object.fromEntries(requests.map(([name], i) => [name, results[i]]))))
+      .catch(setError);
+  }, [year]);
+  if (error) return html`<${Problem} error=${error} />`;
+  if (!answers) return html`<${Loading} />`;
+  const quarters = answers.victimsByQuarter.periods.map((p) => p.period.label);
+  const victimSeries = VICTIM_STATUSES.map((status) => ({
+    name: label("status", status),
+    values: answers.victimsByQuarter.periods.map((p) => cellOf(p.cells, { status })),
+  }));
+  const screeningSeries = [{ name: "Screenings", values: answers.screeningsByQuarter.periods.map((p) => p.cells[0].count) }];
+  return html`<section class="dashboard" aria-labelledby="dashboard-title">
+    <h2 id="dashboard-title">The year ${year} at a glance</h2>
+    <p class="hint">
+      Counts from the registry's explorer, protected by the cell key method: each may be off by up to 2, and
+      parts need not add up to their total. The official, exact figures are in the annual report.
+    </p>
+    <dl class="kpis card">${headline(answers, year).map((k) => html`<${Kpi} ...${k} />`)}</dl>
+
+    <h2>Trends by quarter</h2>
+    ${quarterFigure("fig-victims-quarter", `Victims (persons) by quarter, ${year - 2}–${year}`, victimSeries, quarters, `victims-${year - 2}-${year}-by-quarter.csv`)}
+    ${quarterFigure("fig-screenings-quarter", `Screenings by quarter, ${year - 2}–${year}`, screeningSeries, quarters, `screenings-${year - 2}-${year}-by-quarter.csv`)}
+
+    <h2>Who the victims were</h2>
+    <div class="figures">
+    ${breakdownFigure(answers.sex, "sex", "Victims by sex", year, "Persons")}
+    ${breakdownFigure(answers.age_band, "age_band", "Victims by age band", year, "Persons")}
+    ${breakdownFigure(answers.form, "form", "Victims by form of exploitation", year, "Persons")}
+    ${breakdownFigure(answers.citizenship, "citizenship", "Victims by citizenship", year, "Persons")}
+    </div>
+
+    <h2>Where</h2>
+    <p class="hint">
+      By entity and by canton as tables and bars: no map is drawn, because no public-domain boundary file of
+      the cantons is shipped with Putokaz (a made-up shape would mislead).
+    </p>
+    <div class="figures">
+    ${breakdownFigure(answers.entity, "entity", "Victims by entity", year, "Persons")}
+    ${breakdownFigure(answers.canton, "canton", "Victims by canton of the Federation", year, "Persons")}
+    </div>
+
+    <h2>Referrals</h2>
+    <div class="figures">
+    ${breakdownFigure(answers.answer_time, "answer_time", "Referrals by time to answer", year, "Referrals")}
+    ${breakdownFigure(answers.outcome, "status", "Referrals by outcome", year, "Referrals")}
+    </div>
+  </section>`;
+}

@@ -1,0 +1,60 @@
+// The coordinator's console (#/console/…): the dashboard of a year, the annual report, Eurostat's tables
+// and the strategy monitor. A reporter sees only the strategy monitor, scoped to its own measures.
+// Kept apart from the frontline screens: main.js routes `#/console` here and knows nothing else of it.
+import { html } from "../html.js";
+import { Dashboard } from "./dashboard.js";
+import { AnnualReport, Eurostat } from "./report.js";
+import { MeasurePage, PlanProgress } from "./strategy.js";
+
+export const CONSOLE_ROLES = ["coordinator", "reporter"];
+export const hasConsole = (user) => user.roles.some((r) => CONSOLE_ROLES.includes(r));
+
+// The latest closed year is the default: the current year's figures are still coming in.
+const lastYear = () => new Date().getFullYear() - 1;
+const YEARS = Array.from({ length: 8 }, (_, i) => lastYear() - i);
+
+function yearOf(text) {
+  const year = Number(text);
+  return Number.isInteger(year) && year >= 2000 && year <= lastYear() + 1 ? year : lastYear();
+}
+
+function Nav({ page, year, coordinator }) {
+  const link = (name, href, text) =>
+    html`<li><a href=${href} aria-current=${page === name ? "page" : undefined}>${text}</a></li>`;
+  return html`<nav class="console-nav no-print" aria-label="Console">
+    <ul>
+      ${coordinator && link("dashboard", `#/console/dashboard/${year}`, "Dashboard")}
+      ${coordinator && link("report", `#/console/report/${year}`, "Annual report")}
+      ${coordinator && link("eurostat", `#/console/eurostat/${year}`, "Eurostat crim_thb")}
+      ${link("plan", "#/console/plan", coordinator ? "Strategy monitor" : "My measures")}
+    </ul>
+    ${coordinator &&
+    ["dashboard", "report", "eurostat"].includes(page) &&
+    html`<label class="year"
+      >Year
+      <select value=${year} onChange=${(e) => (location.hash = `#/console/${page}/${e.target.value}`)}>
+        ${YEARS.map((y) => html`<option value=${y}>${y}</option>`)}
+      </select></label
+    >`}
+  </nav>`;
+}
+
+export function Console({ user, route }) {
+  const coordinator = user.roles.includes("coordinator");
+  if (!hasConsole(user)) return html`<p class="card error" role="alert">The console is for the coordinator and reporters.</p>`;
+  let [page, arg] = route;
+  if (!coordinator && page !== "measure") page = "plan";
+  page = page || "dashboard";
+  const year = yearOf(arg);
+  let body;
+  if (page === "report") body = html`<${AnnualReport} year=${year} />`;
+  else if (page === "eurostat") body = html`<${Eurostat} year=${year} />`;
+  else if (page === "plan") body = html`<${PlanProgress} user=${user} planId=${arg} />`;
+  else if (page === "measure") body = html`<${MeasurePage} user=${user} id=${arg} />`;
+  else body = html`<${Dashboard} year=${year} />`;
+  return html`<div class="console">
+    <h1>${coordinator ? "Coordinator's console" : "Strategy monitor"}</h1>
+    <${Nav} page=${page} year=${year} coordinator=${coordinator} />
+    ${body}
+  </div>`;
+}
