@@ -114,6 +114,7 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/audit/referral", R, "admin"),
     rule("GET", "/api/v1/audit/referral/verify", R, "admin"),
     # --- registry (docs/registry.md) ---
+    rule("GET", "/api/v1/stats/indicators/{name}", G, *STATS),
     rule("GET", "/api/v1/stats/{table}", G, *STATS),
     rule("GET", "/api/v1/stats/{table}/series", G, *STATS),
     rule("GET", "/api/v1/reports/{report}", G, *STATS),

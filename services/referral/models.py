@@ -187,6 +187,8 @@ class Referral(Base):
     deadline_at: Mapped[datetime] = mapped_column(UtcDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # When the screening behind the referral was submitted, if known when the referral was made.
+    screened_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
@@ -226,3 +228,5 @@ class KnownScreening(Base):
     # Time of the screening event that set the consent; an older event arriving late never overrides it.
     consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     learnt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The screening's submission (from screening.submitted); the registry counts hours to referral from it.
+    screened_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

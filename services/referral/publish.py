@@ -26,6 +26,18 @@ def _hours_between(start: datetime, end: datetime | None) -> float | None:
     return round((aware(end) - aware(start)).total_seconds() / 3600, 3)
 
 
+# The registry's contract bounds every duration to a year (and a referral cannot precede its screening).
+MAX_HOURS = 24 * 366
+
+
+def _hours_from_screening(r: Referral) -> float | None:
+    """Hours from the screening's submission to the referral request; none when unknown or out of bounds."""
+    hours = _hours_between(r.screened_at, r.created_at) if r.screened_at is not None else None
+    if hours is None or hours > MAX_HOURS:
+        return None
+    return max(hours, 0.0)  # clocks of two services may differ by a moment
+
+
 def referral_fact(r: Referral) -> dict[str, Any]:
     """The registry's view of a referral (docs/registry.md): no ids that lead back to a person."""
     created = aware(r.created_at)
@@ -39,6 +51,7 @@ def referral_fact(r: Referral) -> dict[str, Any]:
         "status": r.status,
         "hours_to_answer": _hours_between(r.created_at, r.answered_at),
         "hours_to_placement": _hours_between(r.created_at, r.started_at),
+        "hours_from_screening": _hours_from_screening(r),
         "entity": place.get("entity"),
         "canton": place.get("canton"),
         "child": r.child,

@@ -14,7 +14,7 @@ from putokaz.db import DbSession
 from putokaz.errors import Invalid, NotFound, ProblemError, problem_response
 from putokaz.events.receiver import WebhookMessage, WebhookSignature
 from putokaz.roles import Admin
-from services.registry import explorer, imports, releases, statistics
+from services.registry import explorer, imports, indicators, releases, statistics
 from services.registry.eurostat import eurostat_report
 from services.registry.export import eurostat_csv, release_csv, series_csv, table_csv
 from services.registry.ingest import ingest_message
@@ -25,6 +25,7 @@ from services.registry.schemas import (
     IngestRead,
     ReleaseRead,
     ReleaseRequest,
+    StatsIndicatorRead,
     StatsSeriesRead,
     StatsTableRead,
 )
@@ -75,6 +76,38 @@ def _csv_response(text: str, filename: str) -> Response:
         media_type=f"{CSV_TYPE}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+INDICATOR_QUERY = frozenset({"year"})
+
+
+# Declared before /stats/{table}/series, which would otherwise take /stats/indicators/series.
+@router.get("/stats/indicators/{name}", response_model=StatsIndicatorRead)
+async def get_indicator(
+    request: Request,
+    session: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+    name: Annotated[indicators.IndicatorName, Path(description="an indicator no table of counts answers")],
+    year: Year,
+) -> Any:
+    """A share of two perturbed counts, or a median withheld below 10 units: never a fact, never more precise
+    than the tables."""
+    _reject_unknown_parameters(request, INDICATOR_QUERY)
+    settings = _settings(request)
+    fixed = statistics.check_period("year", year, None, closed_only=settings.closed_periods_only(), now=now)
+    answer = await indicators.indicator(
+        session,
+        name,
+        fixed,
+        settings.ptable(),
+        (settings.stats_threshold, settings.stats_sensitive_threshold),
+        closed=statistics.is_closed(fixed, now),
+    )
+    audit.record_for(
+        session, audit_tables, principal, "export_indicator", "stats_indicator", name, detail={"period": fixed.label}
+    )
+    return JSONResponse(StatsIndicatorRead.model_validate(answer).model_dump(mode="json"))
 
 
 @router.get("/stats/{table}", response_model=StatsTableRead, responses=CSV_ANSWER)

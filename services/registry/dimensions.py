@@ -61,6 +61,24 @@ def _placement_band(t: Table) -> ColumnElement[str]:
     return case((hours.is_(None), "none"), (hours < 24, "<24h"), (hours < 24 * 7, "1-7d"), else_=">7d")
 
 
+# A referral's answer against its deadline (urgent 2 h, routine 48 h). The answer is an acceptance or a
+# rejection; a referral answered and not `rejected` was accepted (whatever happened after: in progress,
+# completed, failed, cancelled). One breakdown, so that acceptance in time needs no third breakdown.
+URGENT_DEADLINE_HOURS, ROUTINE_DEADLINE_HOURS = 2, 48
+DEADLINE_OUTCOMES = ("accepted_in_time", "rejected_in_time", "answered_late", "unanswered")
+
+
+def deadline_outcome(t: Table) -> ColumnElement[str]:
+    hours = t.c.hours_to_answer
+    limit = case((t.c.urgent, URGENT_DEADLINE_HOURS), else_=ROUTINE_DEADLINE_HOURS)
+    return case(
+        (hours.is_(None), "unanswered"),
+        (hours >= limit, "answered_late"),
+        (t.c.status == "rejected", "rejected_in_time"),
+        else_="accepted_in_time",
+    )
+
+
 PEOPLE = frozenset({"screenings", "victims"})
 ALL = frozenset(TABLES)
 
@@ -138,6 +156,13 @@ DIMENSIONS: dict[str, Dimension] = {
             frozenset({"referrals"}),
             _placement_band,
             _fixed(PLACEMENT_TIME_BANDS),
+        ),
+        Dimension(
+            "deadline",
+            "answer against the deadline (urgent 2 h, routine 48 h): accepted or rejected in time, late, none",
+            frozenset({"referrals"}),
+            deadline_outcome,
+            _fixed(DEADLINE_OUTCOMES),
         ),
         Dimension(
             "urgent",

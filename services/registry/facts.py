@@ -130,6 +130,8 @@ class ReferralFactIn(FactBase):
     status: ReferralStatus
     hours_to_answer: float | None = Field(default=None, ge=0, le=24 * 366, allow_inf_nan=False)
     hours_to_placement: float | None = Field(default=None, ge=0, le=24 * 366, allow_inf_nan=False)
+    # Hours from the screening's submission to this referral's request (none: made without a screening).
+    hours_from_screening: float | None = Field(default=None, ge=0, le=24 * 366, allow_inf_nan=False)
     child: bool
     urgent: bool
 
@@ -144,6 +146,7 @@ class ReferralFactIn(FactBase):
             "status": self.status,
             "hours_to_answer": self.hours_to_answer,
             "hours_to_placement": self.hours_to_placement,
+            "hours_from_screening": self.hours_from_screening,
             "entity": self.entity,
             "canton": self.canton,
             "child": self.child,

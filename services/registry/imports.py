@@ -50,15 +50,25 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "status",
         "hours_to_answer",
         "hours_to_placement",
+        "hours_from_screening",
         "entity",
         "canton",
         "child",
         "urgent",
     ),
 }
-OPTIONAL = {"subject_key", "entity", "canton", "hours_to_answer", "hours_to_placement", "anonymous", "forms"}
+OPTIONAL = {
+    "subject_key",
+    "entity",
+    "canton",
+    "hours_to_answer",
+    "hours_to_placement",
+    "hours_from_screening",
+    "anonymous",
+    "forms",
+}
 INTEGERS = {"version", "year", "month", "canton"}
-FLOATS = {"hours_to_answer", "hours_to_placement"}
+FLOATS = {"hours_to_answer", "hours_to_placement", "hours_from_screening"}
 BOOLEANS = {"child", "anonymous", "urgent"}
 TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no"}

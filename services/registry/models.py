@@ -119,6 +119,8 @@ class ReferralFact(Base):
     status: Mapped[str] = mapped_column(String(16))
     hours_to_answer: Mapped[float | None] = mapped_column(Float)
     hours_to_placement: Mapped[float | None] = mapped_column(Float)
+    # From the screening's submission to the referral request (none: no screening, or an older fact).
+    hours_from_screening: Mapped[float | None] = mapped_column(Float)
     entity: Mapped[str | None] = mapped_column(String(4))
     canton: Mapped[int | None] = mapped_column(SmallInteger)
     child: Mapped[bool] = mapped_column(Boolean)

@@ -182,6 +182,11 @@ async def count_with_keys(
     source = REFERRALS if table == "referrals" else SCREENINGS
     years = sorted({p.year for p in periods})
     where: list[Any] = [source.c.year.in_(years)]
+    if quarterly:
+        # Naming the quarters lets PostgreSQL bound the (year, quarter, status_rank) index on the rank too:
+        # one short range per quarter instead of every entry of the years (the quarterly series, 5 years
+        # of quarters over 1,000,000 facts: 156 ms before, see docs/statistics.md "Speed").
+        where.append(source.c.quarter.in_(sorted({p.quarter for p in periods})))
     if table == "victims":
         top = SCREENINGS.c.top_of_quarter if quarterly else SCREENINGS.c.top_of_year
         where += [top, SCREENINGS.c.status_rank >= min_rank]

@@ -47,6 +47,22 @@ class StatsTableRead(ReadModel):
     notes: list[str]
 
 
+class StatsIndicatorRead(ReadModel):
+    """A protected indicator: `value` is empty (never zero) when `status` is `suppressed`."""
+
+    indicator: str
+    title: str
+    unit: str
+    definition: str
+    period: PeriodRead
+    perturbed: bool
+    ptable: PTableRead
+    value: float | None
+    status: Literal["ok", "suppressed"]
+    numerator: int | None
+    denominator: int
+
+
 class SeriesPeriodRead(ReadModel):
     period: PeriodRead
     cells: list[dict[str, Any]]

@@ -116,6 +116,8 @@ CHILD_AGE_BANDS_SORTED = tuple(sorted(CHILD_AGE_BANDS))
 
 def referrals(year: int, rng: random.Random, count: int) -> list[dict[str, Any]]:
     out = []
+    # Its own generator: the times from screening are drawn without moving the other fields' draws.
+    timing = random.Random(f"{year}-from-screening")
     for _ in range(count):
         entity, canton = _place(rng)
         answered = rng.random() < 0.9
@@ -137,6 +139,11 @@ def referrals(year: int, rng: random.Random, count: int) -> list[dict[str, Any]]
                 "urgent": rng.random() < 0.25,
             }
         )
+    for fact in out:
+        # Most referrals follow a screening; a child's to social welfare usually within hours.
+        quick = fact["child"] and fact["service_type"] == "social_welfare"
+        if timing.random() < 0.85:
+            fact["hours_from_screening"] = round(timing.expovariate(1 / (8 if quick else 30)), 2)
     return out
 
 

@@ -46,6 +46,8 @@ class Definition:
     compute: Callable[[Sequence[Cells]], float] | None
     # Set when the registry lacks what the indicator needs: said plainly, never approximated.
     missing: str | None = None
+    # Read whole from the registry's protected indicators (GET /api/v1/stats/indicators/{name}).
+    indicator: str | None = None
 
 
 def count(cells: Cells, **keys: str) -> int:
@@ -146,34 +148,35 @@ DEFINITIONS: dict[str, Definition] = {
             "referrals_accepted_within_deadline",
             "Share of referrals accepted within their deadline",
             "%",
-            "Referrals accepted within their deadline (urgent 2 h, routine 48 h) / all referrals of the year.",
+            "Referrals of the year accepted within their deadline (urgent 2 h, routine 48 h from the request), as a "
+            "percentage of all referrals of the year: the registry's protected indicator "
+            "`referrals_accepted_within_deadline` (table `referrals` by `deadline`: accepted_in_time / total, both "
+            "counts perturbed).",
             (),
             None,
-            missing="needs referral status × urgency × answer time; the registry allows at most two breakdowns "
-            "per table, so acceptance cannot be separated from rejection within the deadline "
-            "(use referrals_answered_within_deadline)",
+            indicator="referrals_accepted_within_deadline",
         ),
         Definition(
             "children_referred_to_csw_within_24h",
             "Share of children screened who were referred to a Centre for Social Welfare within 24 h",
             "%",
-            "Children screened with an outcome other than NO_INDICATORS whose referral to a CSW was made within "
-            "24 hours of the screening / all such children.",
+            "Referrals of children to a Centre for Social Welfare made within 24 h of the child's screening, as a "
+            "percentage of the year's screenings of children that found indicators: the registry's protected "
+            "indicator `children_referred_to_csw_within_24h` (both counts perturbed; withheld below 5).",
             (),
             None,
-            missing="the registry keeps no time from screening to referral and does not link referral facts to "
-            "screening facts; it needs a per-child `hours_screening_to_csw_referral` fact",
+            indicator="children_referred_to_csw_within_24h",
         ),
         Definition(
             "median_hours_screening_to_placement",
             "Median hours from screening to placement",
             "hours",
-            "The median, over placements of the year, of the hours between the screening and the placement.",
+            "The median, over the year's placements that followed a screening, of the hours from the screening to "
+            "the placement (screening to referral request, plus request to placement), in whole hours: the "
+            "registry's protected indicator `median_hours_screening_to_placement` (withheld below 10 placements).",
             (),
             None,
-            missing="the registry records time from the referral request to placement, not from the screening, "
-            "and publishes it only in bands (<24h, 1-7d, >7d), from which no median in hours can be read "
-            "(use placements_within_24h)",
+            indicator="median_hours_screening_to_placement",
         ),
     )
 }
@@ -203,6 +206,30 @@ class RegistryClient:
             audience=self.settings.jwt_audience,
             ttl_seconds=300,
         )
+
+    async def indicator(self, year: int, name: str) -> tuple[float | None, str]:
+        """(value, status) of one of the registry's protected indicators; `suppressed` has no value."""
+        headers = {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
+        async with httpx.AsyncClient(
+            base_url=self.settings.registry_url,
+            timeout=self.settings.registry_timeout_seconds,
+            transport=self.transport,
+        ) as client:
+            try:
+                response = await client.get(f"/api/v1/stats/indicators/{name}", params={"year": year}, headers=headers)
+            except httpx.HTTPError as exc:
+                raise Unavailable(f"the registry is not reachable ({type(exc).__name__})") from None
+        if response.status_code == 422:
+            raise Unavailable(_problem_detail(response, "the registry does not publish this period"))
+        if response.status_code != 200:
+            raise Unavailable(f"the registry answered {response.status_code}")
+        answer = response.json()
+        if answer.get("status") == "suppressed":
+            raise Suppressed(f"the registry withholds {name} for {year}")
+        value = answer.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Unavailable("the registry's answer has no value")
+        return float(value), "ok"
 
     async def tables(self, year: int, queries: Sequence[Query]) -> list[Cells]:
         headers = {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
@@ -250,6 +277,14 @@ async def compute(client: RegistryClient, source: str, year: int) -> Outcome:
     definition = DEFINITIONS.get(source)
     if definition is None:
         return Outcome(None, "unavailable", f"unknown computed indicator {source!r}")
+    if definition.indicator is not None:
+        try:
+            value, _ = await client.indicator(year, definition.indicator)
+            return Outcome(value, "ok", "the registry's protected indicator")
+        except Suppressed as exc:
+            return Outcome(None, "suppressed", f"withheld by the registry's disclosure control: {exc}")
+        except Unavailable as exc:
+            return Outcome(None, "unavailable", str(exc))
     if definition.compute is None:
         return Outcome(None, "unavailable", f"not computable from the registry: {definition.missing}")
     try:

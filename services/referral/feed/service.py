@@ -41,6 +41,7 @@ async def learn_consent(
     text_version: str | None,
     at: datetime,
     now: datetime,
+    screened_at: datetime | None = None,
 ) -> KnownScreening:
     """Keep the newest consent state per screening; an event older than what is kept changes only `child`."""
     known = await repo.known_screening(session, screening_id, lock=True)
@@ -53,11 +54,13 @@ async def learn_consent(
             consent_text_version=text_version,
             consent_at=at,
             learnt_at=now,
+            screened_at=screened_at,
         )
         session.add(known)
         await session.flush()
     else:
         known.child = known.child or child
+        known.screened_at = screened_at or known.screened_at
         if consent is not None and at >= aware(known.consent_at) and known.consent_referral != "withdrawn":
             known.consent_referral = consent
             known.consent_text_version = text_version or known.consent_text_version
@@ -98,6 +101,7 @@ async def handle(session: AsyncSession, message: WebhookMessage, now: datetime) 
             text_version=None,
             at=submitted.submitted_at or at,
             now=now,
+            screened_at=submitted.submitted_at or at,
         )
         await consent_became_known(session, known, now)
         if submitted.child and submitted.outcome != NO_INDICATORS:
@@ -108,6 +112,7 @@ async def handle(session: AsyncSession, message: WebhookMessage, now: datetime) 
                 place=submitted.place.model_dump(),
                 forms=submitted.forms,
                 now=now,
+                screened_at=submitted.submitted_at or at,
             )
     else:
         withdrawn = _parse(ConsentWithdrawn, message)

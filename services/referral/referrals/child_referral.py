@@ -64,6 +64,7 @@ async def refer_child_to_social_welfare(
     place: dict[str, Any],
     forms: Sequence[str],
     now: datetime,
+    screened_at: datetime | None = None,
 ) -> Referral | None:
     already = await session.scalar(
         select(Referral.id).where(Referral.screening_ref == screening_id, Referral.from_sub == CHILD_REFERRAL_ACTOR)
@@ -98,6 +99,7 @@ async def refer_child_to_social_welfare(
         urgent=True,
         child=True,
         consent_recorded=False,
+        screened_at=screened_at,
         profile={"child": True, "forms": list(forms), "place": {k: v for k, v in place.items() if v is not None}},
         place_reserved=False,
         awaiting_consent=False,

@@ -15,6 +15,7 @@ from putokaz.vocabulary import age_band
 from services.referral.directory import repository as repo
 from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
 from services.referral.directory.schemas import PlaceRead
+from services.referral.feed import repository as feed_repo
 from services.referral.models import Referral, ReferralTransition, audit_tables, idempotency_keys
 from services.referral.publish import aware, capacity_changed, referral_changed
 from services.referral.referrals import repository as referrals_repo
@@ -166,12 +167,14 @@ async def create_referral(session: AsyncSession, principal: Principal, body: Ref
     if service.status != "active":
         raise Invalid("The service is not active", field="service_id")
     child, consented, held = await consent_gate(session, principal, body, service.service_type)
+    known = await feed_repo.screening_of(session, body.screening_id, principal.org)
     profile = body.profile.model_dump(mode="json")
     referral = Referral(
         id=uuid.uuid4().hex,
         fact_id=str(uuid.uuid4()),
         fact_version=1,
         screening_ref=body.screening_id,
+        screened_at=known.screened_at if known is not None else None,
         from_org=principal.org,
         from_sub=principal.sub,
         to_org=service.organisation_id,

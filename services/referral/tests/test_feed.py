@@ -228,3 +228,37 @@ async def test_withdrawn_consent_cancels_open_referrals_and_frees_the_place(
     await deliver(client, "screening.consent_recorded", late)
     r = await client.post("/api/v1/referrals", json=referral_body(world.medical), headers=sender)
     assert r.status_code == 422 and r.json()["errors"][0]["field"].endswith("consent")
+
+
+async def test_the_registry_fact_counts_hours_from_the_screenings_submission(
+    client: httpx.AsyncClient, world: World, referral_app: FastAPI
+) -> None:
+    from datetime import timedelta
+
+    submitted_at = datetime.now(UTC) - timedelta(hours=5)
+    adult = {
+        **child_submitted("scr-timed", child=False, outcome="PRESUMED_VICTIM"),
+        "consent_referral": "given",
+        "submitted_at": submitted_at.isoformat(),
+    }
+    assert (await deliver(client, "screening.submitted", adult)).status_code == 200
+    sender = world.headers("police", "org-a")
+    r = await client.post(
+        "/api/v1/referrals", json=referral_body(world.medical, screening_id="scr-timed"), headers=sender
+    )
+    assert r.status_code == 201, r.text
+    created = datetime.fromisoformat(r.json()["created_at"].replace("Z", "+00:00"))
+    expected = max(0.0, round((created - submitted_at).total_seconds() / 3600, 3))
+    # A screening learnt without its submission (consent only): the fact says "no time", never 0.
+    await deliver(
+        client,
+        "screening.consent_recorded",
+        {"screening_id": "scr-untimed", "org": "org-a", "consent_referral": "given"},
+    )
+    untimed = await client.post(
+        "/api/v1/referrals", json=referral_body(world.medical, screening_id="scr-untimed"), headers=sender
+    )
+    assert untimed.status_code == 201, untimed.text
+    facts = {f["data"]["fact_id"]: f["data"] for f in await outbox(referral_app, "registry.referral_fact")}
+    hours = sorted((f["hours_from_screening"] is None, f["hours_from_screening"]) for f in facts.values())
+    assert hours == [(False, expected), (True, None)]

@@ -106,7 +106,7 @@ async def test_wrong_content_type_is_415_and_empty_file_422(client, admin) -> No
 
 async def test_referral_facts_import(registry_app, client, admin) -> None:
     header = ",".join(COLUMNS["referral"])
-    line = f"{{}},1,{LAST_YEAR - 1},2,medical,completed,3.5,,FBIH,1,true,false"
+    line = f"{{}},1,{LAST_YEAR - 1},2,medical,completed,3.5,,,FBIH,1,true,false"
     text = "\n".join([header, *(line.format(uuid.uuid4()) for _ in range(10))])
     response = await upload(client, admin, text, kind="referral")
     assert response.status_code == 201, response.text

@@ -1,0 +1,189 @@
+"""The coordinator's console on the shared stack's demo facts: the figures on screen are the API's, a hidden
+cell of the release is shown as hidden (never as zero) and explained, the annual report prints, a
+reporter's report accepted by the coordinator moves the plan's progress; axe on every console screen."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pypdf import PdfReader
+
+from services.registry.seed import DEMO_YEARS
+from web.tests.browser import serious_violations, sign_in
+
+YEAR = max(DEMO_YEARS)  # the released demo year
+DESK = {"width": 1280, "height": 900}
+HIDDEN_TEXT = "fewer than 5, hidden to protect the people counted"
+
+
+@pytest.fixture(scope="module")
+def api(web: Any, make_token: Any) -> Iterator[httpx.Client]:
+    """The API as the coordinator sees it, to compare with what the console shows."""
+    token = make_token("coordinator", org="demo-state-coordinator")
+    with httpx.Client(base_url=web.url, timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
+        yield client
+
+
+@pytest.fixture
+def desk(browser: Any, web: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=web.url, viewport=DESK, locale="en-GB", service_workers="block")
+    context.set_default_timeout(20_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def _get(api: httpx.Client, path: str) -> Any:
+    response = api.get(path)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _axe(page: Any, name: str, seen: dict[str, list[str]]) -> None:
+    seen[name] = serious_violations(page)
+
+
+def test_the_dashboard_shows_the_apis_figures_with_tables_and_csv(desk: Any, api: Any, tmp_path: Path) -> None:
+    page = desk.new_page()
+    sign_in(page, "coordinator")
+    page.get_by_role("link", name="Console").click()
+    page.goto(f"/#/console/dashboard/{YEAR}")
+    page.locator('[data-kpi="screenings"] .kpi-value').wait_for()
+
+    screenings = _get(api, f"/api/v1/stats/screenings/series?from={YEAR - 1}&to={YEAR}&step=year")
+    victims = _get(api, f"/api/v1/stats/victims/series?from={YEAR - 1}&to={YEAR}&step=year&by=status")
+    referrals = _get(api, f"/api/v1/stats/referrals?year={YEAR}&by=status")
+    now = victims["periods"][1]["cells"]
+    expected = {
+        "screenings": screenings["periods"][1]["cells"][0]["count"],
+        "presumed": next(c["count"] for c in now if c["status"] == "presumed"),
+        "identified": next(c["count"] for c in now if c["status"] == "identified"),
+        "referrals": next(c["count"] for c in referrals["cells"] if c["status"] == "total"),
+    }
+    shown = {k: page.locator(f'[data-kpi="{k}"] .kpi-value').inner_text() for k in expected}
+    assert shown == {k: f"{v:,}" for k, v in expected.items()}
+    before = next(c["count"] for c in victims["periods"][0]["cells"] if c["status"] == "identified")
+    assert f"({before})" in page.locator('[data-kpi="identified"] .kpi-change').inner_text()
+
+    # A breakdown: its table holds the API's cells, in order, and its CSV exactly what the table shows.
+    by_sex = _get(api, f"/api/v1/stats/victims?year={YEAR}&by=sex")
+    figure = page.locator("#fig-sex-victims")
+    rows = figure.locator("table.data tbody tr")
+    assert [r.get_attribute("data-key") for r in rows.all()] == [c["sex"] for c in by_sex["cells"]]
+    assert [r.locator("td").inner_text() for r in rows.all()] == [f"{c['count']:,}" for c in by_sex["cells"]]
+    assert figure.locator("canvas").count() >= 1  # the chart is drawn (uPlot), hidden from screen readers
+    with page.expect_download() as download:
+        figure.get_by_role("link", name="Download CSV").click()
+    target = tmp_path / "sex.csv"
+    download.value.save_as(target)
+    lines = [line for line in target.read_text().splitlines() if not line.startswith("#")]
+    table = list(csv.reader(io.StringIO("\n".join(lines))))
+    assert table[0] == ["sex", "sex_label", "Persons"]
+    assert [(r[0], int(r[2])) for r in table[1:]] == [(c["sex"], c["count"]) for c in by_sex["cells"]]
+
+    # Trends by quarter: the table's rows are the series' periods.
+    quarters = page.locator("#fig-victims-quarter table.data tbody tr")
+    assert quarters.count() == 12 and quarters.first.get_attribute("data-key") == f"{YEAR - 2}-Q1"
+
+    seen: dict[str, list[str]] = {}
+    _axe(page, "dashboard", seen)
+    page.goto(f"/#/console/eurostat/{YEAR}")
+    page.locator("#tbl-eurostat-by_sex_and_age_group tbody tr").first.wait_for()
+    _axe(page, "eurostat", seen)
+    assert seen == {"dashboard": [], "eurostat": []}
+
+
+def test_the_annual_report_marks_hidden_cells_and_prints(desk: Any, api: Any) -> None:
+    release = _get(api, f"/api/v1/releases/{YEAR}")
+    hidden = [
+        (name, cell)
+        for name, table in release["tables"].items()
+        if len(table["dims"]) == 1
+        for cell in table["cells"]
+        if cell["count"] == "<5"
+    ]
+    assert hidden, "the demo release has a cell hidden as <5"
+    name, cell = hidden[0]
+    dimension = release["tables"][name]["dims"][0]
+
+    page = desk.new_page()
+    sign_in(page, "coordinator")
+    page.goto(f"/#/console/report/{YEAR}")
+    row = page.locator(f'#tbl-{name} tbody tr[data-key="{cell[dimension]}"]')
+    row.wait_for()
+    marked = row.locator(".count.suppressed")
+    assert marked.get_attribute("data-marker") == "<5"
+    assert marked.locator("abbr").inner_text() == "<5"  # shown as hidden, not as a number (never 0)
+    assert HIDDEN_TEXT in page.locator(f"#tbl-{name} .legend").inner_text()
+    # Every hidden cell of the release is marked on screen, with its own marker.
+    markers = sorted(
+        str(c["count"]) for t in release["tables"].values() for c in t["cells"] if isinstance(c["count"], str)
+    )
+    assert sorted(page.locator("td .count.suppressed").evaluate_all("els => els.map(e => e.dataset.marker)")) == markers
+
+    seen: dict[str, list[str]] = {}
+    _axe(page, "report", seen)
+    assert seen == {"report": []}
+
+    page.emulate_media(media="print")
+    assert not page.locator("nav.console-nav").is_visible()
+    assert not page.get_by_role("link", name="Download CSV").first.is_visible()
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(page.pdf(format="A4"))).pages)
+    flat = " ".join(text.split())
+    assert f"the year {YEAR}" in flat and "<5" in flat and HIDDEN_TEXT in flat
+
+
+def _achieved(page: Any, code: str) -> str:
+    return page.locator(f'tr[data-measure="{code}"] td.achieved').inner_text()
+
+
+def test_a_reporter_reports_the_coordinator_accepts_and_progress_moves(browser: Any, web: Any, desk: Any) -> None:
+    seen: dict[str, list[str]] = {}
+    coordinator = desk.new_page()
+    sign_in(coordinator, "coordinator")
+    coordinator.goto("/#/console/plan")
+    coordinator.locator('tr[data-measure="1.2"]').wait_for()
+    before = _achieved(coordinator, "1.2")
+    _axe(coordinator, "plan (coordinator)", seen)
+
+    reporter_context = browser.new_context(base_url=web.url, viewport=DESK, service_workers="block")
+    reporter_context.set_default_timeout(20_000)
+    try:
+        reporter = reporter_context.new_page()
+        sign_in(reporter, "reporter")
+        reporter.get_by_role("link", name="Console").click()
+        reporter.locator('tr[data-measure="1.2"] a').click()
+        indicator = reporter.locator('[data-indicator="1.2.1"]')
+        form = indicator.locator("form")
+        form.locator('select[name="period"]').select_option("2025")
+        form.locator('input[name="value"]').fill("40")
+        form.locator('textarea[name="comment"]').fill("40 joint inspections in construction and agriculture")
+        form.locator('input[name="evidence_url"]').fill("https://example.org/inspections-2025.pdf")
+        _axe(reporter, "measure (reporter)", seen)
+        form.get_by_role("button", name="Send the report").click()
+        indicator.locator('li[data-report="2025"][data-status="submitted"]').wait_for()
+        reporter.goto("/#/console/plan")
+        reporter.locator('tr[data-measure="1.2"]').wait_for()
+        assert _achieved(reporter, "1.2") == before  # not counted before the coordinator accepts it
+        _axe(reporter, "plan (reporter)", seen)
+    finally:
+        reporter_context.close()
+
+    # The coordinator's page stayed open on the plan: open the measure from there.
+    coordinator.locator('tr[data-measure="1.2"] a').click()
+    report = coordinator.locator('[data-indicator="1.2.1"] li[data-report="2025"][data-status="submitted"]')
+    _axe(coordinator, "measure (coordinator)", seen)
+    report.get_by_role("button", name="Accept").click()
+    coordinator.locator('[data-indicator="1.2.1"] li[data-report="2025"][data-status="accepted"]').wait_for()
+    coordinator.get_by_role("link", name="The plan's progress").click()
+    coordinator.locator('tr[data-measure="1.2"]').wait_for()
+    # Baseline 10, target 60 joint inspections: 40 accepted is (40 - 10) / (60 - 10) = 60 % achieved.
+    assert before != "60 %" and _achieved(coordinator, "1.2") == "60 %"
+    assert all(not problems for problems in seen.values()), seen
