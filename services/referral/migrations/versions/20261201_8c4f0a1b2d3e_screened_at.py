@@ -1,7 +1,7 @@
 """the screening's submission time on known screenings and referrals (hours from screening to referral)
 
 Revision ID: 8c4f0a1b2d3e
-Revises: 5c1d2e3f4a5b
+Revises: b5e1ed5ec002
 Create Date: 2026-12-01 02:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8c4f0a1b2d3e"
-down_revision: str | None = "5c1d2e3f4a5b"
+down_revision: str | None = "b5e1ed5ec002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
