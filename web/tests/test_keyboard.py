@@ -32,8 +32,10 @@ def test_a_screening_can_be_started_and_answered_with_the_keyboard_alone(page: A
     tab_to(page, 'input[name="age_estimate"]')
     page.keyboard.type("15")
     assert page.locator("[data-instrument]").get_attribute("data-instrument") == "child"
+    page.locator("#municipalities option").first.wait_for(state="attached")  # the gazetteer's names are offered
     tab_to(page, 'input[name="municipality"]')
     page.keyboard.type("Bihać")
+    assert page.locator('input[name="canton"]').input_value() == "1"  # a known municipality fills in its canton
     tab_to(page, 'button[type="submit"]')
     page.keyboard.press("Enter")  # a child: straight to the questions
     page.locator(".question-list").wait_for(timeout=60_000)
