@@ -107,6 +107,9 @@ class _Index:
     places: tuple[Municipality, ...]
     by_key: dict[str, Municipality]
     ambiguous: dict[str, tuple[str, ...]]
+    # Folded labels, computed once: label -> unit name (suggestions), and per unit (search).
+    label_to_names: dict[str, tuple[str, ...]]
+    labels: tuple[tuple[Municipality, tuple[str, ...]], ...]
 
 
 @lru_cache(maxsize=1)
@@ -129,7 +132,15 @@ def _index() -> _Index:
     by_key = {k: by_name[next(iter(v))] for k, v in claims.items() if len(v) == 1}
     # An official name two units share ("Trnovo", "Kupres") is never guessed: the caller must say which.
     ambiguous = {k: tuple(sorted(v)) for k, v in claims.items() if len(v) > 1}
-    return _Index(places, by_key, ambiguous)
+    label_to_names: dict[str, tuple[str, ...]] = {}
+    for p in places:
+        for label in {fold(x) for x in (p.name, p.official_latin, *p.variants)}:
+            label_to_names[label] = (*label_to_names.get(label, ()), p.name)
+    labels = tuple(
+        (p, tuple(fold(label) for label in (p.name, p.official_latin, p.official_cyrillic, *p.variants)))
+        for p in places
+    )
+    return _Index(places, by_key, ambiguous, label_to_names, labels)
 
 
 def municipalities() -> tuple[Municipality, ...]:
@@ -161,14 +172,13 @@ def suggestions(name: str, limit: int = 3) -> list[str]:
         return list(idx.ambiguous[key][:limit])
     out: list[str] = []
     folded = fold(name)
-    candidates = {fold(label): p.name for p in idx.places for label in (p.name, p.official_latin, *p.variants)}
+    candidates = idx.label_to_names
     for close in difflib.get_close_matches(folded, list(candidates), n=limit * 4, cutoff=0.6):
-        if candidates[close] not in out:
-            out.append(candidates[close])
+        out.extend(n for n in candidates[close] if n not in out)
     if len(out) < limit:  # "sarajevo centr" or "novo sar": names that contain what was typed
-        for label, place in candidates.items():
-            if folded and all(word in label for word in folded.split()) and place not in out:
-                out.append(place)
+        for label, names in candidates.items():
+            if folded and all(word in label for word in folded.split()):
+                out.extend(n for n in names if n not in out)
     return out[:limit]
 
 
@@ -179,8 +189,7 @@ def search(query: str, limit: int = 10) -> list[Municipality]:
         return []
     starts: list[Municipality] = []
     contains: list[Municipality] = []
-    for p in _index().places:
-        labels = [fold(label) for label in (p.name, p.official_latin, p.official_cyrillic, *p.variants)]
+    for p, labels in _index().labels:
         if any(label.startswith(folded) for label in labels):
             starts.append(p)
         elif any(folded in label for label in labels):
