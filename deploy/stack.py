@@ -11,7 +11,7 @@ import base64
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,6 +156,22 @@ def stack(
     """The whole system, started once per test session (per xdist worker) for cross-service tests."""
     with running_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("stack-logs")) as running:
         yield running
+
+
+def own_stack(label: str) -> Callable[..., Iterator[Stack]]:
+    """A module fixture: a whole stack of the module's own (its counters and statistics start from zero).
+
+    Used as `journey_stack = own_stack("journey")`; keep the module's tests on one xdist worker.
+    """
+
+    @pytest.fixture(scope="module")
+    def fixture(
+        postgres_server: PostgresServer, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Stack]:
+        with running_stack(postgres_server, kernel_env, tmp_path_factory.mktemp(f"{label}-logs")) as running:
+            yield running
+
+    return fixture
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

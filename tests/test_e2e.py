@@ -7,21 +7,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from deploy.stack import Stack, running_stack
-from putokaz.testing import PostgresServer
+from deploy.stack import Stack, own_stack
 from tests.journeys import PRESUMED_ADULT_ANSWERS, adult_journey, bearer, ok, screen, unique_person, wait_for
 
 # The module starts its own processes once (a module fixture): keep its tests on one xdist worker.
 pytestmark = pytest.mark.xdist_group("e2e")
 
 
-@pytest.fixture(scope="module")
-def journey_stack(
-    postgres_server: PostgresServer, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    """A stack of its own, so the statistics start from zero."""
-    with running_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("journey-logs")) as running:
-        yield running
+# A stack of its own, so the statistics start from zero.
+journey_stack = own_stack("journey")
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ A real screening afterwards is the control: the same counters do move for it, so
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from sqlalchemy import text
 
-from deploy.stack import Stack, running_stack
+from deploy.stack import Stack, own_stack
 from putokaz.db import create_engine
-from putokaz.testing import PostgresServer
 from services.screening.training.vignettes import all_vignettes
 from tests.journeys import PRESUMED_ADULT_ANSWERS, bearer, ok, screen, unique_person, wait_for
 
@@ -25,13 +22,8 @@ COUNTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def training_stack(
-    postgres_server: PostgresServer, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    """A stack of its own, so no other test's screening moves the counters."""
-    with running_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("training-logs")) as running:
-        yield running
+# A stack of its own, so no other test's screening moves the counters.
+training_stack = own_stack("training")
 
 
 def counters(stack: Stack) -> dict[str, int]:
