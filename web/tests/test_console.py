@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,13 @@ def test_the_annual_report_marks_hidden_cells_and_prints(desk: Any, api: Any) ->
         str(c["count"]) for t in release["tables"].values() for c in t["cells"] if isinstance(c["count"], str)
     )
     assert sorted(page.locator("td .count.suppressed").evaluate_all("els => els.map(e => e.dataset.marker)")) == markers
+
+    # The canton map fills every municipality of a hidden canton with the hatching, and no other.
+    boundaries = json.loads((Path(__file__).parents[1] / "app" / "console" / "bih-map.json").read_text())
+    cantons = {c["canton"]: c["count"] for c in release["tables"]["by_canton"]["cells"]}
+    hidden_cantons = [m for m in boundaries["municipalities"] if isinstance(cantons.get(str(m["canton"])), str)]
+    hatched = page.locator('#tbl-by_canton path[fill="url(#hidden-canton)"]')
+    assert hatched.count() == len(hidden_cantons)
 
     seen: dict[str, list[str]] = {}
     _axe(page, "report", seen)

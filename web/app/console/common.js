@@ -1,5 +1,5 @@
 // The console's building blocks: labels, markers, CSV files, and a figure = chart + data table + CSV download.
-import { html, useEffect, useRef } from "../html.js";
+import { html, useEffect, useRef, useState } from "../html.js";
 import uPlot from "../vendor/uplot.js";
 
 // The console's own stylesheets (uPlot's and ours), added once: linked files, so the CSP's `style-src 'self'` holds.
@@ -114,7 +114,7 @@ export function Legend({ markers }) {
   const used = [...new Set(markers.filter((m) => !isShown(m) && m !== null && m !== undefined))];
   if (!used.length) return null;
   return html`<ul class="legend">
-    ${used.map((m) => html`<li><span class="count suppressed">${m}</span> ${markerText(m)}; not zero, and not drawn.</li>`)}
+    ${used.map((m) => html`<li><span class="count suppressed">${m}</span> ${markerText(m)}; not zero, and never drawn as a number.</li>`)}
   </ul>`;
 }
 
@@ -247,4 +247,64 @@ export function Loading() {
 
 export function Problem({ error }) {
   return html`<p class="error card" role="alert">${error?.message ?? String(error)}</p>`;
+}
+
+// --- the map: municipality polygons of the public-domain boundary file (bih-map.json, see
+// web/console_map.py), each filled with the value of its entity or canton --------------------------
+let mapData = null;
+const loadMap = () => (mapData ??= fetch(new URL("bih-map.json", import.meta.url)).then((r) => r.json()));
+const SHADES = ["#dbe6f4", "#a9c3e4", "#6f9bd1", "#3a6fb0", "#1f4e8c"];
+
+function useMap() {
+  const [data, setData] = useState(null);
+  useEffect(() => {
+    loadMap().then(setData).catch(() => setData(false));
+  }, []);
+  return data;
+}
+
+// `values`: {code: count or marker}; `dimension`: "entity" or "canton" (municipalities outside the
+// Federation have no canton and are drawn grey on the canton map).
+export function BihMap({ dimension, values }) {
+  const data = useMap();
+  if (data === false) return html`<p class="hint">The map could not be loaded; the table below has every figure.</p>`;
+  if (!data) return html`<div class="map-box"></div>`;
+  const keyOf = (m) => (dimension === "entity" ? m.entity : m.canton === null ? null : String(m.canton));
+  // The scale spans only what is drawn (the canton map leaves "outside the Federation" grey).
+  const drawn = new Set(data.municipalities.map(keyOf));
+  const max = Math.max(1, ...Object.entries(values).filter(([k, v]) => drawn.has(k) && isShown(v)).map(([, v]) => v));
+  const n = SHADES.length;
+  const shade = (v) => SHADES[Math.max(0, Math.min(n - 1, Math.ceil((v / max) * n) - 1))];
+  const fillOf = (key) => {
+    if (key === null) return "#e6e6e6";
+    const v = values[key];
+    if (isShown(v)) return v === 0 ? "#ffffff" : shade(v);
+    return `url(#hidden-${dimension})`;
+  };
+  const bands = SHADES.map((_, i) => [i, Math.floor((i * max) / n) + 1, Math.floor(((i + 1) * max) / n)])
+    .filter(([, low, high]) => low <= high)
+    .map(([i, low, high]) => [i, low === high ? `${low}` : `${low}–${high}`]);
+  const anyHidden = Object.values(values).some((v) => !isShown(v) && v !== null && v !== undefined);
+  return html`<div class="map-box" aria-hidden="true">
+    <svg viewBox=${`0 0 ${data.width} ${data.height}`} class="map" focusable="false">
+      <defs>
+        <pattern id=${`hidden-${dimension}`} width="12" height="12" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+          <rect width="12" height="12" fill="#fbe9eb" />
+          <line x1="0" y1="0" x2="0" y2="12" stroke="#a1142a" stroke-width="4" />
+        </pattern>
+      </defs>
+      ${data.municipalities.map((m) => {
+        const key = keyOf(m);
+        const v = key === null ? "outside the Federation" : values[key];
+        return html`<path d=${m.d} fill=${fillOf(key)} stroke="#555" stroke-width="0.6"><title>${m.name}: ${label(dimension, key ?? "none")} ${v ?? ""}</title></path>`;
+      })}
+    </svg>
+    <ul class="map-legend">
+      ${bands.map(([i, text]) => html`<li><span class=${`swatch s${i}`}></span>${text}</li>`)}
+      <li><span class="swatch zero"></span>0</li>
+      ${anyHidden && html`<li><span class="swatch hatched"></span>hidden (see the table)</li>`}
+      ${dimension === "canton" && html`<li><span class="swatch grey"></span>outside the Federation</li>`}
+    </ul>
+    <p class="hint source">Boundaries: ${data.source.split(",")[0]}; ${data.licence.split(";")[0]}.</p>
+  </div>`;
 }

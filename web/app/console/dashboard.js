@@ -3,7 +3,7 @@
 // registry's explorer (perturbed by the cell key method); every chart has its table and its CSV.
 import { html, useEffect, useState } from "../html.js";
 import { get } from "../api.js";
-import { BarChart, change, Figure, formatCount, label, LineChart, Loading, Problem, TOTAL } from "./common.js";
+import { BarChart, BihMap, change, Figure, formatCount, label, LineChart, Loading, Problem, TOTAL } from "./common.js";
 
 // The requests of the first view, in one place (the bench in bench/console.py asks the same ones).
 export function dashboardRequests(year) {
@@ -71,9 +71,14 @@ function breakdownFigure(answer, dimension, title, year, unit) {
     rows=${rows}
     filename=${`${answer.table}-${year}-by-${dimension}.csv`}
     legend=${["Perturbed counts (cell key method): each cell, totals included, may be off by up to 2; parts need not add up."]}
-    chart=${html`<${BarChart} categories=${parts.map((r) => r.label)} values=${parts.map((r) => r.values[0])} name=${unit} />`}
+    chart=${MAPPED.has(dimension)
+      ? html`<${BihMap} dimension=${dimension} values=${Object.fromEntries(parts.map((r) => [r.key, r.values[0]]))} />`
+      : html`<${BarChart} categories=${parts.map((r) => r.label)} values=${parts.map((r) => r.values[0])} name=${unit} />`}
   />`;
 }
+
+// Entity and canton are drawn on the map of BiH (public-domain municipality boundaries).
+export const MAPPED = new Set(["entity", "canton"]);
 
 function quarterFigure(id, title, series, periods, filename) {
   const rows = periods.map((p, i) => ({ key: p, label: p, values: series.map((s) => s.values[i]) }));
@@ -130,8 +135,8 @@ export function Dashboard({ year }) {
 
     <h2>Where</h2>
     <p class="hint">
-      By entity and by canton as tables and bars: no map is drawn, because no public-domain boundary file of
-      the cantons is shipped with Putokaz (a made-up shape would mislead).
+      Each municipality is filled with the figure of its entity or canton (boundaries: geoBoundaries, public
+      domain); the figures are those of the entity or canton, never of the municipality.
     </p>
     <div class="figures">
     ${breakdownFigure(answers.entity, "entity", "Victims by entity", year, "Persons")}

@@ -1,7 +1,7 @@
 // Protected tables as published (one or two breakdowns): a bar chart and table for one breakdown,
 // a cross table for two; hidden cells keep their marker everywhere, including the CSV.
 import { html } from "../html.js";
-import { BarChart, Count, CsvLink, dimensionName, Figure, isShown, label, Legend, markerText, TOTAL } from "./common.js";
+import { BarChart, BihMap, Count, CsvLink, dimensionName, Figure, isShown, label, Legend, markerText, TOTAL } from "./common.js";
 
 const NOT_DIMENSIONS = new Set(["count", "percent"]);
 
@@ -29,7 +29,9 @@ export function OneWay({ id, title, table, dimension, unit, filename, legend }) 
     rows=${rows}
     filename=${filename}
     legend=${legend}
-    chart=${html`<${BarChart} categories=${parts.map((r) => r.label)} values=${parts.map((r) => r.values[0])} name=${unit} />`}
+    chart=${dimension === "entity" || dimension === "canton"
+      ? html`<${BihMap} dimension=${dimension} values=${Object.fromEntries(parts.map((r) => [r.key, r.values[0]]))} />`
+      : html`<${BarChart} categories=${parts.map((r) => r.label)} values=${parts.map((r) => r.values[0])} name=${unit} />`}
   />`;
 }
 
