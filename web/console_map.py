@@ -12,6 +12,7 @@ canton, not a survey. No shape is drawn that is not in the source file.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -35,7 +36,7 @@ def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
 
 def _centroid(ring: list[list[float]]) -> tuple[float, float]:
     area = cx = cy = 0.0
-    for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
         cross = x0 * y1 - x1 * y0
         area += cross
         cx += (x0 + x1) * cross
