@@ -2,6 +2,7 @@
 // institution's reporter sees the measures assigned to it and reports on their indicators with evidence.
 import { html, useEffect, useState } from "../html.js";
 import { get, post } from "../api.js";
+import { currentToken } from "../auth.js";
 import { Loading, Problem } from "./common.js";
 
 const STATUS_TEXT = { on_track: "on track", at_risk: "at risk", late: "late", done: "done" };
@@ -28,6 +29,22 @@ function usePlanId(user, wanted) {
     source.then((plan) => (plan ? setPlanId(plan.id) : setNone(true))).catch(setError);
   }, [wanted]);
   return { planId, error, none };
+}
+
+// The service's own CSV export (one row per indicator), fetched with the in-memory token and saved.
+async function downloadProgress(planId, code) {
+  const response = await fetch(`/api/v1/progress/${planId}/export?format=csv`, {
+    headers: { Authorization: `Bearer ${currentToken()}`, Accept: "text/csv" },
+    cache: "no-store",
+    credentials: "omit",
+  });
+  if (!response.ok) throw new Error(`The export failed (${response.status})`);
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: `progress-${code}.csv` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export function PlanProgress({ user, planId: wanted }) {
@@ -65,6 +82,7 @@ export function PlanProgress({ user, planId: wanted }) {
     html`<p class="actions no-print">
       <button type="button" onClick=${refresh}>Refresh computed indicators</button>
       <button type="button" onClick=${() => window.print()}>Print the progress report</button>
+      <button type="button" onClick=${() => downloadProgress(planId, progress.plan_code).catch(setError)}>Download the progress report (CSV)</button>
     </p>`}
     ${note && html`<p role="status" class="notice">${note}</p>`}
     ${progress.goals.map(
@@ -81,7 +99,7 @@ export function PlanProgress({ user, planId: wanted }) {
                 <th scope="col">Achieved</th>
                 <th scope="col">Expected by now</th>
                 <th scope="col">Deadline</th>
-                <th scope="col">Reports to review</th>
+                <th scope="col">Reports awaiting review</th>
               </tr>
             </thead>
             <tbody>
