@@ -60,6 +60,10 @@ NATIONALITIES = ["BA", "BA", "BA", "RS", "AF", "PK", "SY", "MA", "UNK"]
 
 # The mix of the rising-concurrency stages (the issue's "realistic mix").
 MIX = (("screening", 0.6), ("match", 0.2), ("referral", 0.1), ("stats", 0.1))
+SCREENING_ONLY = (("screening", 1.0),)
+# Complete screening flows (start, answers, submit) per second through the gateway before the hot path was
+# profiled and trimmed (issue 12 §6; docs/testing.md): the figure each run is printed beside, as a ratio.
+BASELINE_SCREENING_FLOWS_PER_S = 80.0
 
 
 class Timeout(Exception):
@@ -337,10 +341,12 @@ def new_session(concurrency: int) -> aiohttp.ClientSession:
     )
 
 
-async def run_stage(base: str, actors: Actors, concurrency: int, seconds: float, seed: int) -> tuple[Tally, float]:
+async def run_stage(
+    base: str, actors: Actors, concurrency: int, seconds: float, seed: int, mix: tuple[tuple[str, float], ...] = MIX
+) -> tuple[Tally, float]:
     tally = Tally()
-    names = [name for name, _ in MIX]
-    weights = [w for _, w in MIX]
+    names = [name for name, _ in mix]
+    weights = [w for _, w in mix]
     async with new_session(concurrency) as http:
         driver = Driver(http, base, actors, tally, random.Random(seed))
         deadline = time.perf_counter() + seconds
@@ -475,6 +481,23 @@ def bench(stack: Stack, secret: str, args: argparse.Namespace) -> None:
     actors = make_actors(secret, services)
     stages = [int(c) for c in args.stages.split(",") if c.strip()]
 
+    # 0. Screening flows alone (the frontline path), printed beside the figure before it was trimmed.
+    if args.screening_seconds > 0:
+        label = f"screening only c={args.screening_concurrency}"
+        print(f"== {label}: {args.screening_seconds:.0f} s", flush=True)
+        tally, elapsed = asyncio.run(
+            run_stage(
+                stack.url, actors, args.screening_concurrency, args.screening_seconds, args.seed, SCREENING_ONLY
+            )
+        )
+        report_stage(label, tally, elapsed)
+        rate = tally.flows["screening"] / elapsed
+        result(f"{label} screening flows/s", rate, "flows/s", f">= {2 * BASELINE_SCREENING_FLOWS_PER_S:.0f}")
+        result(f"{label} baseline (before trimming)", BASELINE_SCREENING_FLOWS_PER_S, "flows/s")
+        result(f"{label} ratio to baseline", f"{rate / BASELINE_SCREENING_FLOWS_PER_S:.2f}", "×", ">= 2")
+    if args.only_screening:
+        return
+
     # 1. Rising concurrency with the realistic mix.
     everything: dict[str, float] = {}
     per_stage_latency: list[tuple[str, dict[str, float]]] = []
@@ -571,6 +594,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--referrals", type=int, help="year replay referrals (default 2200, quick 50)")
     parser.add_argument("--stages", help="comma-separated concurrencies (default 1,4,16,32; quick 1,8)")
     parser.add_argument("--stage-seconds", type=float, help="seconds per stage (default 12, quick 4)")
+    parser.add_argument("--screening-seconds", type=float, help="seconds of screening flows alone (default 20, quick 4)")
+    parser.add_argument("--screening-concurrency", type=int, default=16)
+    parser.add_argument("--only-screening", action="store_true", help="run the screening-only stage and stop")
     parser.add_argument("--replay-concurrency", type=int, default=16)
     parser.add_argument("--replay-bound", type=float, default=20 * 60, help="stop the year replay after this many s")
     parser.add_argument("--registry-timeout", type=float, default=120, help="wait this long for the registry")
@@ -581,6 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     args.referrals = args.referrals if args.referrals is not None else (50 if quick else 2_200)
     args.stages = args.stages or ("1,8" if quick else "1,4,16,32")
     args.stage_seconds = args.stage_seconds if args.stage_seconds is not None else (4.0 if quick else 12.0)
+    if args.screening_seconds is None:
+        args.screening_seconds = 4.0 if quick else 20.0
 
     # SIGTERM (e.g. a timeout in a runner) cleans up like Ctrl-C does.
     def interrupted(signum: int, frame: FrameType | None) -> None:

@@ -52,7 +52,8 @@ def clock_of(request: Request) -> Clock:
     return getattr(request.app.state, "clock", None) or SYSTEM_CLOCK
 
 
-def current_time(request: Request) -> datetime:
+async def current_time(request: Request) -> datetime:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop on every request.
     return clock_of(request).now()
 
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-Language = Literal["en", "bs", "hr", "sr", "ar", "fa", "ps", "ur"]
+# A person's language (the questionnaire's). Serbian as written in BiH is Ijekavian in both scripts;
+# `sr` is an alias of sr-Cyrl (Cyrillic is in official use in Republika Srpska). fa is Persian as
+# written in Iran, fa-AF Dari (most Persian speakers in BiH reception centres are Afghans).
+Language = Literal["en", "bs", "hr", "sr", "sr-Cyrl", "sr-Latn", "ar", "fa", "fa-AF", "ps", "ur", "fr", "bn"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
-RTL_LANGUAGES = frozenset({"ar", "fa", "ps", "ur"})
+# The languages a questionnaire text is written in (an alias has no text of its own).
+TEXT_LANGUAGES: tuple[str, ...] = tuple(lang for lang in LANGUAGES if lang != "sr")
+RTL_LANGUAGES = frozenset({"ar", "fa", "fa-AF", "ps", "ur"})
 # The screener's (user interface) languages, separate from the person's; `sr` is served as sr-Cyrl.
 UiLanguage = Literal["en", "bs", "hr", "sr", "sr-Latn", "sr-Cyrl"]
 UI_LANGUAGES: tuple[str, ...] = get_args(UiLanguage)

@@ -163,14 +163,17 @@ async def emit(
     message_id = new_message_id()
     when = (occurred_at or datetime.now(UTC)).astimezone(UTC)
     org_list = sorted({o for o in orgs if o}) if orgs is not None else None
-    await session.execute(
-        insert(_outbox).values(
-            message_id=message_id,
-            event_type=event_type,
-            aggregate_id=aggregate_id,
-            payload=event_body(event_type, data, when),
-            occurred_at=when,
-            orgs=json.dumps(org_list) if org_list else None,
+    # No autoflush: the caller's pending changes are flushed once at commit, in the same transaction, rather
+    # than once per event (a submit that emits two events and then bumps a version would write its row thrice).
+    with session.no_autoflush:
+        await session.execute(
+            insert(_outbox).values(
+                message_id=message_id,
+                event_type=event_type,
+                aggregate_id=aggregate_id,
+                payload=event_body(event_type, data, when),
+                occurred_at=when,
+                orgs=json.dumps(org_list) if org_list else None,
+            )
         )
-    )
     return message_id

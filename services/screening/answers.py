@@ -13,7 +13,7 @@ from services.screening.definitions import YES_NO_VALUES, InstrumentDefinition, 
 from services.screening.scoring import LISTS, Assessment, Decision, Indicator, Outcome, Strength, decide
 
 DEFAULT_TEXT_LENGTH = 2000
-LOCAL_LANGUAGES = frozenset({"bs", "hr", "sr"})
+LOCAL_LANGUAGES = frozenset({"bs", "hr", "sr", "sr-Cyrl", "sr-Latn"})
 
 
 QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

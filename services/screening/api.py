@@ -17,7 +17,7 @@ from putokaz.openapi import problem_answers
 from putokaz.query import reject_unknown_query
 from putokaz.roles import Admin, Frontline, FrontlineOrAdmin
 from putokaz.schemas import Limit, Offset
-from putokaz.vocabulary import UiLanguage
+from putokaz.vocabulary import RTL_LANGUAGES, UiLanguage
 from services.screening import explain, instruments, protection, repository, screenings
 from services.screening.models import Decision, Screening
 from services.screening.schemas import (
@@ -68,8 +68,9 @@ ScreeningId = Annotated[uuid.UUID, Path()]
 InstrumentCode = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
-def vault(request: Request) -> Vault:
-    return request.app.state.vault
+async def vault(request: Request) -> Vault:
+    # One per request (FastAPI caches a dependency within a request): a screening's key is read once.
+    return request.app.state.vault.for_request()
 
 
 Keys = Annotated[Vault, Depends(vault)]
@@ -134,7 +135,7 @@ def summary(row: Screening) -> dict[str, Any]:
         "instrument_version": row.instrument_version,
         "instrument_kind": row.instrument_kind,
         "language": row.language,
-        "direction": "rtl" if row.language in ("ar", "fa", "ps", "ur") else "ltr",
+        "direction": "rtl" if row.language in RTL_LANGUAGES else "ltr",
         "state": row.state,
         "outcome": row.outcome,
         "urgent": row.urgent,
@@ -159,8 +160,13 @@ def decision_read(row: Decision) -> dict[str, Any]:
     }
 
 
-async def full(session: DbSession, keys: Vault, row: Screening, ui: str = "en") -> dict[str, Any]:
-    decisions = await repository.decisions_of(session, row.org_id, row.id)
+async def full(
+    session: DbSession, keys: Vault, row: Screening, ui: str = "en", *, decided: bool = True
+) -> dict[str, Any]:
+    """`decided=False`: the caller knows there are no decisions (the screening was a draft under its row lock)."""
+    # Decisions are recorded only on a submitted screening, so a draft has none.
+    no_decisions = row.state == "draft" or not decided
+    decisions = [] if no_decisions else await repository.decisions_of(session, row.org_id, row.id)
     definition = await instruments.definition_for(session, row.instrument_code, row.instrument_version)
     consent: dict[str, Any] = {
         "text_version": row.consent_text_version,
@@ -358,7 +364,7 @@ async def submit_screening(
     principal: Frontline, session: DbSession, keys: Keys, screening_id: ScreeningId, now: Now, ui: Ui
 ) -> dict[str, Any]:
     row = await screenings.submit(session, keys, principal, str(screening_id), now=now)
-    return await full(session, keys, row, ui)
+    return await full(session, keys, row, ui, decided=False)
 
 
 @router.post(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
 
-from putokaz.vocabulary import EXPLOITATION_FORMS
+from putokaz.vocabulary import EXPLOITATION_FORMS, LANGUAGE_ALIASES, LANGUAGES, TEXT_LANGUAGES
 
 KINDS = ("quick", "adult", "child")
 QUESTION_TYPES = ("yes_no", "yes_no_unsure", "single_choice", "multiple_choice", "number", "date", "text")
@@ -37,25 +37,75 @@ def _translations(value: Any) -> Any:
     return value
 
 
+# The attribute holding each language's text (Python names cannot hold a hyphen).
+_ATTRIBUTE = {lang: lang.replace("-", "_") for lang in TEXT_LANGUAGES}
+
+
 class Texts(Strict):
-    """One text in every language; each translation says whether a person has reviewed it."""
+    """One text in every language; each translation says whether a person has reviewed it.
+
+    Versions published before the Ijekavian Serbian texts, Dari, French and Bengali hold `sr` (Serbian,
+    Ekavian Latin) and lack the newer languages: they stay readable as published. Publication of a new
+    version requires every language in TEXT_LANGUAGES (`missing_texts`).
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     en: Translation
     bs: Translation
     hr: Translation
-    sr: Translation
+    sr: Translation | None = None  # versions published before sr-Cyrl and sr-Latn (Ekavian Latin)
+    sr_Cyrl: Translation | None = Field(default=None, alias="sr-Cyrl")
+    sr_Latn: Translation | None = Field(default=None, alias="sr-Latn")
     ar: Translation
     fa: Translation
+    fa_AF: Translation | None = Field(default=None, alias="fa-AF")
     ps: Translation
     ur: Translation
+    fr: Translation | None = None
+    bn: Translation | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         return _translations(value)
 
+    @model_serializer(mode="wrap")
+    def _only_present(self, handler: Any) -> dict[str, Any]:
+        # Language codes as keys, absent languages left out: a version published before a language existed
+        # serialises (and checksums) exactly as it did then.
+        dumped = handler(self)
+        out = {}
+        for lang in LANGUAGES:
+            value = dumped.get(_ATTRIBUTE.get(lang, lang), dumped.get(lang))
+            if value is not None:
+                out[lang] = value
+        return out
+
+    def has(self, language: str) -> bool:
+        return self._find(language) is not None
+
+    def _find(self, language: str) -> Translation | None:
+        found = getattr(self, _ATTRIBUTE.get(LANGUAGE_ALIASES.get(language, language), "-"), None)
+        if found is None and language == "sr":
+            found = self.sr  # an earlier version's Serbian
+        return found
+
+    def best(self, language: str) -> Translation:
+        """The text in `language`, else its nearest (an earlier version's Serbian for sr-*), else English."""
+        found = self._find(language)
+        if found is None and language.startswith("sr"):
+            found = self.sr
+        return found or self.en
+
     def get(self, language: str) -> Translation:
-        return getattr(self, language)
+        found = self._find(language)
+        if found is None:
+            raise KeyError(language)
+        return found
+
+    def languages(self) -> set[str]:
+        return {lang for lang in LANGUAGES if self._find(lang) is not None}
 
 
 class Option(Strict):
@@ -142,6 +192,7 @@ class InstrumentDefinition(Strict):
     description: Texts | None = None
     consent: ConsentText
     sections: list[Section] = Field(min_length=1, max_length=50)
+    _languages: tuple[str, ...] | None = PrivateAttr(default=None)
 
     @field_validator("sections")
     @classmethod
@@ -181,6 +232,37 @@ class InstrumentDefinition(Strict):
 
     def questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]
+
+    def texts(self) -> list[tuple[str, Texts]]:
+        """Every text of the version with its field path (`sections.0.questions.3.text`)."""
+        found: list[tuple[str, Texts]] = [("title", self.title), ("consent.text", self.consent.text)]
+        if self.description is not None:
+            found.append(("description", self.description))
+        for s_index, section in enumerate(self.sections):
+            found.append((f"sections.{s_index}.title", section.title))
+            for q_index, q in enumerate(section.questions):
+                path = f"sections.{s_index}.questions.{q_index}"
+                found.append((f"{path}.text", q.text))
+                if q.help is not None:
+                    found.append((f"{path}.help", q.help))
+                for o_index, option in enumerate(q.options or []):
+                    found.append((f"{path}.options.{o_index}.label", option.label))
+        return found
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages every text of this version exists in (in LANGUAGES order; `sr` with sr-Cyrl)."""
+        if self._languages is None:
+            common = set(LANGUAGES)
+            for _, texts in self.texts():
+                common &= texts.languages()
+            self._languages = tuple(lang for lang in LANGUAGES if lang in common)
+        return self._languages
+
+    def missing_texts(self) -> list[str]:
+        """Field paths of texts lacking a language that a new version must have."""
+        return [
+            f"{path}.{lang}" for path, texts in self.texts() for lang in TEXT_LANGUAGES if not texts.has(lang)
+        ]
 
     def question_map(self) -> dict[str, Question]:
         return {q.id: q for q in self.questions()}

@@ -16,8 +16,6 @@ from putokaz.vocabulary import LANGUAGE_ALIASES, UI_LANGUAGES
 from services.screening.definitions import InstrumentDefinition
 
 EXPLANATIONS_FILE = Path(__file__).resolve().parent / "explanations.yaml"
-# Instrument texts exist per language; a UI language without its own text reads its nearest one.
-TEXT_FALLBACK = {"sr-Latn": "sr", "sr-Cyrl": "sr"}
 ADULT_CONDITIONS = (("means", ("DR", "CR", "AR")), ("exploitation", ("EX",)), ("coercion", ("CD", "AD")))
 
 
@@ -67,7 +65,6 @@ def explain(
     result: dict[str, Any], definition: InstrumentDefinition | None, language: str, *, child: bool, anonymous: bool
 ) -> dict[str, Any]:
     words = phrases()[LANGUAGE_ALIASES.get(language, language)]
-    text_language = TEXT_FALLBACK.get(language, language)
     questions = {q.indicator: q for q in definition.questions() if q.indicator} if definition else {}
     outcome = result["outcome"]
     dimensions = []
@@ -78,7 +75,8 @@ def explain(
         indicators = []
         for code in d["indicators"]:
             question = questions.get(code)
-            text = question.text.get(text_language).text if question else code
+            # An earlier version may lack the screener's language: its nearest text is shown instead.
+            text = question.text.best(language).text if question else code
             indicators.append({"code": code, "text": text, "addition": code in d.get("additions", [])})
         dimensions.append(
             {

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.db import Database
 from putokaz.errors import Conflict, Invalid, NotFound
-from putokaz.vocabulary import LANGUAGES, RTL_LANGUAGES
+from putokaz.vocabulary import RTL_LANGUAGES, TEXT_LANGUAGES
 from services.screening.definitions import InstrumentDefinition, Question, Texts
 from services.screening.models import Questionnaire
 
@@ -37,7 +37,15 @@ def indicator_catalogue() -> dict[str, dict[str, Any]]:
     raw = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
     catalogue: dict[str, dict[str, Any]] = {}
     for code, entry in raw["indicators"].items():
-        Texts.model_validate(entry["text"])
+        for name in ("text", "text_child"):
+            if name in entry:
+                texts = Texts.model_validate(entry[name])
+                missing = [lang for lang in TEXT_LANGUAGES if not texts.has(lang)]
+                if missing:
+                    raise ValueError(f"{code}: {name} lacks {', '.join(missing)}")
+        child = entry["lists"].get("child_labour") or entry["lists"].get("child_sexual")
+        if child and "text_child" not in entry:
+            raise ValueError(f"{code}: asked of children, so it needs text_child (the child's form of address)")
         if set(entry["lists"]) != set(ILO_LISTS):
             raise ValueError(f"{code}: lists must name {', '.join(ILO_LISTS)}")
         if bool(entry.get("ilo")) == bool(entry.get("addition")):
@@ -104,14 +112,32 @@ def resolve(raw: dict[str, Any]) -> InstrumentDefinition:
                     question["addition"] = entry["addition"]["form"]
                 elif question.get("addition") is not None:
                     errors.append({"field": field, "message": "only the catalogue's additions are additions"})
-                question.setdefault("text", entry["text"])
+                # A child is addressed as a child ("ti", "tu", "تو", …) throughout the child instrument.
+                question.setdefault("text", entry["text_child"] if kind == "child" else entry["text"])
     if errors:
         raise Invalid("The instrument refers to indicators it may not use", errors=errors)
     try:
-        return InstrumentDefinition.model_validate(data)
+        definition = InstrumentDefinition.model_validate(data)
     except ValidationError as exc:
         errors = _errors_from(exc, "body.")
         raise Invalid(f"The instrument is not valid: {errors[0]['message']}", errors=errors) from None
+    missing = definition.missing_texts()
+    if missing:
+        raise Invalid(
+            "Every text must exist in every language",
+            errors=[{"field": f"body.{path}", "message": "missing translation"} for path in missing],
+        )
+    return definition
+
+
+def require_language(definition: InstrumentDefinition, language: str, field: str) -> None:
+    """422 naming `field` when this version has no text in `language` (a version published before it existed)."""
+    if language not in definition.languages():
+        raise Invalid(
+            f"This questionnaire version is not available in {language}; "
+            f"it is in {', '.join(definition.languages())}",
+            field=field,
+        )
 
 
 def checksum(definition: InstrumentDefinition) -> str:
@@ -280,6 +306,9 @@ def localised(
     row: Questionnaire, definition: InstrumentDefinition, language: str, *, full: bool = True, also: str | None = None
 ) -> dict[str, Any]:
     """The version in the person's language; with `also`, every text in a second (the screener's) language too."""
+    require_language(definition, language, "query.lang")
+    if also is not None:
+        require_language(definition, also, "query.also")
     out: dict[str, Any] = {
         "code": row.code,
         "version": row.version,
@@ -288,7 +317,7 @@ def localised(
         "direction": "rtl" if language in RTL_LANGUAGES else "ltr",
         "title": definition.title.get(language).text,
         "published_at": row.published_at,
-        "languages": list(LANGUAGES),
+        "languages": list(definition.languages()),
     }
     if also is not None:
         out["also"] = {

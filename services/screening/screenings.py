@@ -16,6 +16,7 @@ from putokaz.events import emit
 from putokaz.vocabulary import age_band
 from services.screening import instruments, repository
 from services.screening.answers import evaluate, merge_answers, missing_required
+from services.screening.definitions import InstrumentDefinition
 from services.screening.identity import Keyring, legacy_normalise_person, normalise_document, normalise_person
 from services.screening.models import BlindIndex, Decision, Screening, idempotency_keys
 from services.screening.schemas import ConsentCreate, DecisionCreate, LookupRequest, ScreeningCreate, SubjectCreate
@@ -85,6 +86,7 @@ async def start(
             field="body.instrument",
         )
     definition = await instruments.definition_of(session, row)
+    instruments.require_language(definition, body.language, "body.language")
     if child:
         consent_referral = "not_required"
         consent_version = definition.consent.version
@@ -131,7 +133,7 @@ async def start(
         age_band=age_band(age),
         sex=subject.sex,
         citizenship=subject.citizenship,
-        identity_ct=await vault.seal(screening_id, "identity", identity) if identity else None,
+        identity_ct=await vault.seal(screening_id, "identity", identity, new=True) if identity else None,
         answers_ct=None,
         state="draft",
         urgent=False,
@@ -243,7 +245,7 @@ async def save_answers(
     refuse_if_erased(screening)
     if screening.state != "draft":
         raise Conflict("The screening is submitted; answers can no longer change")
-    definition = await instruments.definition_of(session, await _questionnaire(session, screening))
+    definition = await _definition(session, screening)
     merged = merge_answers(definition, await answers_of(vault, screening), update)
     screening.answers_ct = await vault.seal(screening.id, "answers", merged)
     screening.updated_at = now
@@ -271,7 +273,7 @@ async def record_consent(
         raise Invalid(
             "A child's screening asks no consent: the Centre for Social Welfare is always informed", field="consent"
         )
-    definition = await instruments.definition_of(session, await _questionnaire(session, screening))
+    definition = await _definition(session, screening)
     if body.text_version != definition.consent.version:
         raise Invalid(
             f"The consent text version of this instrument is {definition.consent.version}",
@@ -291,10 +293,9 @@ async def record_consent(
     return screening
 
 
-async def _questionnaire(session: AsyncSession, screening: Screening) -> Any:
-    row = await instruments.get_version(session, screening.instrument_code, screening.instrument_version)
-    assert row is not None  # a screening's version is published and never deleted
-    return row
+async def _definition(session: AsyncSession, screening: Screening) -> InstrumentDefinition:
+    # A screening's version is published and never changes, so its definition is cached by (code, version).
+    return await instruments.definition_for(session, screening.instrument_code, screening.instrument_version)
 
 
 async def submit(
@@ -308,7 +309,7 @@ async def submit(
         raise Invalid(
             "Record the person's consent (PUT /api/v1/screenings/{id}/consent) before submitting", field="consent"
         )
-    definition = await instruments.definition_of(session, await _questionnaire(session, screening))
+    definition = await _definition(session, screening)
     answers = await answers_of(vault, screening)
     missing = missing_required(definition, answers)
     if missing:

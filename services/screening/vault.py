@@ -28,22 +28,39 @@ def context(screening_id: str, field: str) -> str:
 
 
 class Vault:
-    def __init__(self, keyring: Keyring, store: DataKeyStore) -> None:
+    """Seals and opens a screening's values; `for_request()` gives a copy that remembers keys for one request.
+
+    A request reads a screening's data key once however many values it opens or seals (a screening read
+    opens identity and answers; an answer update opens, seals and reads back), because each key store read
+    is a round trip to another database. Keys are never kept beyond the request: erasure destroys the key
+    in the store, and no process holds it on after the request that read it.
+    """
+
+    def __init__(self, keyring: Keyring, store: DataKeyStore, *, remember: bool = False) -> None:
         self.keyring = keyring
         self.store = store
+        self._keys: dict[str, bytes] | None = {} if remember else None
 
-    async def _key(self, screening_id: str, *, create: bool) -> bytes | None:
-        key = await self.store.get(screening_id)
-        if key is not None or not create:
-            return key
-        try:
-            return await self.store.create(screening_id)
-        except IntegrityError:
-            # Another writer created it first.
-            return await self.store.get(screening_id)
+    def for_request(self) -> Vault:
+        return Vault(self.keyring, self.store, remember=True)
 
-    async def seal(self, screening_id: str, field: str, value: Any) -> str:
-        key = await self._key(screening_id, create=True)
+    async def _key(self, screening_id: str, *, create: bool, new: bool = False) -> bytes | None:
+        if self._keys is not None and screening_id in self._keys:
+            return self._keys[screening_id]
+        key = None if new else await self.store.get(screening_id)
+        if key is None and create:
+            try:
+                key = await self.store.create(screening_id)
+            except IntegrityError:
+                # Another writer created it first.
+                key = await self.store.get(screening_id)
+        if key is not None and self._keys is not None:
+            self._keys[screening_id] = key
+        return key
+
+    async def seal(self, screening_id: str, field: str, value: Any, *, new: bool = False) -> str:
+        """`new`: the screening id was just generated, so no key can exist yet (no read before the create)."""
+        key = await self._key(screening_id, create=True, new=new)
         assert key is not None
         nonce = os.urandom(NONCE_BYTES)
         plaintext = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
@@ -67,4 +84,6 @@ class Vault:
         return json.loads(plaintext)
 
     async def shred(self, screening_id: str) -> bool:
+        if self._keys is not None:
+            self._keys.pop(screening_id, None)
         return await self.store.destroy(screening_id)

@@ -20,6 +20,15 @@ export const LANGUAGE_NAMES = {
   "fa-AF": "دری (فارسی افغانستان)",
   ps: "پښتو",
   ur: "اردو",
+  fr: "Français",
+  bn: "বাংলা",
+};
+// The questionnaire's own codes add the two scripts of Serbian as written in BiH (Ijekavian); `sr` is
+// served as sr-Cyrl. Kept apart from LANGUAGE_NAMES, which names the directory's (matching) languages.
+export const QUESTIONNAIRE_LANGUAGE_NAMES = {
+  ...LANGUAGE_NAMES,
+  "sr-Cyrl": "Српски (ћирилица)",
+  "sr-Latn": "Srpski (latinica)",
 };
 export const RTL = new Set(["ar", "fa", "fa-AF", "ps", "ur"]);
 export const dirOf = (lang) => (RTL.has(lang) ? "rtl" : "ltr");

@@ -1,7 +1,7 @@
 // Questionnaires: loading one in two languages, and the skip logic that decides what is asked.
 import { get } from "./api.js";
 
-/** The API's code for a person's language: fa-AF is served as fa until the instrument has Dari of its own. */
+/** The API's code for a person's language: a version without a language (an older one) falls back to its base. */
 export function apiLanguage(lang, available) {
   if (available.includes(lang)) return lang;
   const base = lang.split("-")[0];
@@ -11,7 +11,8 @@ export function apiLanguage(lang, available) {
 export async function languagesOffered() {
   const list = await get("/api/v1/questionnaires?lang=en");
   const available = list.items[0]?.languages ?? ["en"];
-  const offered = [...available];
+  // `sr` is an alias of sr-Cyrl: offered once, under its own name.
+  const offered = available.filter((code) => !(code === "sr" && available.includes("sr-Cyrl")));
   if (available.includes("fa") && !available.includes("fa-AF")) offered.splice(offered.indexOf("fa") + 1, 0, "fa-AF");
   return { available, offered };
 }

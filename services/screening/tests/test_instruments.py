@@ -8,11 +8,13 @@ from typing import Any
 import yaml
 
 from putokaz.vocabulary import LANGUAGES
+from services.screening.definitions import InstrumentDefinition
 from services.screening.instruments import (
     INSTRUMENTS_DIR,
     builtin_files,
     indicator_catalogue,
     load_builtin_instruments,
+    publish,
     resolve,
 )
 
@@ -76,11 +78,13 @@ async def test_builtin_loading_is_idempotent(screening_app, client, headers) -> 
 
 async def test_questionnaire_is_served_in_each_language_with_direction(client, headers) -> None:
     h = headers("social_worker", org="org-x")
+    version = resolve(adult_definition()).version
     for lang in LANGUAGES:
-        response = await client.get(f"/api/v1/questionnaires/adult/versions/2?lang={lang}", headers=h)
+        response = await client.get(f"/api/v1/questionnaires/adult/versions/{version}?lang={lang}", headers=h)
         assert response.status_code == 200
         body = response.json()
-        assert body["direction"] == ("rtl" if lang in ("ar", "fa", "ps", "ur") else "ltr")
+        assert body["language"] == lang and set(body["languages"]) == set(LANGUAGES)
+        assert body["direction"] == ("rtl" if lang in ("ar", "fa", "fa-AF", "ps", "ur") else "ltr")
         assert body["consent"]["version"] == "2026-1"
         question = body["sections"][1]["questions"][0]
         assert question["indicator"] == {
@@ -91,6 +95,66 @@ async def test_questionnaire_is_served_in_each_language_with_direction(client, h
         }
     assert (await client.get("/api/v1/questionnaires/adult?lang=xx", headers=h)).status_code == 422
     assert (await client.get("/api/v1/questionnaires/nothing", headers=h)).status_code == 404
+
+
+async def test_sr_is_served_as_ijekavian_cyrillic_and_the_child_is_addressed_as_a_child(client, headers) -> None:
+    h = headers("social_worker", org="org-x")
+    alias = (await client.get("/api/v1/questionnaires/adult?lang=sr", headers=h)).json()
+    cyrillic = (await client.get("/api/v1/questionnaires/adult?lang=sr-Cyrl", headers=h)).json()
+    latin = (await client.get("/api/v1/questionnaires/adult?lang=sr-Latn", headers=h)).json()
+    housing = [q for s in latin["sections"] for q in s["questions"] if q["id"] == "dr_housing"][0]
+    assert housing["text"] == "Da li su vas lagali o tome gdje ćete živjeti ili kakav će biti smještaj?"
+    assert alias["sections"] == cyrillic["sections"] and alias["language"] == "sr"
+    assert cyrillic["consent"]["text"].startswith("Поставићу вам")
+    child = (await client.get("/api/v1/questionnaires/child?lang=bs&also=fr", headers=h)).json()
+    wages = [q for s in child["sections"] for q in s["questions"] if q["id"] == "dr_wages"][0]
+    assert wages["text"].startswith("Da li si dobio/la") and wages["also"]["text"].startswith("As-tu reçu")
+    assert wages["text_status"] == "draft" and wages["also"]["language"] == "fr"
+    dari = (await client.get("/api/v1/questionnaires/child?lang=fa-AF", headers=h)).json()
+    assert dari["direction"] == "rtl" and dari["consent"]["text_status"] == "draft"
+
+
+async def test_an_earlier_version_without_the_new_languages_stays_readable_and_refuses_the_others(
+    screening_app, client, headers
+) -> None:
+    """Versions published before sr-Cyrl/sr-Latn, Dari, French and Bengali hold `sr` (Ekavian Latin)."""
+    raw = quick_definition(1, "quick_legacy")
+    legacy = InstrumentDefinition.model_validate(raw).model_dump(mode="json")
+
+    def strip(node: Any) -> None:
+        if isinstance(node, dict):
+            if "sr-Latn" in node and "en" in node:
+                node["sr"] = node["sr-Latn"] | {"text": node["sr-Latn"]["text"].replace("gdje", "gde")}
+                for lang in ("sr-Cyrl", "sr-Latn", "fa-AF", "fr", "bn"):
+                    node.pop(lang)
+            for value in node.values():
+                strip(value)
+        elif isinstance(node, list):
+            for value in node:
+                strip(value)
+
+    strip(legacy)
+    async with screening_app.state.db.sessionmaker() as session:
+        await publish(session, InstrumentDefinition.model_validate(legacy), published_by="test")
+        await session.commit()
+    h = headers("police", org="org-x")
+    old = await client.get("/api/v1/questionnaires/quick_legacy?lang=sr", headers=h)
+    assert old.status_code == 200 and old.json()["languages"] == ["en", "bs", "hr", "sr", "ar", "fa", "ps", "ur"]
+    for lang in ("fr", "sr-Latn", "fa-AF"):
+        refused = await client.get(f"/api/v1/questionnaires/quick_legacy?lang={lang}", headers=h)
+        assert refused.status_code == 422 and error_fields(refused) == {"query.lang"}
+    body = {
+        "instrument": "quick_legacy",
+        "language": "bn",
+        "place": {"entity": "FBIH", "canton": 1},
+        "subject": {"given_name": "Old", "family_name": "Version", "date_of_birth": "1990-01-01"},
+        "consent": {"text_version": "2026-1", "referral": "given"},
+    }
+    started = await client.post("/api/v1/screenings", json=body, headers=h)
+    assert started.status_code == 422 and error_fields(started) == {"body.language"}
+    started = await client.post("/api/v1/screenings", json=body | {"language": "sr"}, headers=h)
+    assert started.status_code == 201, started.text
+    assert started.json()["consent"]["text"] == legacy["consent"]["text"]["sr"]["text"]
 
 
 async def test_admin_publishes_a_new_version_and_it_cannot_change(client, headers) -> None:

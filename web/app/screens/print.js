@@ -1,7 +1,7 @@
 // A printable prompt sheet: every question of one instrument in one language, for work on paper.
 import { html, useEffect, useState } from "../html.js";
 import { get } from "../api.js";
-import { dirOf, LANGUAGE_NAMES, t } from "../i18n.js";
+import { dirOf, QUESTIONNAIRE_LANGUAGE_NAMES, t } from "../i18n.js";
 
 function Chooser() {
   const [list, setList] = useState(null);
@@ -16,7 +16,7 @@ function Chooser() {
     ${list.map(
       (q) => html`<h2>${q.title}</h2>
         <ul class="chips">
-          ${languages.map((lang) => html`<li><a class="button" href=${`#/print/${q.code}/${lang}`} lang=${lang}>${LANGUAGE_NAMES[lang] ?? lang}</a></li>`)}
+          ${languages.map((lang) => html`<li><a class="button" href=${`#/print/${q.code}/${lang}`} lang=${lang}>${QUESTIONNAIRE_LANGUAGE_NAMES[lang] ?? lang}</a></li>`)}
         </ul>`,
     )}
   </section>`;

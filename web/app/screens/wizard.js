@@ -2,7 +2,7 @@
 // The same wizard runs online (answers saved to the server as they go) and offline (sealed drafts on
 // the device); `backend` hides the difference.
 import { html, useEffect, useRef, useState } from "../html.js";
-import { dirOf, LANGUAGE_NAMES, t, uiLanguage } from "../i18n.js";
+import { dirOf, QUESTIONNAIRE_LANGUAGE_NAMES, t, uiLanguage } from "../i18n.js";
 import { hiddenAnswers, isChild, isShown, languagesOffered, loadPair, progress, questionIndex } from "../questionnaire.js";
 import { get } from "../api.js";
 
@@ -29,14 +29,14 @@ function Field({ label, children, hint }) {
 function LanguageStep({ draft, update, next }) {
   const [offered, setOffered] = useState(null);
   useEffect(() => {
-    languagesOffered().then((l) => setOffered(l.offered)).catch(() => setOffered(["en", "bs", "hr", "sr", "ar", "fa", "fa-AF", "ps", "ur"]));
+    languagesOffered().then((l) => setOffered(l.offered)).catch(() => setOffered(["en", "bs", "hr", "sr-Cyrl", "sr-Latn", "ar", "fa", "fa-AF", "ps", "ur", "fr", "bn"]));
   }, []);
   if (!offered) return html`<p>${t("loading")}</p>`;
   return html`<form class="card" onSubmit=${(e) => (e.preventDefault(), next())}>
     <h1>${t("step_languages")}</h1>
     <${Field} label=${t("person_language")}>
       <select name="person-language" value=${draft.personLanguage} onChange=${(e) => update({ personLanguage: e.target.value })}>
-        ${offered.map((code) => html`<option value=${code} lang=${code}>${LANGUAGE_NAMES[code] ?? code} (${code})</option>`)}
+        ${offered.map((code) => html`<option value=${code} lang=${code}>${QUESTIONNAIRE_LANGUAGE_NAMES[code] ?? code} (${code})</option>`)}
       </select>
     <//>
     <p class="hint">${t("your_language_hint")}</p>
