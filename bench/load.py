@@ -62,7 +62,7 @@ NATIONALITIES = ["BA", "BA", "BA", "RS", "AF", "PK", "SY", "MA", "UNK"]
 MIX = (("screening", 0.6), ("match", 0.2), ("referral", 0.1), ("stats", 0.1))
 SCREENING_ONLY = (("screening", 1.0),)
 # Complete screening flows (start, answers, submit) per second through the gateway before the hot path was
-# profiled and trimmed (issue 12 §6; docs/testing.md): the figure each run is printed beside, as a ratio.
+# profiled and trimmed (docs/testing.md): the figure each run is printed beside, as a ratio.
 BASELINE_SCREENING_FLOWS_PER_S = 80.0
 
 
@@ -486,9 +486,7 @@ def bench(stack: Stack, secret: str, args: argparse.Namespace) -> None:
         label = f"screening only c={args.screening_concurrency}"
         print(f"== {label}: {args.screening_seconds:.0f} s", flush=True)
         tally, elapsed = asyncio.run(
-            run_stage(
-                stack.url, actors, args.screening_concurrency, args.screening_seconds, args.seed, SCREENING_ONLY
-            )
+            run_stage(stack.url, actors, args.screening_concurrency, args.screening_seconds, args.seed, SCREENING_ONLY)
         )
         report_stage(label, tally, elapsed)
         rate = tally.flows["screening"] / elapsed
@@ -594,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--referrals", type=int, help="year replay referrals (default 2200, quick 50)")
     parser.add_argument("--stages", help="comma-separated concurrencies (default 1,4,16,32; quick 1,8)")
     parser.add_argument("--stage-seconds", type=float, help="seconds per stage (default 12, quick 4)")
-    parser.add_argument("--screening-seconds", type=float, help="seconds of screening flows alone (default 20, quick 4)")
+    parser.add_argument("--screening-seconds", type=float, help="screening-only seconds (default 20, quick 4)")
     parser.add_argument("--screening-concurrency", type=int, default=16)
     parser.add_argument("--only-screening", action="store_true", help="run the screening-only stage and stop")
     parser.add_argument("--replay-concurrency", type=int, default=16)

@@ -27,6 +27,7 @@ def test_quick_load_bench_runs_the_whole_mix_without_server_errors(postgres_serv
             "--referrals=3",
             "--stages=2",
             "--stage-seconds=2",
+            "--screening-seconds=2",
             "--registry-timeout=30",
         ],
         cwd=PROJECT_ROOT,
@@ -45,6 +46,10 @@ def test_quick_load_bench_runs_the_whole_mix_without_server_errors(postgres_serv
     # The flows themselves must still match the API: a rejected step would show as a non-2xx answer.
     assert {v for n, v in figures.items() if n.endswith("non-2xx answers")} == {"0"}, process.stdout[-3000:]
     assert figures["mix c=2 flows/s"] and float(figures["mix c=2 flows/s"]) > 0
+    # Screening flows alone, printed beside the figure before the hot path was trimmed (never asserted).
+    assert float(figures["screening only c=16 screening flows/s"]) > 0
+    assert figures["screening only c=16 baseline (before trimming)"] == "80.000"
+    assert "screening only c=16 ratio to baseline" in figures
     assert figures["year replay finished"] == "yes"
     assert figures["year replay screenings submitted"] == "20"
     assert figures["year replay referrals accepted"] == "3"

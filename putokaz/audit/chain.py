@@ -140,8 +140,14 @@ def _seal(session: Session) -> None:
         update(head).where(head.c.id == 1).values(seq=head.c.seq + len(entries)).returning(head.c.seq, head.c.hash)
     ).one()
     rows, last_hash = chained_rows(prev_hash, last_seq - len(entries) + 1, (_values(e) for e in entries))
-    session.execute(insert(tables.log), rows)
-    session.execute(update(head).where(head.c.id == 1).values(hash=last_hash))
+    move_head = update(head).where(head.c.id == 1).values(hash=last_hash)
+    if session.get_bind().dialect.name == "postgresql":
+        # The rows and the head's new hash in one statement: one round trip less while the lock is held
+        # (every commit of the service queues on this lock).
+        session.execute(move_head.add_cte(insert(tables.log).values(rows).cte("logged")))
+    else:
+        session.execute(insert(tables.log), rows)
+        session.execute(move_head)
 
 
 def _discard(session: Session) -> None:

@@ -260,9 +260,7 @@ class InstrumentDefinition(Strict):
 
     def missing_texts(self) -> list[str]:
         """Field paths of texts lacking a language that a new version must have."""
-        return [
-            f"{path}.{lang}" for path, texts in self.texts() for lang in TEXT_LANGUAGES if not texts.has(lang)
-        ]
+        return [f"{path}.{lang}" for path, texts in self.texts() for lang in TEXT_LANGUAGES if not texts.has(lang)]
 
     def question_map(self) -> dict[str, Question]:
         return {q.id: q for q in self.questions()}

@@ -134,8 +134,7 @@ def require_language(definition: InstrumentDefinition, language: str, field: str
     """422 naming `field` when this version has no text in `language` (a version published before it existed)."""
     if language not in definition.languages():
         raise Invalid(
-            f"This questionnaire version is not available in {language}; "
-            f"it is in {', '.join(definition.languages())}",
+            f"This questionnaire version is not available in {language}; it is in {', '.join(definition.languages())}",
             field=field,
         )
 

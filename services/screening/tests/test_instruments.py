@@ -102,12 +102,12 @@ async def test_sr_is_served_as_ijekavian_cyrillic_and_the_child_is_addressed_as_
     alias = (await client.get("/api/v1/questionnaires/adult?lang=sr", headers=h)).json()
     cyrillic = (await client.get("/api/v1/questionnaires/adult?lang=sr-Cyrl", headers=h)).json()
     latin = (await client.get("/api/v1/questionnaires/adult?lang=sr-Latn", headers=h)).json()
-    housing = [q for s in latin["sections"] for q in s["questions"] if q["id"] == "dr_housing"][0]
+    housing = next(q for s in latin["sections"] for q in s["questions"] if q["id"] == "dr_housing")
     assert housing["text"] == "Da li su vas lagali o tome gdje ćete živjeti ili kakav će biti smještaj?"
     assert alias["sections"] == cyrillic["sections"] and alias["language"] == "sr"
     assert cyrillic["consent"]["text"].startswith("Поставићу вам")
     child = (await client.get("/api/v1/questionnaires/child?lang=bs&also=fr", headers=h)).json()
-    wages = [q for s in child["sections"] for q in s["questions"] if q["id"] == "dr_wages"][0]
+    wages = next(q for s in child["sections"] for q in s["questions"] if q["id"] == "dr_wages")
     assert wages["text"].startswith("Da li si dobio/la") and wages["also"]["text"].startswith("As-tu reçu")
     assert wages["text_status"] == "draft" and wages["also"]["language"] == "fr"
     dari = (await client.get("/api/v1/questionnaires/child?lang=fa-AF", headers=h)).json()

@@ -111,7 +111,8 @@ def test_recruitment_is_vrbovanje_never_employment() -> None:
 
 def test_the_named_errors_are_gone() -> None:
     joined = "\n".join(t.text for _, _, t in local_texts()).lower()
-    for wrong in ("samo jasan da računa se", "odete u policiju ili vlastima", "ispitivač", "испитивач", "seksualne stvari"):
+    named = ("samo jasan da računa se", "odete u policiju ili vlastima", "ispitivač", "испитивач", "seksualne stvari")
+    for wrong in named:
         assert wrong not in joined
     adult = yaml.safe_load((INSTRUMENTS_DIR / "adult.yaml").read_text(encoding="utf-8"))
     assert adult["description"]["hr"].startswith("Pročitajte svako pitanje naglas. Kao pokazatelj računa se samo")
