@@ -44,6 +44,8 @@ DEMO_USERS = (
         "demo-safe-house-banja-luka",
         "Safe house Banja Luka",
     ),
+    # Practises on fictional vignettes only (training mode); every real route refuses this role.
+    DemoUser("trainee", "Edin (trainee)", "trainee", "demo-police-una-sana", "Una-Sana Canton Police"),
     DemoUser("coordinator", "Dario (coordinator)", "coordinator", "demo-state-coordinator", "State Coordinator"),
     DemoUser("reporter", "Amra (focal point)", "reporter", "demo-ministry-security", "Ministry of Security"),
     DemoUser("partner", "Partner NGO system", "partner", "demo-partner-ngo", "Partner NGO"),

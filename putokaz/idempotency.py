@@ -28,10 +28,10 @@ FIELD = "header.idempotency-key"
 KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
-def define_idempotency_table(metadata: MetaData) -> Table:
-    """The `idempotency_keys` table on a service's own MetaData."""
+def define_idempotency_table(metadata: MetaData, name: str = "idempotency_keys") -> Table:
+    """The `idempotency_keys` table (or another of the same shape, e.g. training's own) on a service's MetaData."""
     return Table(
-        "idempotency_keys",
+        name,
         metadata,
         Column("org_id", String(200), nullable=False),
         Column("sub", String(200), nullable=False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
@@ -13,6 +14,8 @@ from services.screening.models import Screening, audit_tables, event_tables, ide
 from services.screening.protection import erase
 from services.screening.reindex import blind_index_reindex_task
 from services.screening.settings import Settings
+from services.screening.training.models import training_idempotency_keys
+from services.screening.training.retention import training_records_task
 from services.screening.vault import Vault
 
 RETENTION_ACTOR = audit.Actor.system("retention")
@@ -57,4 +60,9 @@ def retention_tasks(vault: Vault, settings: Settings) -> list[Task]:
         blind_index_reindex_task(vault),
         delivered_events_task(event_tables, timedelta(days=settings.retention_delivered_events_days)),
         idempotency_keys_task(idempotency_keys, timedelta(hours=settings.retention_idempotency_hours)),
+        replace(
+            idempotency_keys_task(training_idempotency_keys, timedelta(hours=settings.retention_idempotency_hours)),
+            kind="training_idempotency_keys",
+        ),
+        training_records_task(timedelta(days=settings.retention_training_days)),
     ]

@@ -30,6 +30,8 @@ class Settings(KernelSettings):
     # Identity retention: NO_INDICATORS after 12 months; every other screening 10 years after its last activity.
     retention_no_indicators_days: int = 365
     retention_identity_days: int = 3653
+    # Training records (practices, groups): a year after they were made; they hold no real person.
+    retention_training_days: int = 365
 
     @model_validator(mode="after")
     def _check_identity_keys(self) -> Settings:

@@ -99,6 +99,8 @@ async def test_each_retention_period_is_crossed_on_a_controlled_clock(own_app, m
         "blind_index_reindex": 0,
         "delivered_events": 0,
         "idempotency_keys": 0,
+        "training_idempotency_keys": 0,
+        "training_records": 0,
     }
     body = (await client.get(f"/api/v1/screenings/{presumed}", headers=h)).json()
     assert body["subject"] is None and body["data_protection"]["erasure_reason"] == "retention"
@@ -108,3 +110,33 @@ async def test_each_retention_period_is_crossed_on_a_controlled_clock(own_app, m
     assert [(e["actor_sub"], e["detail"]) for e in log.json()["items"]] == [
         ("system:retention", {"reason": "retention"})
     ]
+
+
+async def test_training_records_and_their_keys_go_after_their_periods(own_app, make_token) -> None:
+    client: httpx.AsyncClient = own_app.state.test_client
+    org = "org-training-retention"
+    trainee = auth(make_token("trainee", org=org, sub="trainee-r"))
+    trainer = auth(make_token("coordinator", org=org, sub="trainer-r"))
+    clock = FakeClock()
+    start = clock.now()
+    practice = await client.post(
+        "/api/v1/training/practices",
+        json={"vignette": "construction-labour", "language": "en"},
+        headers={**trainee, "Idempotency-Key": "practice-key-1"},
+    )
+    assert practice.status_code == 201, practice.text
+    group = await client.post(
+        "/api/v1/training/groups",
+        json={"name": "Course", "members": ["trainee-r"], "vignettes": ["construction-labour"]},
+        headers=trainer,
+    )
+    assert group.status_code == 201, group.text
+    job = _job(own_app, clock)
+
+    assert (await job.run_once(start + timedelta(hours=25)))["training_idempotency_keys"] == 1
+    assert (await job.run_once(start + timedelta(days=364)))["training_records"] == 0
+    assert (await client.get("/api/v1/training/practices", headers=trainee)).json()["items"] != []
+    assert (await job.run_once(start + timedelta(days=366)))["training_records"] == 2
+    assert (await client.get("/api/v1/training/practices", headers=trainee)).json()["items"] == []
+    assert (await client.get("/api/v1/training/groups", headers=trainer)).json()["items"] == []
+    assert (await job.run_once(start + timedelta(days=366)))["training_records"] == 0

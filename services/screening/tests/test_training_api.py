@@ -171,3 +171,52 @@ async def test_a_trainer_assigns_vignettes_and_sees_the_groups_results(client, h
         "/api/v1/training/groups", json={"name": "x", "members": ["a"], "vignettes": ["nope"]}, headers=trainer
     )
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "body.vignettes.0"
+
+
+async def test_a_retried_start_or_finish_with_its_idempotency_key_answers_the_first(client, headers, org) -> None:
+    h = headers("trainee", org=org, sub="trainee-retry")
+    body = {"vignette": CASE, "language": "en"}
+    first = await client.post("/api/v1/training/practices", json=body, headers={**h, "Idempotency-Key": "start-1"})
+    again = await client.post("/api/v1/training/practices", json=body, headers={**h, "Idempotency-Key": "start-1"})
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    listed = (await client.get("/api/v1/training/practices", headers=h)).json()["items"]
+    assert [p["id"] for p in listed] == [first.json()["id"]]
+    other = await client.post(
+        "/api/v1/training/practices",
+        json={**body, "vignette": "weak-indicators-only"},
+        headers={**h, "Idempotency-Key": "start-1"},
+    )
+    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "header.idempotency-key"
+
+    pid = first.json()["id"]
+    finish = f"/api/v1/training/practices/{pid}/finish"
+    done = await client.post(finish, headers={**h, "Idempotency-Key": "finish-1"})
+    retried = await client.post(finish, headers={**h, "Idempotency-Key": "finish-1"})
+    assert done.status_code == retried.status_code == 200
+    assert retried.json()["feedback"] == done.json()["feedback"] and retried.json()["state"] == "finished"
+    # Without the key (or with another) a second finish is still refused: it is finished.
+    assert (await client.post(finish, headers={**h, "Idempotency-Key": "finish-2"})).status_code == 409
+    # Someone else's practice: not found, key or no key.
+    stranger = headers("trainee", org=org, sub="trainee-other")
+    assert (await client.post(finish, headers={**stranger, "Idempotency-Key": "finish-1"})).status_code == 404
+
+
+async def test_training_actions_are_in_the_audit_trail(client, headers, org) -> None:
+    h = headers("trainee", org=org, sub="trainee-audited")
+    done = await practise(client, h, {"worked_for_someone": "yes"})
+    trainer = headers("coordinator", org=org, sub="trainer-audit")
+    group = await client.post(
+        "/api/v1/training/groups",
+        json={"name": "Audit", "members": ["trainee-audited"], "vignettes": [CASE]},
+        headers=trainer,
+    )
+    gid = group.json()["id"]
+    await client.get(f"/api/v1/training/groups/{gid}/results", headers=trainer)
+    admin = headers("admin", org=org)
+    log = (await client.get(f"/api/v1/audit/screening?object_id={done['id']}", headers=admin)).json()["items"]
+    assert sorted((e["action"], e["object_type"], e["actor_sub"]) for e in log) == [
+        ("finish", "training_practice", "trainee-audited"),
+        ("start", "training_practice", "trainee-audited"),
+    ]
+    log = (await client.get(f"/api/v1/audit/screening?object_id={gid}", headers=admin)).json()["items"]
+    assert sorted(e["action"] for e in log) == ["create", "read_results"]

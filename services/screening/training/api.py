@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from putokaz.auth import Authorize, Principal
 from putokaz.clock import Now
 from putokaz.db import DbSession
+from putokaz.idempotency import IdempotencyKey
 from putokaz.roles import FRONTLINE
 from services.screening import instruments
 from services.screening.training import repository, service
@@ -121,8 +122,10 @@ async def my_assignments(principal: Practitioner, session: DbSession) -> dict[st
 
 
 @router.post("/practices", status_code=status.HTTP_201_CREATED)
-async def start_practice(principal: Practitioner, session: DbSession, body: PracticeCreate, now: Now) -> dict[str, Any]:
-    row = await service.start(session, principal, body.vignette, body.language, now)
+async def start_practice(
+    principal: Practitioner, session: DbSession, body: PracticeCreate, idempotency_key: IdempotencyKey, now: Now
+) -> dict[str, Any]:
+    row = await service.start_once(session, principal, body.vignette, body.language, idempotency_key, now)
     return await practice_view(session, row, questionnaire=True)
 
 
@@ -171,9 +174,9 @@ async def save_practice_answers(
 
 @router.post("/practices/{practice_id}/finish")
 async def finish_practice(
-    principal: Practitioner, session: DbSession, practice_id: PracticeId, now: Now
+    principal: Practitioner, session: DbSession, practice_id: PracticeId, idempotency_key: IdempotencyKey, now: Now
 ) -> dict[str, Any]:
-    row = await service.finish(session, principal, str(practice_id), now)
+    row = await service.finish_once(session, principal, str(practice_id), idempotency_key, now)
     return await practice_view(session, row)
 
 

@@ -13,14 +13,22 @@ from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from putokaz.db import UtcDateTime
+from putokaz.idempotency import define_idempotency_table
 from services.screening.models import Base
+
+# Idempotency-Keys of practice starts and finishes, apart from real ones (same shape, own table): a
+# retried start answers the same practice, a retried finish the same feedback.
+training_idempotency_keys = define_idempotency_table(Base.metadata, "training_idempotency_keys")
 
 
 class Practice(Base):
     """One practice screening of one vignette by one trainee."""
 
     __tablename__ = "training_practices"
-    __table_args__ = (Index("ix_training_practices_org_trainee", "org_id", "trainee_sub"),)
+    __table_args__ = (
+        Index("ix_training_practices_org_trainee", "org_id", "trainee_sub"),
+        Index("ix_training_practices_started_at", "started_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     org_id: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -43,7 +51,10 @@ class TrainingGroup(Base):
     """A trainer's group at one organisation: its members (token subjects) and the vignettes assigned."""
 
     __tablename__ = "training_groups"
-    __table_args__ = (Index("ix_training_groups_org", "org_id"),)
+    __table_args__ = (
+        Index("ix_training_groups_org", "org_id"),
+        Index("ix_training_groups_created_at", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     org_id: Mapped[str] = mapped_column(String(200), nullable=False)

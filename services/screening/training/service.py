@@ -14,14 +14,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz import audit, idempotency
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from services.screening import instruments
 from services.screening.answers import merge_answers
 from services.screening.definitions import InstrumentDefinition
+from services.screening.models import audit_tables
 from services.screening.training import repository
 from services.screening.training.feedback import compare
-from services.screening.training.models import Practice, TrainingGroup
+from services.screening.training.models import Practice, TrainingGroup, training_idempotency_keys
 from services.screening.training.vignettes import Vignette, all_vignettes, score
 
 BANNER = {
@@ -32,6 +34,11 @@ BANNER = {
 
 def banner(language: str) -> str:
     return BANNER["bs"] if language in ("bs", "hr", "sr") else BANNER["en"]
+
+
+def _audit(session: AsyncSession, principal: Principal, action: str, object_type: str, object_id: str) -> None:
+    """Training actions go into the service's one audit chain, marked as training by their object type."""
+    audit.record_for(session, audit_tables, principal, action, object_type, object_id)
 
 
 def vignette(vignette_id: str) -> Vignette:
@@ -72,6 +79,29 @@ async def start(
     )
     session.add(row)
     await session.flush()
+    _audit(session, principal, "start", "training_practice", row.id)
+    return row
+
+
+async def start_once(
+    session: AsyncSession, principal: Principal, vignette_id: str, language: str, key: str | None, now: datetime
+) -> Practice:
+    """`start`, unless this trainee already started a practice with this Idempotency-Key: then that one."""
+    if key is None:
+        return await start(session, principal, vignette_id, language, now)
+    print_ = idempotency.fingerprint({"start": vignette_id, "language": language})
+    earlier = await idempotency.claim(session, training_idempotency_keys, principal, key, print_)
+    if earlier is None:
+        row = await start(session, principal, vignette_id, language, now)
+        await idempotency.remember(session, training_idempotency_keys, principal, key, row.id)
+        return row
+    return await _earlier(session, principal, earlier)
+
+
+async def _earlier(session: AsyncSession, principal: Principal, practice_id: str) -> Practice:
+    row = await repository.get_practice(session, principal.org, principal.sub, practice_id)
+    if row is None:  # purged by retention since; the key is older than any answer worth repeating
+        raise Conflict("The practice made with this Idempotency-Key no longer exists")
     return row
 
 
@@ -121,7 +151,25 @@ async def finish(session: AsyncSession, principal: Principal, practice_id: str, 
     row.score = row.feedback["score"]
     row.state = "finished"
     row.finished_at = now
+    _audit(session, principal, "finish", "training_practice", row.id)
     return row
+
+
+async def finish_once(
+    session: AsyncSession, principal: Principal, practice_id: str, key: str | None, now: datetime
+) -> Practice:
+    """`finish`; a retry with the same Idempotency-Key (its answer was lost) answers the same feedback, not 409."""
+    if key is None:
+        return await finish(session, principal, practice_id, now)
+    # The practice must be the caller's before a key is claimed for it.
+    await load(session, principal, practice_id)
+    print_ = idempotency.fingerprint({"finish": practice_id})
+    earlier = await idempotency.claim(session, training_idempotency_keys, principal, key, print_)
+    if earlier is None:
+        row = await finish(session, principal, practice_id, now)
+        await idempotency.remember(session, training_idempotency_keys, principal, key, row.id)
+        return row
+    return await _earlier(session, principal, earlier)
 
 
 async def create_group(
@@ -144,6 +192,7 @@ async def create_group(
     )
     session.add(row)
     await session.flush()
+    _audit(session, principal, "create", "training_group", row.id)
     return row
 
 
@@ -153,6 +202,7 @@ async def group_results(session: AsyncSession, principal: Principal, group_id: s
     if group is None:
         raise NotFound("No such group")
     practices = await repository.finished_practices(session, group.org_id, group.members, group.vignettes)
+    _audit(session, principal, "read_results", "training_group", group.id)
     cells: dict[tuple[str, str], list[Practice]] = {}
     missed: Counter[str] = Counter()
     for p in practices:
