@@ -37,6 +37,8 @@ class GatewaySettings(KernelSettings):
 
     # The web app (web/): where its files are, and the OpenID Connect provider it signs in with.
     web_root: str = str(PROJECT_ROOT / "web")
+    # Serve the app's modules linked into one file (gateway/bundle.py); false serves them one by one.
+    web_bundle: bool = True
     oidc_issuer: str | None = None
     oidc_client_id: str = "putokaz-web"
     oidc_scope: str = "openid"

@@ -20,12 +20,17 @@ from urllib.parse import urlsplit
 
 from starlette.types import Receive, Scope, Send
 
+from gateway.bundle import BOOT_NAME, BundleError, link
 from gateway.devsignin import DevSignIn
 from gateway.headers import BASE_SECURITY_HEADERS
 from gateway.settings import GatewaySettings
 from putokaz.errors import PROBLEM_CONTENT_TYPE, problem_body
 
 logger = logging.getLogger("putokaz.gateway")
+# The linked modules (gateway/bundle.py), served beside the sources under /app/<version>/: what the
+# sign-in page needs, and the rest that it loads once it runs.
+BUNDLE = BOOT_NAME
+LAZY = "app.lazy.js"
 IMMUTABLE = b"public, max-age=31536000, immutable"
 REVALIDATE = b"no-cache"
 TYPES = {
@@ -143,21 +148,49 @@ class WebFrontend:
             else None,
         }
         prefix = f"/app/{self.version}/"
-        # Every module is announced up front: the browser fetches them in parallel instead of
+        entry, scripts, later = self._link(app)
+        # The entry's imports are announced up front: the browser fetches them in parallel instead of
         # discovering each level of imports one round trip at a time (2 s apiece on Slow 3G).
-        preload = "\n".join(
-            f'<link rel="modulepreload" href="{prefix}{name}">' for name in sorted(app) if name.endswith(".js")
-        )
-        shell = ["/", *(prefix + name for name in app if not name.startswith("icons/") or name.endswith(".svg"))]
+        preload = "\n".join(f'<link rel="modulepreload" href="{prefix}{name}">' for name in scripts)
+        # What the service worker keeps for offline use: the page, the scripts it runs, every other file
+        # (styles, icons) but the PNG icons the manifest names (fetched only when installing).
+        shell = [
+            "/",
+            *(prefix + name for name in [entry, *scripts, *later]),
+            *(prefix + n for n in app if not n.endswith((".js", ".png"))),
+        ]
         self.pages = {
             "/": self._render(
-                "index.html", {"{{PREFIX}}": prefix, "{{CONFIG}}": _attr(json.dumps(config)), "{{PRELOAD}}": preload}
+                "index.html",
+                {
+                    "{{PREFIX}}": prefix,
+                    "{{ENTRY}}": prefix + entry,
+                    "{{CONFIG}}": _attr(json.dumps(config)),
+                    "{{PRELOAD}}": preload,
+                },
             ),
             "/sw.js": self._render("sw.js", {"{{VERSION}}": self.version, "{{SHELL}}": json.dumps(shell)}),
             "/manifest.webmanifest": self._render("manifest.webmanifest", {"{{PREFIX}}": prefix}),
             "/docs": self._render("docs/index.html", {"{{PREFIX}}": f"/docs/assets/{self.version}/"}),
         }
         self._signature = self._stat_signature()
+
+    def _link(self, app: dict[str, Asset]) -> tuple[str, list[str], list[str]]:
+        """(the entry script, the scripts it imports, the scripts it loads later): the linked bundles and
+        their libraries when the modules link, else main.js and every module (resolved by the browser)."""
+        sources = {name: asset.body.decode() for name, asset in app.items() if name.endswith(".js")}
+        if self.settings.web_bundle:
+            try:
+                bundle = link(sources)
+            except BundleError as error:
+                logger.warning("web app served as separate modules", extra={"reason": str(error)})
+            else:
+                app[BUNDLE] = _asset(bundle.source.encode(), ".js")
+                if bundle.lazy is None:
+                    return BUNDLE, list(bundle.vendor), []
+                app[LAZY] = _asset(bundle.lazy.encode(), ".js")
+                return BUNDLE, list(bundle.vendor), [LAZY, *bundle.lazy_vendor]
+        return "main.js", sorted(name for name in sources if name != "main.js"), []
 
     def _render(self, name: str, values: dict[str, str]) -> Asset:
         text = (self.root / name).read_text()

@@ -3,16 +3,9 @@ import { html, render, useEffect, useState } from "./html.js";
 import { completeOidcRedirect, currentUser, onSessionChange, signOut } from "./auth.js";
 import { initialUiLanguage, setUiLanguage, t, uiLanguage, UI_LANGUAGES } from "./i18n.js";
 import { SignIn } from "./screens/signin.js";
-import { Home } from "./screens/home.js";
-import { Screening } from "./screens/screening.js";
-import { Result } from "./screens/result.js";
-import { Refer } from "./screens/refer.js";
-import { MyReferrals } from "./screens/referrals.js";
-import { Inbox } from "./screens/inbox.js";
-import { PrintSheet } from "./screens/print.js";
-import { Offline } from "./screens/offline.js";
-import { Console } from "./console/index.js";
-import { startSync } from "./sync.js";
+
+// Started at once, awaited by nothing the sign-in page needs.
+const screens = import("./screens/index.js");
 
 function useRoute() {
   const [hash, setHash] = useState(location.hash);
@@ -53,10 +46,21 @@ function TopBar({ user, online, onLanguage }) {
   </header>`;
 }
 
+function useScreens() {
+  const [loaded, setLoaded] = useState(null);
+  useEffect(() => {
+    screens.then(setLoaded).catch((e) => console.error(e));
+  }, []);
+  return loaded;
+}
+
 function Screen({ route, user, online }) {
   const [name, ...rest] = route;
+  const loaded = useScreens();
+  if (!user && name !== "offline") return html`<${SignIn} online=${online} />`;
+  if (!loaded) return html`<p>${t("loading")}</p>`;
+  const { Home, Screening, Result, Refer, MyReferrals, Inbox, PrintSheet, Offline, Practice, TrainingHome, Console } = loaded;
   if (name === "offline") return html`<${Offline} user=${user} online=${online} localId=${rest[0]} />`;
-  if (!user) return html`<${SignIn} online=${online} />`;
   switch (name) {
     case "screen":
       return html`<${Screening} user=${user} id=${rest[0]} online=${online} />`;
@@ -70,6 +74,8 @@ function Screen({ route, user, online }) {
       return html`<${Inbox} user=${user} />`;
     case "console":
       return html`<${Console} user=${user} route=${rest} />`;
+    case "training":
+      return rest[0] ? html`<${Practice} id=${rest[0]} />` : html`<${TrainingHome} user=${user} />`;
     case "print":
       return html`<${PrintSheet} code=${rest[0]} lang=${rest[1]} />`;
     default:
@@ -84,7 +90,7 @@ function App() {
   const [, setLanguage] = useState(uiLanguage());
   useEffect(() => onSessionChange(setUser), []);
   useEffect(() => {
-    if (user) startSync();
+    if (user) screens.then((m) => m.startSync());
   }, [user]);
   const changeLanguage = (lang) => {
     setUiLanguage(lang);

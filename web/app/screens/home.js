@@ -28,6 +28,7 @@ function Drafts() {
 export function Home({ user, online }) {
   const frontline = user.roles.some((r) => FRONTLINE.has(r));
   const provider = user.roles.includes("service_provider");
+  const trainee = user.roles.includes("trainee");
   return html`<section class="card">
       <h1>${t("hello", { name: user.name })}</h1>
       <p class="hint">${t(`role_${user.role}`)} · ${user.org}</p>
@@ -37,7 +38,8 @@ export function Home({ user, online }) {
         ${provider && html`<a class="button primary" href="#/inbox">${t("inbox")}</a>`}
         ${frontline && html`<a class="button" href="#/print">${t("prompt_sheets")}</a>`}
         ${hasConsole(user) && html`<a class="button primary" href="#/console">${t("console")}</a>`}
-        ${!frontline && !provider && html`<a class="button" href="/docs">${t("api_docs")}</a>`}
+        ${(frontline || trainee) && html`<a class=${trainee ? "button primary" : "button"} href="#/training">${t("training_title")}</a>`}
+        ${!frontline && !provider && !trainee && html`<a class="button" href="/docs">${t("api_docs")}</a>`}
       </nav>
     </section>
     ${frontline && html`<${QueueStatus} online=${online} />`} ${frontline && online && html`<${Drafts} />`}`;

@@ -117,7 +117,7 @@ function PersonStep({ draft, update, next, back }) {
   </form>`;
 }
 
-function Beside({ mine, theirs, personLang, id }) {
+export function Beside({ mine, theirs, personLang, id }) {
   // The screener reads their own line; the person's line is shown beside it, in its own direction.
   return html`<span class="beside" id=${id}>
     <span class="mine">${mine}</span>
@@ -148,7 +148,7 @@ function ConsentStep({ draft, update, next, back, pair }) {
   </form>`;
 }
 
-function Answer({ q, value, onChange, labelledBy }) {
+export function Answer({ q, value, onChange, labelledBy }) {
   const name = `q-${q.id}`;
   if (q.type === "yes_no" || q.type === "yes_no_unsure" || q.type === "single_choice") {
     const options =

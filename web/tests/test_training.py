@@ -1,0 +1,81 @@
+"""Training mode in Chromium: a trainee practises a vignette to its score, every screen marked TRAINING.
+
+One test walks the whole practice (list, story and questions, feedback) with axe and the sideways-scroll
+check on each screen, in Bosnian, then the list again in Farsi (right to left).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+from services.screening.training.vignettes import all_vignettes
+from web.tests.browser import check_screen, sign_in
+
+CASE = "construction-labour"
+SCREENSHOTS = os.environ.get("PUTOKAZ_SCREENSHOTS") or tempfile.mkdtemp(prefix="putokaz-screens-")
+
+
+def record_answers(page: Any, answers: dict[str, Any], seen: dict[str, list[str]]) -> None:
+    """Section by section: record each of the person's answers once its question is shown, then finish."""
+    pending = dict(answers)
+    for number in range(1, 30):
+        for question, value in list(pending.items()):
+            item = page.locator(f'li[data-question="{question}"]')
+            if not item.count():
+                continue
+            for code in value if isinstance(value, list) else [value]:
+                item.locator(f'input[value="{code}"]').check()
+            del pending[question]
+        if number == 1:
+            check_screen(page, "practice questions", seen)
+        finish = page.get_by_role("button", name="Završi i uporedi sa stručnjakom")
+        if finish.count():
+            assert not pending, f"never shown: {list(pending)}"
+            finish.click()
+            return
+        page.get_by_role("button", name="Sljedeći dio").click()
+    raise AssertionError("the questionnaire never ended")
+
+
+def test_a_trainee_practises_a_vignette_to_its_score(page: Any) -> None:
+    seen: dict[str, list[str]] = {}
+    case = all_vignettes()[CASE]
+    sign_in(page, "trainee", ui_language="bs")
+    # A trainee has no real work: the only thing offered is practice.
+    assert page.get_by_role("link", name="Nova procjena").count() == 0
+    page.get_by_role("link", name="Vježbaj procjenu").click()
+    banner = page.locator("[data-training]")
+    assert "OBUKA" in banner.inner_text()
+    item = page.locator(f'li[data-vignette="{CASE}"]')
+    assert case.title.get("bs") in item.inner_text()
+    check_screen(page, "training list", seen)
+    item.get_by_role("button").click()
+
+    page.get_by_role("heading", name="Priča").wait_for()
+    assert "OBUKA" in page.locator("[data-training]").inner_text()
+    assert case.scenes[0].get("bs") in page.locator(".scenes").inner_text()
+    page.screenshot(path=os.path.join(SCREENSHOTS, "training.png"), full_page=False)
+    # Asking the fictional person gives their answer; it is the trainee who records it.
+    ask = page.locator('li[data-question="worked_for_someone"]')
+    ask.get_by_role("button", name="Pitaj osobu").click()
+    assert ask.get_by_role("status").inner_text() == "Osoba kaže: Da"
+    record_answers(page, case.answers, seen)
+
+    page.locator("[data-score]").wait_for()
+    assert page.locator("[data-score]").get_attribute("data-score") == "100"
+    assert page.locator("[data-outcome]").get_attribute("data-outcome") == case.key.outcome
+    assert page.locator("[data-expert-outcome]").get_attribute("data-expert-outcome") == case.key.outcome
+    assert "OBUKA" in page.locator("[data-training]").inner_text()
+    assert case.key.next_steps.get("bs") in page.locator(".feedback").inner_text()
+    check_screen(page, "practice feedback", seen)
+    page.screenshot(path=os.path.join(SCREENSHOTS, "training-feedback.png"), full_page=True)
+
+    # Back to the list: the finished practice is there with its score; and the list in Farsi mirrors.
+    page.get_by_role("link", name="Vježbaj drugi slučaj").click()
+    page.get_by_role("link", name="Rezultat 100 od 100").wait_for()
+    page.locator("header select").select_option("fa")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    check_screen(page, "training list rtl", seen)
+    assert {name: problems for name, problems in seen.items() if problems} == {}
