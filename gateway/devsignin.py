@@ -46,6 +46,8 @@ DEMO_USERS = (
     ),
     # Practises on fictional vignettes only (training mode); every real route refuses this role.
     DemoUser("trainee", "Edin (trainee)", "trainee", "demo-police-una-sana", "Una-Sana Canton Police"),
+    # Runs the police's training groups (a trainer is an admin or coordinator of the trainees' organisation).
+    DemoUser("trainer", "Nermin (trainer)", "admin", "demo-police-una-sana", "Una-Sana Canton Police"),
     DemoUser("coordinator", "Dario (coordinator)", "coordinator", "demo-state-coordinator", "State Coordinator"),
     DemoUser("reporter", "Amra (focal point)", "reporter", "demo-ministry-security", "Ministry of Security"),
     DemoUser("partner", "Partner NGO system", "partner", "demo-partner-ngo", "Partner NGO"),

@@ -59,7 +59,8 @@ function Screen({ route, user, online }) {
   const loaded = useScreens();
   if (!user && name !== "offline") return html`<${SignIn} online=${online} />`;
   if (!loaded) return html`<p>${t("loading")}</p>`;
-  const { Home, Screening, Result, Refer, MyReferrals, Inbox, PrintSheet, Offline, Practice, TrainingHome, Console } = loaded;
+  const { Home, Screening, Result, Refer, MyReferrals, Inbox, PrintSheet, Offline, Console } = loaded;
+  const { Practice, TrainingHome, TrainerHome, GroupResults } = loaded;
   if (name === "offline") return html`<${Offline} user=${user} online=${online} localId=${rest[0]} />`;
   switch (name) {
     case "screen":
@@ -75,7 +76,12 @@ function Screen({ route, user, online }) {
     case "console":
       return html`<${Console} user=${user} route=${rest} />`;
     case "training":
-      return rest[0] ? html`<${Practice} id=${rest[0]} />` : html`<${TrainingHome} user=${user} />`;
+      if (rest[0] === "group") return html`<${GroupResults} id=${rest[1]} />`;
+      if (rest[0]) return html`<${Practice} id=${rest[0]} />`;
+      // Trainers (admin, coordinator) run groups; everyone else who may practise, practises.
+      return user.roles.some((r) => r === "admin" || r === "coordinator")
+        ? html`<${TrainerHome} />`
+        : html`<${TrainingHome} user=${user} />`;
     case "print":
       return html`<${PrintSheet} code=${rest[0]} lang=${rest[1]} />`;
     default:

@@ -17,11 +17,36 @@ export async function languagesOffered() {
   return { available, offered };
 }
 
+/** The screener's copy from a two-language answer (`?also=`): every text taken from its `also` side. */
+export function screenerSide(both) {
+  return {
+    ...both,
+    language: both.also.language,
+    direction: both.also.direction,
+    title: both.also.title,
+    consent: { ...both.consent, text: both.consent.also.text, text_status: both.consent.also.text_status },
+    sections: both.sections.map((s) => ({
+      ...s,
+      title: s.also.title,
+      questions: s.questions.map((q) => ({ ...q, text: q.also.text, help: q.also.help, options: q.also.options ?? q.options })),
+    })),
+  };
+}
+
 /** The screener's copy and the person's copy of one instrument (the same copy when languages agree). */
 export async function loadPair(code, screenerLang, personLang) {
   const { available } = await languagesOffered();
   const mine = apiLanguage(screenerLang, available);
   const theirs = apiLanguage(personLang, available);
+  if (mine !== theirs) {
+    try {
+      // One answer with both languages, question by question (the person's, and the screener's beside it).
+      const both = await get(`/api/v1/questionnaires/${code}?lang=${theirs}&also=${mine}`);
+      return { screener: screenerSide(both), person: both, apiPersonLanguage: theirs };
+    } catch {
+      // Offline, the service worker holds each language on its own (sync.js fetches them one by one).
+    }
+  }
   const [screener, person] = await Promise.all([
     get(`/api/v1/questionnaires/${code}?lang=${mine}`),
     mine === theirs ? null : get(`/api/v1/questionnaires/${code}?lang=${theirs}`),

@@ -6,11 +6,16 @@ so an API call made with the signed-in token proves the services accept the prov
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from putokaz.testing import PostgresServer, UvicornProcess, free_port, service_migrations
@@ -46,15 +51,43 @@ def access_token_generator(client: Any, grant_type: str, user: Any, scope: str) 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
     import flask
+    from authlib.oauth2.rfc7636 import CodeChallenge
     from oidc_provider_mock import User, init_app
     from oidc_provider_mock import _app as provider_internals
     from werkzeug.serving import make_server
 
     # The app is a public client (no secret; it sends a PKCE challenge). oidc-provider-mock 0.3 (the last
     # release for Python 3.11) accepts only client_secret_basic at its token endpoint and does not check
-    # PKCE; let it accept public clients as any production provider does.
-    for grant in (provider_internals.AuthorizationCodeGrant, provider_internals.RefreshTokenGrant):
-        grant.TOKEN_ENDPOINT_AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post"]
+    # PKCE; configure it as a production provider is (Keycloak: "PKCE required"): public clients allowed,
+    # and authlib's own RFC 7636 check on every code, with the challenge kept beside the code it was sent with.
+    challenges: dict[str, tuple[str | None, str | None]] = {}
+
+    class RequiredPkce(CodeChallenge):
+        def get_authorization_code_challenge(self, authorization_code: Any) -> str | None:
+            return challenges.get(authorization_code.code, (None, None))[0]
+
+        def get_authorization_code_challenge_method(self, authorization_code: Any) -> str | None:
+            return challenges.get(authorization_code.code, (None, None))[1]
+
+    grant_class = provider_internals.AuthorizationCodeGrant
+    save_code, create_grant = grant_class.save_authorization_code, grant_class.__init__
+
+    def save_with_challenge(self: Any, code: str, request: Any) -> None:
+        save_code(self, code, request)
+        challenges[code] = (
+            request.payload.data.get("code_challenge"),
+            request.payload.data.get("code_challenge_method"),
+        )
+
+    def grant_with_pkce(self: Any, *args: Any, **kwargs: Any) -> None:
+        create_grant(self, *args, **kwargs)
+        RequiredPkce(required=True)(self)
+
+    patches = pytest.MonkeyPatch()
+    patches.setattr(grant_class, "save_authorization_code", save_with_challenge)
+    patches.setattr(grant_class, "__init__", grant_with_pkce)
+    for grant in (grant_class, provider_internals.RefreshTokenGrant):
+        patches.setattr(grant, "TOKEN_ENDPOINT_AUTH_METHODS", ["none", "client_secret_basic", "client_secret_post"])
     app = flask.Flask("oidc_provider_mock")  # its templates are found beside that package
     app.secret_key = b"test-only-session-key-0123456789"
     app.config["OAUTH2_ACCESS_TOKEN_GENERATOR"] = access_token_generator
@@ -76,6 +109,7 @@ def provider() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.shutdown()
+        patches.undo()
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +203,33 @@ def test_sign_in_with_the_provider_uses_pkce_keeps_the_token_in_memory_and_the_a
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Sign in with your organisation account").wait_for()
     context.close()
+
+
+def test_the_provider_refuses_a_code_without_the_verifier_of_its_challenge(provider: str) -> None:
+    """PKCE is checked, not only sent: a stolen code is useless without the app's one-use verifier."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    redirect = "http://127.0.0.1:9/"
+    params = {
+        "response_type": "code",
+        "client_id": CLIENT_ID,
+        "redirect_uri": redirect,
+        "scope": "openid",
+        "state": secrets.token_urlsafe(16),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+
+    def new_code() -> str:
+        answer = httpx.post(provider + "/oauth2/authorize", params=params, data={"sub": OFFICER["sub"]})
+        assert answer.status_code in (302, 303), answer.text
+        return parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+
+    form = {"grant_type": "authorization_code", "client_id": CLIENT_ID, "redirect_uri": redirect}
+    token = provider + "/oauth2/token"
+    wrong = httpx.post(token, data={**form, "code": new_code(), "code_verifier": secrets.token_urlsafe(48)})
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    missing = httpx.post(token, data={**form, "code": new_code()})
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
+    right = httpx.post(token, data={**form, "code": new_code(), "code_verifier": verifier})
+    assert right.status_code == 200 and right.json()["access_token"].startswith("eyJ")

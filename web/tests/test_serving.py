@@ -32,7 +32,8 @@ def test_the_app_is_served_at_the_root_with_a_strict_csp_and_no_third_party_orig
 
 def test_versioned_files_are_cached_for_a_year_and_compressed(web: UvicornProcess) -> None:
     index = httpx.get(web.url + "/").text
-    main = re.search(r'src="(/app/[0-9a-f]+/main\.js)"', index).group(1)
+    # The entry is the linked bundle (gateway/bundle.py); the service worker keeps it and its lazy part.
+    main = re.search(r'src="(/app/[0-9a-f]+/app\.bundle\.js)"', index).group(1)
     asset = httpx.get(web.url + main, headers={"accept-encoding": "gzip"})
     assert asset.status_code == 200
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
@@ -41,11 +42,14 @@ def test_versioned_files_are_cached_for_a_year_and_compressed(web: UvicornProces
     assert stale.status_code == 404  # an old version's URL never serves new content
     sw = httpx.get(web.url + "/sw.js")
     assert sw.headers["cache-control"] == "no-cache" and main in sw.text
+    assert main.replace("app.bundle.js", "app.lazy.js") in sw.text
+    # The sources are served too, as they are (for debugging with PUTOKAZ_WEB_BUNDLE=false, and old links).
+    assert httpx.get(web.url + main.replace("app.bundle.js", "main.js")).status_code == 200
 
 
 def test_vendored_libraries_carry_their_version_and_licence(web: UvicornProcess) -> None:
     index = httpx.get(web.url + "/").text
-    prefix = re.search(r'src="(/app/[0-9a-f]+/)main\.js"', index).group(1)
+    prefix = re.search(r'src="(/app/[0-9a-f]+/)app\.bundle\.js"', index).group(1)
     for name in VENDORED:
         head = httpx.get(f"{web.url}{prefix}vendor/{name}").text[:200]
         assert re.match(r"/\* [a-z-]+@\d+\.\d+\.\d+ .*licence (MIT|ISC|Apache-2.0)", head), head

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from typing import Any
 
 from services.screening.training.vignettes import all_vignettes
@@ -39,7 +40,7 @@ def record_answers(page: Any, answers: dict[str, Any], seen: dict[str, list[str]
     raise AssertionError("the questionnaire never ended")
 
 
-def test_a_trainee_practises_a_vignette_to_its_score(page: Any) -> None:
+def test_a_trainee_practises_a_vignette_to_its_score_and_the_trainer_sees_it(page: Any, browser: Any, web: Any) -> None:
     seen: dict[str, list[str]] = {}
     case = all_vignettes()[CASE]
     sign_in(page, "trainee", ui_language="bs")
@@ -58,9 +59,10 @@ def test_a_trainee_practises_a_vignette_to_its_score(page: Any) -> None:
     assert case.scenes[0].get("bs") in page.locator(".scenes").inner_text()
     page.screenshot(path=os.path.join(SCREENSHOTS, "training.png"), full_page=False)
     # Asking the fictional person gives their answer; it is the trainee who records it.
-    ask = page.locator('li[data-question="worked_for_someone"]')
+    ask = page.locator("li[data-question]").first
+    said = case.answer_to(ask.get_attribute("data-question"))
     ask.get_by_role("button", name="Pitaj osobu").click()
-    assert ask.get_by_role("status").inner_text() == "Osoba kaže: Da"
+    assert ask.get_by_role("status").inner_text() == "Osoba kaže: " + {"yes": "Da", "no": "Ne"}[said]
     record_answers(page, case.answers, seen)
 
     page.locator("[data-score]").wait_for()
@@ -78,4 +80,22 @@ def test_a_trainee_practises_a_vignette_to_its_score(page: Any) -> None:
     page.locator("header select").select_option("fa")
     assert page.evaluate("document.documentElement.dir") == "rtl"
     check_screen(page, "training list rtl", seen)
+
+    # The trainer (an admin of the same police) makes a group of the trainee and reads its results.
+    trainer = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
+    trainer.set_default_timeout(15_000)
+    desk = trainer.new_page()
+    sign_in(desk, "trainer", ui_language="bs")
+    desk.get_by_role("link", name="Grupe za obuku").click()
+    group = f"Bihać {uuid.uuid4().hex[:6]}"
+    desk.get_by_label("Naziv grupe").fill(group)
+    desk.get_by_label("Polaznici").fill("demo-trainee")
+    desk.get_by_label(case.title.get("bs")).check()
+    check_screen(desk, "trainer groups", seen)
+    desk.get_by_role("button", name="Napravi grupu").click()
+    desk.get_by_role("link", name=group).click()
+    result = desk.locator(f'li[data-trainee="demo-trainee"] dd[data-vignette="{CASE}"]')
+    assert result.inner_text() == "zadnji 100, najbolji 100 (1 pokušaja)"
+    check_screen(desk, "trainer results", seen)
+    trainer.close()
     assert {name: problems for name, problems in seen.items() if problems} == {}

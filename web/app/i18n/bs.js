@@ -1,4 +1,4 @@
-// Bosanski. Draft translation, not yet reviewed by a practitioner; missing keys fall back to English.
+// Bosanski. Complete; a draft not yet reviewed by a practitioner (docs/web.md).
 export default {
   online: "Na mreži",
   offline: "Bez mreže",
@@ -242,4 +242,18 @@ export default {
   training_missed: "Indikatori koje ste propustili",
   training_added: "Indikatori koje ste dodali",
   training_again: "Vježbaj drugi slučaj",
+  training_groups: "Grupe za obuku",
+  training_no_groups: "Još nema grupa.",
+  training_group_size: "{members} polaznika, {vignettes} slučajeva",
+  training_new_group: "Nova grupa",
+  training_group_name: "Naziv grupe",
+  training_group_members: "Polaznici",
+  training_group_members_hint: "Njihova korisnička imena (kojima se prijavljuju), odvojena zarezima ili razmacima.",
+  training_group_vignettes: "Slučajevi za dodjelu",
+  training_group_create: "Napravi grupu",
+  training_cell: "zadnji {latest}, najbolji {best} ({attempts} pokušaja)",
+  training_not_done: "još nije urađeno",
+  training_most_missed: "Najčešće propušteni indikatori",
+  training_none_missed: "Zasad ništa propušteno.",
+  training_times: "{n} puta",
 };

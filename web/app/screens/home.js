@@ -29,6 +29,7 @@ export function Home({ user, online }) {
   const frontline = user.roles.some((r) => FRONTLINE.has(r));
   const provider = user.roles.includes("service_provider");
   const trainee = user.roles.includes("trainee");
+  const trainer = user.roles.some((r) => r === "admin" || r === "coordinator");
   return html`<section class="card">
       <h1>${t("hello", { name: user.name })}</h1>
       <p class="hint">${t(`role_${user.role}`)} · ${user.org}</p>
@@ -39,6 +40,7 @@ export function Home({ user, online }) {
         ${frontline && html`<a class="button" href="#/print">${t("prompt_sheets")}</a>`}
         ${hasConsole(user) && html`<a class="button primary" href="#/console">${t("console")}</a>`}
         ${(frontline || trainee) && html`<a class=${trainee ? "button primary" : "button"} href="#/training">${t("training_title")}</a>`}
+        ${trainer && !frontline && html`<a class="button" href="#/training">${t("training_groups")}</a>`}
         ${!frontline && !provider && !trainee && html`<a class="button" href="/docs">${t("api_docs")}</a>`}
       </nav>
     </section>

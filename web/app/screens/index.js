@@ -8,6 +8,6 @@ export { MyReferrals } from "./referrals.js";
 export { Inbox } from "./inbox.js";
 export { PrintSheet } from "./print.js";
 export { Offline } from "./offline.js";
-export { Practice, TrainingHome } from "./training.js";
 export { Console } from "../console/index.js";
+export { GroupResults, Practice, TrainerHome, TrainingHome } from "./training.js";
 export { startSync } from "../sync.js";

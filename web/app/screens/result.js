@@ -6,6 +6,30 @@ import { t, uiLanguage } from "../i18n.js";
 import { apiLanguage, languagesOffered, questionIndex } from "../questionnaire.js";
 
 const DIMENSIONS = ["DR", "CR", "AR", "EX", "CD", "AD"];
+// The screener's languages the screening API explains a result in (`?ui=`); others use this app's catalogue.
+const EXPLAINED_IN = new Set(["en", "bs", "hr", "sr"]);
+
+/** The API's explanation in the screener's language: conditions, dimensions with their indicators, who acts by when. */
+function Explanation({ explanation }) {
+  const dimensions = explanation.dimensions.filter((d) => d.holds || d.indicators.length);
+  return html`<p class="summary">${explanation.summary}</p>
+    <h2>${t("next_step")}</h2>
+    <ul class="steps">
+      ${explanation.next_steps.map((s) => html`<li class=${s.within_hours === 0 ? "urgent" : ""} data-who=${s.who}>${s.text}</li>`)}
+    </ul>
+    ${dimensions.length > 0 &&
+    html`<h2>${t("why")}</h2>
+      <ul class="dimensions">
+        ${dimensions.map(
+          (d) => html`<li data-dimension=${d.dimension}>
+            <strong>${d.name}</strong>: ${d.holds ? t("dimension_positive") : t("dimension_some")}
+            <ul>
+              ${d.indicators.map((i) => html`<li>${i.text}</li>`)}
+            </ul>
+          </li>`,
+        )}
+      </ul>`}`;
+}
 
 function indicatorTexts(questionnaire) {
   const texts = {};
@@ -57,10 +81,12 @@ export function Result({ user, id }) {
   const [screening, setScreening] = useState(null);
   const [texts, setTexts] = useState({});
   const [error, setError] = useState(null);
+  const ui = uiLanguage();
   const load = () =>
-    get(`/api/v1/screenings/${id}`)
+    get(`/api/v1/screenings/${id}${EXPLAINED_IN.has(ui) ? `?ui=${ui}` : ""}`)
       .then(async (row) => {
         setScreening(row);
+        if (EXPLAINED_IN.has(ui) && row.explanation) return;
         const { available } = await languagesOffered();
         const q = await get(`/api/v1/questionnaires/${row.instrument}/versions/${row.instrument_version}?lang=${apiLanguage(uiLanguage(), available)}`);
         setTexts(indicatorTexts(q));
@@ -68,34 +94,37 @@ export function Result({ user, id }) {
       .catch((e) => setError(e.message));
   useEffect(() => {
     load();
-  }, [id]);
+  }, [id, ui]);
   if (error) return html`<p class="error card" role="alert">${error}</p>`;
   if (!screening) return html`<p>${t("loading")}</p>`;
   const result = screening.result;
   const outcome = screening.outcome ?? result?.outcome;
   const positive = (result?.dimensions ?? []).filter((d) => d.positive || d.indicators.length);
+  const explained = EXPLAINED_IN.has(ui) && Boolean(screening.explanation);
   const canRefer = !screening.anonymous && ["PRESUMED_VICTIM", "POTENTIAL_VICTIM", "IDENTIFIED_VICTIM"].includes(outcome) || screening.child;
   return html`<section class="card result">
       <h1>${t("result_title")}</h1>
       <p class=${`outcome outcome-${outcome}`} data-outcome=${outcome}><strong>${t(`outcome_${outcome}`)}</strong></p>
-      <p>${t(`explain_${outcome}`)}</p>
-      ${result?.urgent && html`<p class="warning" role="alert">${t("action_act_now_immediate_safety")}</p>`}
-      <h2>${t("next_step")}</h2>
-      <${NextSteps} result=${result} child=${screening.child} />
-      ${positive.length > 0 &&
-      html`<h2>${t("why")}</h2>
-        <ul class="dimensions">
-          ${positive
-            .sort((a, b) => DIMENSIONS.indexOf(a.dimension) - DIMENSIONS.indexOf(b.dimension))
-            .map(
-              (d) => html`<li data-dimension=${d.dimension}>
-                <strong>${t(`dimension_${d.dimension}`)}</strong>: ${d.positive ? t("dimension_positive") : t("dimension_some")}
-                <ul>
-                  ${d.indicators.map((code) => html`<li>${texts[code] ?? code}</li>`)}
-                </ul>
-              </li>`,
-            )}
-        </ul>`}
+      ${explained
+        ? html`<${Explanation} explanation=${screening.explanation} />`
+        : html`<p>${t(`explain_${outcome}`)}</p>
+            ${result?.urgent && html`<p class="warning" role="alert">${t("action_act_now_immediate_safety")}</p>`}
+            <h2>${t("next_step")}</h2>
+            <${NextSteps} result=${result} child=${screening.child} />
+            ${positive.length > 0 &&
+            html`<h2>${t("why")}</h2>
+              <ul class="dimensions">
+                ${positive
+                  .sort((a, b) => DIMENSIONS.indexOf(a.dimension) - DIMENSIONS.indexOf(b.dimension))
+                  .map(
+                    (d) => html`<li data-dimension=${d.dimension}>
+                      <strong>${t(`dimension_${d.dimension}`)}</strong>: ${d.positive ? t("dimension_positive") : t("dimension_some")}
+                      <ul>
+                        ${d.indicators.map((code) => html`<li>${texts[code] ?? code}</li>`)}
+                      </ul>
+                    </li>`,
+                  )}
+              </ul>`}`}
       <div class="actions">
         ${canRefer && html`<a class="button primary" href=${`#/refer/${screening.id}`}>${t("find_services")}</a>`}
         <a class="button" href="#/referrals">${t("my_referrals")}</a>

@@ -253,3 +253,110 @@ export function Practice({ id }) {
           <${Story} vignette=${vignette} />
           <${Questions} practice=${practice} setPractice=${setPractice} onFinish=${() => setFinished(true)} />`}`;
 }
+
+const indicatorName = (code) => {
+  const [dimension, name] = code.split(".");
+  return `${t(`dimension_${dimension}`)}: ${(name ?? "").replace(/_/g, " ")}`;
+};
+
+/** #/training for a trainer (admin, coordinator): the organisation's groups, and a new group with its vignettes. */
+export function TrainerHome() {
+  const [groups, setGroups] = useState(null);
+  const [vignettes, setVignettes] = useState([]);
+  const [form, setForm] = useState({ name: "", members: "", vignettes: [] });
+  const [error, setError] = useState(null);
+  const load = () =>
+    get("/api/v1/training/groups")
+      .then((page) => setGroups(page.items))
+      .catch((e) => setError(e.message));
+  useEffect(() => {
+    load();
+    get(`/api/v1/training/vignettes?lang=${trainingLanguage()}`)
+      .then((page) => setVignettes(page.items))
+      .catch((e) => setError(e.message));
+  }, []);
+  const create = async (e) => {
+    e.preventDefault();
+    setError(null);
+    const members = form.members.split(/[\s,;]+/).filter(Boolean);
+    try {
+      await post("/api/v1/training/groups", { name: form.name, members, vignettes: form.vignettes });
+      setForm({ name: "", members: "", vignettes: [] });
+      load();
+    } catch (err) {
+      setError(err.problem?.errors ? err.problem.errors.map((x) => `${x.field}: ${x.message}`).join("; ") : err.message);
+    }
+  };
+  const toggle = (id, on) => setForm({ ...form, vignettes: on ? [...form.vignettes, id] : form.vignettes.filter((v) => v !== id) });
+  return html`<${Banner} />
+    <section class="card">
+      <h1>${t("training_groups")}</h1>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+      ${!groups && !error && html`<p>${t("loading")}</p>`}
+      ${groups?.length === 0 && html`<p>${t("training_no_groups")}</p>`}
+      <ul class="choices">
+        ${(groups ?? []).map(
+          (g) => html`<li data-group=${g.id}>
+            <a class="button" href=${`#/training/group/${g.id}`}>${g.name} · ${t("training_group_size", { members: g.members.length, vignettes: g.vignettes.length })}</a>
+          </li>`,
+        )}
+      </ul>
+    </section>
+    <form class="card" onSubmit=${create}>
+      <h2>${t("training_new_group")}</h2>
+      <label class="field"><span class="label">${t("training_group_name")}</span><input name="group_name" required maxlength="200" value=${form.name} onInput=${(e) => setForm({ ...form, name: e.target.value })} /></label>
+      <label class="field"
+        ><span class="label">${t("training_group_members")}</span>
+        <textarea name="members" rows="2" required value=${form.members} onInput=${(e) => setForm({ ...form, members: e.target.value })}></textarea>
+        <span class="hint">${t("training_group_members_hint")}</span></label
+      >
+      <fieldset>
+        <legend>${t("training_group_vignettes")}</legend>
+        ${vignettes.map(
+          (v) => html`<label class="check"
+            ><input type="checkbox" name="vignettes" value=${v.id} checked=${form.vignettes.includes(v.id)} onChange=${(e) => toggle(v.id, e.target.checked)} />${v.title}</label
+          >`,
+        )}
+      </fieldset>
+      <button type="submit" class="primary" disabled=${!form.vignettes.length}>${t("training_group_create")}</button>
+    </form>`;
+}
+
+/** #/training/group/<id>: who completed which vignette with what score, and what the group missed most. */
+export function GroupResults({ id }) {
+  const [results, setResults] = useState(null);
+  const [titles, setTitles] = useState({});
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    get(`/api/v1/training/groups/${id}/results`)
+      .then(setResults)
+      .catch((e) => setError(e.message));
+    get(`/api/v1/training/vignettes?lang=${trainingLanguage()}`)
+      .then((page) => setTitles(Object.fromEntries(page.items.map((v) => [v.id, v.title]))))
+      .catch(() => {});
+  }, [id]);
+  if (error) return html`<${Banner} /><p class="error card" role="alert">${error}</p>`;
+  if (!results) return html`<${Banner} /><p>${t("loading")}</p>`;
+  const cell = (r) => (r.completed ? t("training_cell", { latest: r.latest_score, best: r.best_score, attempts: r.attempts }) : t("training_not_done"));
+  return html`<${Banner} />
+    <section class="card">
+      <h1>${results.group.name}</h1>
+      <ul class="vignettes results">
+        ${results.members.map(
+          (m) => html`<li data-trainee=${m.trainee}>
+            <h2>${m.trainee}</h2>
+            <dl class="handover">
+              ${m.results.map((r) => html`<dt>${titles[r.vignette] ?? r.vignette}</dt><dd data-vignette=${r.vignette}>${cell(r)}</dd>`)}
+            </dl>
+          </li>`,
+        )}
+      </ul>
+      <h2>${t("training_most_missed")}</h2>
+      ${results.most_missed.length === 0
+        ? html`<p>${t("training_none_missed")}</p>`
+        : html`<ol class="missed">
+            ${results.most_missed.map((m) => html`<li data-indicator=${m.indicator}>${indicatorName(m.indicator)} (${t("training_times", { n: m.times })})</li>`)}
+          </ol>`}
+      <div class="actions"><a class="button" href="#/training">${t("training_groups")}</a></div>
+    </section>`;
+}
