@@ -1,7 +1,7 @@
 """training idempotency keys (practice starts and finishes, apart from real ones)
 
 Revision ID: c3d4e5f6a716
-Revises: a1d17c4a1e05
+Revises: b5e1ed5ec001
 Create Date: 2026-12-01 02:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c3d4e5f6a716"
-down_revision: str | None = "a1d17c4a1e05"
+down_revision: str | None = "b5e1ed5ec001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
