@@ -164,6 +164,8 @@ class _Linker:
         if left:
             raise BundleError(f"{path}: cannot link {left.group(0)[:60]!r}")
         body = DYNAMIC.sub(dynamic, body)
+        # A module that finds files beside itself keeps its own URL (the bundles sit at the app's root).
+        body = body.replace("import.meta.url", f'new URL("./{path}", import.meta.url).href')
         returned = ", ".join(name if name == value else f"{name}: {value}" for name, value in exports)
         return (
             f"// --- {path}\nconst {self.ref(path)} = (() => {{\n"

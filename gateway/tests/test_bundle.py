@@ -31,11 +31,14 @@ def test_a_linked_module_sees_its_imports_and_exports_its_names() -> None:
     files = {
         "main.js": 'import { twice, default as label } from "./lib.js";\nimport * as lib from "./lib.js";\n'
         "export const answer = twice(21) + label + lib.twice(1);\n",
-        "lib.js": 'export function twice(n) {\n  return n * 2;\n}\nexport default "!";\n',
+        "lib.js": 'export function twice(n) {\n  return n * 2;\n}\nexport default "!";\n'
+        "export const here = new URL('.', import.meta.url);\n",
     }
     source = link(files).source
+    # A module's own URL is still its own, though it now runs from the bundle at the app's root.
+    assert "new URL('.', new URL(\"./lib.js\", import.meta.url).href)" in source
     assert "const { twice, default: label } = __m0;" in source
-    assert "return Object.freeze({ __proto__: null, twice, default: __default });" in source
+    assert "return Object.freeze({ __proto__: null, twice, here, default: __default });" in source
     assert "return Object.freeze({ __proto__: null, answer });" in source
 
 

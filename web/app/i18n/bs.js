@@ -256,4 +256,5 @@ export default {
   training_most_missed: "Najčešće propušteni indikatori",
   training_none_missed: "Zasad ništa propušteno.",
   training_times: "{n} puta",
+  console: "Konzola: brojke i strategija",
 };

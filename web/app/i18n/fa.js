@@ -256,4 +256,5 @@ export default {
   training_most_missed: "شاخص‌هایی که بیش از همه از دست رفته‌اند",
   training_none_missed: "تاکنون چیزی از دست نرفته است.",
   training_times: "{n} بار",
+  console: "کنسول: آمار و راهبرد",
 };
