@@ -26,7 +26,7 @@ class Stack:
     """Running processes: the services (by name), the gateway, their databases and log files.
 
     With replicas, `services` and `gateway` are the first replica; `replicas[name]` lists every process
-    of a service and `gateways` every gateway (gateway i proxies to replica i of each service).
+    of a service and `gateways` every gateway (each gateway balances over every replica of each service).
     """
 
     gateway: UvicornProcess
@@ -111,11 +111,13 @@ def start_stack(
                 port = ports[service.name] if n == 0 else free_port()
                 log = log_dir / f"{service.name}{'' if n == 0 else f'-{n + 1}'}.log"
                 replicas[service.name].append(UvicornProcess(service.app, env, port=port, log_path=log).start())
-            gateway_env = {
-                **common,
-                **{f"PUTOKAZ_{name.upper()}_URL": processes[n].url for name, processes in replicas.items()},
-                **extra_env.get("gateway", {}),
-            }
+        # Every gateway balances over every replica of each service (comma-separated URLs).
+        gateway_env = {
+            **common,
+            **{f"PUTOKAZ_{name.upper()}_URL": ",".join(p.url for p in ps) for name, ps in replicas.items()},
+            **extra_env.get("gateway", {}),
+        }
+        for n in range(replicas_each):
             log = log_dir / f"gateway{'' if n == 0 else f'-{n + 1}'}.log"
             gateways.append(UvicornProcess(GATEWAY_APP, gateway_env, log_path=log).start())
     except BaseException:

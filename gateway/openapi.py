@@ -25,7 +25,7 @@ class OpenApiMerger:
         ttl = self.gateway.settings.openapi_cache_seconds
         if self._cached is not None and time.monotonic() - self._cached_at < ttl:
             return self._cached
-        names = list(self.gateway.upstreams.urls)
+        names = self.gateway.upstreams.names
         fetched = await asyncio.gather(*(self._fetch(name) for name in names))
         merged = merge(dict(zip(names, fetched, strict=True)), self.gateway.policy)
         if all(fetched):
@@ -34,15 +34,16 @@ class OpenApiMerger:
 
     async def _fetch(self, service: str) -> dict[str, Any] | None:
         upstreams = self.gateway.upstreams
-        try:
-            async with upstreams.session.get(
-                upstreams.urls[service] + "/openapi.json", timeout=aiohttp.ClientTimeout(total=5)
-            ) as response:
-                if response.status != 200:
-                    return None
-                return await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
-            return None
+        for base in upstreams.replicas[service].in_turn():  # every replica serves the same document
+            try:
+                async with upstreams.session.get(
+                    base + "/openapi.json", timeout=aiohttp.ClientTimeout(total=5)
+                ) as response:
+                    if response.status == 200:
+                        return await response.json(content_type=None)
+            except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
+                continue
+        return None
 
 
 def merge(documents: dict[str, dict[str, Any] | None], policy: Any) -> dict[str, Any]:

@@ -12,11 +12,17 @@ What the hop guarantees, because a mixed-up answer here would hand one person's 
   retries idempotent methods once on a fresh connection; anything else (a POST) is never re-sent.
 - Any connection that saw something unexpected (a parse error, a timeout, an interim final status, a
   body we did not read to the end) is closed, never returned to the pool.
+- A service may run as several replicas (its URL setting lists them, comma-separated): requests go to
+  them in turn. A replica that refuses the connection is set aside for `down_seconds` and the request
+  goes to the next one; that is safe for any method, because a refused connection carried nothing.
+  A replica that took the request and then failed is never asked again for a POST (it may have acted).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import itertools
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -71,13 +77,37 @@ class UpstreamLimits:
     queue_seconds: float = 5.0
     connect_seconds: float = 2.0
     answer_seconds: float = 30.0
+    down_seconds: float = 5.0  # how long a replica that refused a connection is passed over
+
+
+class Replicas:
+    """The base URLs of one service's replicas, taken in turn; one that refused a connection rests a while."""
+
+    def __init__(self, urls: str, down_seconds: float) -> None:
+        self.urls = [url.strip().rstrip("/") for url in urls.split(",") if url.strip()]
+        if not self.urls:
+            raise ValueError("a service needs at least one URL")
+        self.down_seconds = down_seconds
+        self._turn = itertools.count()
+        self._down_until = [0.0] * len(self.urls)
+
+    def in_turn(self) -> Iterator[str]:
+        """Every replica once, starting with the next in turn; resting ones last (never none at all)."""
+        start = next(self._turn) % len(self.urls)
+        order = [(start + i) % len(self.urls) for i in range(len(self.urls))]
+        now = time.monotonic()
+        order.sort(key=lambda i: self._down_until[i] > now)  # stable: the turn order within each half
+        return (self.urls[i] for i in order)
+
+    def refused(self, url: str) -> None:
+        self._down_until[self.urls.index(url)] = time.monotonic() + self.down_seconds
 
 
 class Upstreams:
     """One aiohttp session for every service; connection caps and keep-alive apply per service."""
 
     def __init__(self, urls: Mapping[str, str], limits: UpstreamLimits) -> None:
-        self.urls = {name: url.rstrip("/") for name, url in urls.items()}
+        self.replicas = {name: Replicas(url, limits.down_seconds) for name, url in urls.items()}
         self.limits = limits
         self._session: aiohttp.ClientSession | None = None
         self._timeout = aiohttp.ClientTimeout(
@@ -113,20 +143,31 @@ class Upstreams:
             await self._session.close()
             self._session = None
 
+    @property
+    def names(self) -> list[str]:
+        return list(self.replicas)
+
     async def forward(self, service: str, method: str, target: str, headers: Headers, body: bytes) -> Answer:
-        """Send one request to `service` and read its whole final answer."""
-        url = URL(self.urls[service] + target, encoded=True)  # forwarded exactly as the policy matched it
+        """Send one request to a replica of `service` and read its whole final answer."""
         outgoing = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
-        try:
-            response = await self.session.request(
-                method, url, headers=outgoing, data=body or None, allow_redirects=False, compress=None
-            )
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise UpstreamBusy(service) from exc
-        except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
-            raise UpstreamTimeout(service) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise UpstreamUnavailable(service) from exc
+        replicas = self.replicas[service]
+        for base in replicas.in_turn():
+            url = URL(base + target, encoded=True)  # forwarded exactly as the policy matched it
+            try:
+                response = await self.session.request(
+                    method, url, headers=outgoing, data=body or None, allow_redirects=False, compress=None
+                )
+                break
+            except aiohttp.ConnectionTimeoutError as exc:
+                raise UpstreamBusy(service) from exc
+            except aiohttp.ClientConnectorError:
+                replicas.refused(base)  # nothing was sent: the next replica may take it, whatever the method
+            except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
+                raise UpstreamTimeout(service) from exc
+            except (aiohttp.ClientError, OSError) as exc:
+                raise UpstreamUnavailable(service) from exc
+        else:
+            raise UpstreamUnavailable(service)
         try:
             if response.status < 200:
                 raise UpstreamUnavailable(f"{service} gave an interim status as its final answer")
@@ -143,13 +184,11 @@ class Upstreams:
         response.release()
         return Answer(response.status, end_to_end(response.raw_headers, RESPONSE_OWN), payload)
 
-    async def get_status(self, service: str, path: str, timeout: float) -> int:
-        """Status of a plain GET (readiness probes); raises UpstreamUnavailable when there is none."""
+    async def get_status(self, base: str, path: str, timeout: float) -> int:
+        """Status of a plain GET to one replica (readiness probes); UpstreamUnavailable when there is none."""
         try:
-            async with self.session.get(
-                self.urls[service] + path, timeout=aiohttp.ClientTimeout(total=timeout)
-            ) as response:
+            async with self.session.get(base + path, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
                 await response.read()
                 return response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise UpstreamUnavailable(service) from exc
+            raise UpstreamUnavailable(base) from exc

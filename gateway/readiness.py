@@ -1,5 +1,8 @@
 """`/readyz` of the gateway: every service's own `/readyz`, probed at most once per cache period.
 
+A service with several replicas is ready when at least one of them is (the gateway passes over the
+others); the answer says how many are.
+
 Probes are shared: however many callers ask at once or within the period, each service is probed once
 (150 calls must not become 450 probes; a readiness endpoint must not be a way to load the services).
 """
@@ -28,14 +31,22 @@ class Readiness:
         async with self._lock:
             # Whoever waited on the lock finds the answer of the probe that held it.
             if self._result is None or time.monotonic() - self._at >= self.cache_seconds:
-                names = list(self.upstreams.urls)
+                names = self.upstreams.names
                 states = await asyncio.gather(*(self._probe(name) for name in names))
                 self._result, self._at = dict(zip(names, states, strict=True)), time.monotonic()
         return self._result
 
     async def _probe(self, name: str) -> str:
+        urls = self.upstreams.replicas[name].urls
+        states = await asyncio.gather(*(self._probe_one(url) for url in urls))
+        ready = states.count("ready")
+        if len(urls) == 1 or ready == 0:
+            return states[0] if ready == 0 else "ready"
+        return "ready" if ready == len(urls) else f"ready ({ready} of {len(urls)} replicas)"
+
+    async def _probe_one(self, url: str) -> str:
         try:
-            status = await self.upstreams.get_status(name, "/readyz", PROBE_SECONDS)
+            status = await self.upstreams.get_status(url, "/readyz", PROBE_SECONDS)
         except UpstreamUnavailable:
             return "unreachable"
         return "ready" if status == 200 else f"not ready ({status})"

@@ -8,6 +8,7 @@ from putokaz.settings import PROJECT_ROOT, KernelSettings
 
 
 class GatewaySettings(KernelSettings):
+    # Each service's base URL; several replicas of a service are listed comma-separated and taken in turn.
     screening_url: str = "http://127.0.0.1:8001"
     referral_url: str = "http://127.0.0.1:8002"
     registry_url: str = "http://127.0.0.1:8003"
@@ -23,6 +24,8 @@ class GatewaySettings(KernelSettings):
     upstream_keepalive_seconds: float = 2.0
     upstream_queue_seconds: float = 5.0
     upstream_connect_timeout_seconds: float = 2.0
+    # A replica that refused a connection is passed over this long (the others take its requests).
+    upstream_down_seconds: float = 5.0
     upstream_timeout_seconds: float = 30.0
 
     # Token bucket per subject (or per client address before authentication).
@@ -58,6 +61,7 @@ class GatewaySettings(KernelSettings):
             keepalive_seconds=self.upstream_keepalive_seconds,
             queue_seconds=self.upstream_queue_seconds,
             connect_seconds=self.upstream_connect_timeout_seconds,
+            down_seconds=self.upstream_down_seconds,
             answer_seconds=self.upstream_timeout_seconds,
         )
 

@@ -230,3 +230,46 @@ def test_expiry_sweeps_running_at_once_never_expire_a_referral_twice(
         "HAVING count(*) > 1",
     )
     assert twice == []
+
+
+def _served(process_url: str, route: str) -> int:
+    """How many requests of `route` this replica has answered (from its own Prometheus counters)."""
+    metrics = httpx.get(process_url + "/metrics", timeout=10).text
+    marker = f'route="{route}"'
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("putokaz_http_requests_total{") and marker in line
+        )
+    )
+
+
+def test_one_gateway_spreads_requests_over_the_replicas_and_passes_over_one_that_is_down(
+    replicated: Stack, make_token: Callable[..., str]
+) -> None:
+    """Runs last: it stops the second screening replica."""
+    route = "/api/v1/questionnaires"
+    first, second = replicated.replicas["screening"]
+    before = [_served(first.url, route), _served(second.url, route)]
+    token = make_token("police", org="org-balance", sub=f"balance-{uuid.uuid4().hex}")
+    with httpx.Client(base_url=replicated.gateway.url, timeout=60) as client:
+        for _ in range(10):
+            ok(client.get(route, headers=bearer(token)))
+        after = [_served(first.url, route), _served(second.url, route)]
+        assert [a - b for a, b in zip(after, before, strict=True)] == [5, 5]  # taken in turn
+
+        second.stop()
+        # Every request still answered (a refused connection carried nothing: the other replica takes it),
+        # and a POST too.
+        assert [client.get(route, headers=bearer(token)).status_code for _ in range(10)] == [200] * 10
+        started = client.post(
+            "/api/v1/screenings",
+            headers=bearer(token),
+            json={"language": "bs", "subject": unique_person(), "place": {"entity": "FBIH", "canton": 9}},
+        )
+        assert started.status_code == 201, started.text
+        assert _served(first.url, route) - after[0] == 10
+        ready = wait_for(lambda: (r := client.get("/readyz").json())["services"]["screening"] != "ready" and r)
+        assert ready["services"]["screening"] == "ready (1 of 2 replicas)"
+        assert ready["status"] == "ready"
