@@ -85,6 +85,19 @@ async def handle(
     return 201, _read(revocation)
 
 
+def _problems(*statuses: int) -> dict[str, Any]:
+    """The problem+json answers of a gateway route (the Problem schema comes with the services' documents)."""
+    titles = {
+        401: "Missing or invalid token",
+        403: "Your role may not call this route",
+        409: "The store (Redis) keeps no audit chain",
+        422: "The body is not valid; `errors` names every bad field",
+        503: "No revocation store is configured",
+    }
+    content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    return {str(s): {"description": titles[s], "content": content} for s in statuses}
+
+
 OPENAPI_PATHS: dict[str, Any] = {
     PATH: {
         "post": {
@@ -94,12 +107,15 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "required": True,
                 "content": {"application/json": {"schema": RevocationCreate.model_json_schema()}},
             },
-            "responses": {"201": {"description": "Revoked everywhere within a few seconds"}},
+            "responses": {
+                "201": {"description": "Revoked everywhere within a few seconds"},
+                **_problems(401, 403, 422, 503),
+            },
         },
         "get": {
             "summary": "The latest revocations (who, when, why)",
             "tags": ["revocations"],
-            "responses": {"200": {"description": "Latest revocations, newest first"}},
+            "responses": {"200": {"description": "Latest revocations, newest first"}, **_problems(401, 403, 503)},
         },
     },
     VERIFY_PATH: {
@@ -108,7 +124,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             "tags": ["revocations"],
             "responses": {
                 "200": {"description": "ok, rows checked, the chain's head, and the first broken row (or null)"},
-                "409": {"description": "The store (Redis) keeps no audit chain"},
+                **_problems(401, 403, 409, 503),
             },
         },
     },

@@ -75,3 +75,26 @@ def test_a_conflict_a_route_can_raise_is_declared(documents: dict[str, dict[str,
         ("/api/v1/screenings/{screening_id}/decisions", "post"),  # a decision before submission
     ):
         assert "409" in screening[path][method]["responses"], (method, path)
+
+
+def test_the_data_protection_and_release_conflicts_are_declared(documents: dict[str, dict[str, Any]]) -> None:
+    for service, path, method in (
+        ("screening", "/api/v1/screenings/{screening_id}/erasure", "post"),  # under legal hold
+        ("screening", "/api/v1/screenings/{screening_id}/legal-hold", "put"),  # already erased
+        ("registry", "/api/v1/releases", "post"),  # the tables cannot be protected
+    ):
+        answer = documents[service]["paths"][path][method]["responses"]["409"]
+        assert answer["content"][PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}, (method, path)
+    export = documents["referral"]["paths"]["/api/v1/subject-access/referrals/{screening_id}"]["get"]["responses"]
+    assert {"401", "403", "404", "422"} <= set(export)
+
+
+def test_the_gateways_own_routes_answer_problems_in_the_document() -> None:
+    from gateway.revocations import OPENAPI_PATHS
+
+    for path, item in OPENAPI_PATHS.items():
+        for method, operation in item.items():
+            errors = {s: a for s, a in operation["responses"].items() if int(s) >= 400}
+            assert {"401", "403"} <= set(errors), (method, path)
+            for answer in errors.values():
+                assert answer["content"] == {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}

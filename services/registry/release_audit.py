@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from services.registry.release_tables import TOTAL, Cell
+from services.registry.release_tables import atoms as block_atoms
 
 MAX_ROUNDS = 60
 
@@ -104,12 +105,16 @@ def quantities(cells: Sequence[Cell], counts: Mapping[str, Mapping[int, int]]) -
     found: dict[tuple[str, frozenset[int]], Quantity] = {}
     for cell in cells:
         key = (cell.block, cell.members)
+        # A block's own total (every person, e.g. the total of the entity or quarter table) is the year's
+        # grand total, published exactly in `total`: hiding it (say, as revised) would hide nothing, and
+        # the block's audit must know it.
+        headline = cell.headline or len(cell.members) == len(block_atoms(cell.block))
         q = found.get(key)
         if q is None:
             value = sum(counts.get(cell.block, {}).get(a, 0) for a in cell.members)
-            q = found[key] = Quantity(cell.block, cell.members, value, cell.threshold, cell.headline)
+            q = found[key] = Quantity(cell.block, cell.members, value, cell.threshold, headline)
         q.threshold = max(q.threshold, cell.threshold)
-        q.headline = q.headline or cell.headline
+        q.headline = q.headline or headline
         q.cells.append(cell)
     return list(found.values())
 

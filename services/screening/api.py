@@ -400,7 +400,12 @@ async def withdraw_consent(
     return protection.status(row)
 
 
-@router.post("/screenings/{screening_id}/erasure", response_model=DataProtectionRead, tags=["data protection"])
+@router.post(
+    "/screenings/{screening_id}/erasure",
+    response_model=DataProtectionRead,
+    tags=["data protection"],
+    responses=problem_answers(409),  # under legal hold
+)
 async def erase_screening(
     principal: Admin, session: DbSession, keys: Keys, screening_id: ScreeningId, body: ErasureCreate, now: Now
 ) -> dict[str, Any]:
@@ -409,7 +414,12 @@ async def erase_screening(
     return protection.status(row)
 
 
-@router.put("/screenings/{screening_id}/legal-hold", response_model=DataProtectionRead, tags=["data protection"])
+@router.put(
+    "/screenings/{screening_id}/legal-hold",
+    response_model=DataProtectionRead,
+    tags=["data protection"],
+    responses=problem_answers(409),  # already erased: nothing left to hold
+)
 async def place_legal_hold(
     principal: Admin, session: DbSession, screening_id: ScreeningId, body: LegalHoldCreate
 ) -> dict[str, Any]:

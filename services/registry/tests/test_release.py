@@ -14,9 +14,10 @@ from sqlalchemy import text
 from services.registry.ckm import PTable, PTableParameters
 from services.registry.facts import STATUS_RANK
 from services.registry.imports import COLUMNS
-from services.registry.release_tables import SPECS, cells_of, person_atoms
+from services.registry.release_tables import SPECS, atoms, cells_of, person_atoms
 from services.registry.synthetic import bih_year, to_csv
 from services.registry.tests.conftest import LAST_YEAR, TABLES, exact_cells, screening_fact, send
+from services.registry.tests.intruder import Intruder, members, possible_truths
 
 PTABLE = PTable(PTableParameters())
 D = PTABLE.parameters.max_deviation
@@ -291,6 +292,8 @@ async def test_a_late_fact_makes_a_new_version_audited_with_the_first(registry_a
     # and quarter are not given away (cells counting the same persons as a headline figure are headline).
     members = {(c.table, c.coords): (c.block, c.members) for spec in SPECS for c in cells_of(spec, (5, 10))}
     headline = {members[(c.table, c.coords)] for spec in SPECS if spec.headline for c in cells_of(spec, (5, 10))}
+    # Each block's own total is the grand total (the place and quarter tables' totals): exact by design.
+    headline |= {(block, frozenset(range(len(atoms(block))))) for block in ("main", "place", "quarter")}
     moved = []
     for name, table in second["tables"].items():
         if table["headline"]:
@@ -340,3 +343,133 @@ async def test_only_the_coordinator_releases_and_an_unreleased_year_is_404(regis
         assert denied.status_code == 403
     assert (await http.get("/api/v1/releases/2003", headers=admin)).status_code == 404
     assert (await http.get(f"/api/v1/releases/{YEAR}/versions/99", headers=admin)).status_code == 404
+
+
+EXPLORER_DIMS = ("sex", "child", "status", "nationality", "entity", "canton")
+
+
+async def explorer_tables(http, coordinator) -> list[dict[str, Any]]:
+    """Every explorer table of the year over the intruder's breakdowns: the total, one- and two-way."""
+    out = []
+    bys = [()] + [(d,) for d in EXPLORER_DIMS]
+    bys += [(a, b) for i, a in enumerate(EXPLORER_DIMS) for b in EXPLORER_DIMS[i + 1 :]]
+    for by in bys:
+        answer = await http.get("/api/v1/stats/victims", params={"year": YEAR, "by": ",".join(by)}, headers=coordinator)
+        assert answer.status_code == 200, answer.text
+        out.append(answer.json())
+    return out
+
+
+def know_explorer(intruder: Intruder, tables: list[dict[str, Any]]) -> None:
+    for table in tables:
+        for cell in table["cells"]:
+            low, high = possible_truths(PTABLE, cell["count"])
+            intruder.know(members(cell, table["breakdowns"]), low, high)
+
+
+async def test_an_lp_over_every_explorer_table_of_the_year_pins_no_small_cell(registry_app, year, coordinator) -> None:
+    """The intruder solves the LP over all 22 tables of the year (6 breakdowns, one- and two-way; around each
+    published count, the true counts the ptable can publish as it) for the smallest and largest value of
+    every cell of 1-4 persons. A single published count never tells its true value; the LP must not either,
+    and guessing the middle of the LP's interval must do no better than guessing from the cell alone."""
+    _, http = registry_app
+    tables = await explorer_tables(http, coordinator)
+    intruder = Intruder()
+    know_explorer(intruder, tables)
+    widths, pinned, lp_right, alone_right = [], [], 0, 0
+    for table in tables:
+        by = tuple(table["breakdowns"])
+        truth = await exact_cells(registry_app, "victims", YEAR, by)
+        for published, true in zip(table["cells"], truth, strict=True):
+            if not 1 <= true["count"] <= 4:
+                continue
+            low, high = intruder.interval(members(published, by))
+            assert low <= true["count"] <= high  # the truth is always feasible: the intruder's model is right
+            widths.append(high - low)
+            if low == high:
+                pinned.append((by, published, true["count"]))
+            lp_right += round((low + high) / 2) == true["count"]
+            alone_low, alone_high = possible_truths(PTABLE, published["count"])
+            alone_right += round((alone_low + alone_high) / 2) == true["count"]
+    n = len(widths)
+    print(
+        f"\nLP over {len(tables)} explorer tables of {YEAR}: {n} cells of 1-4 persons, {len(pinned)} pinned, "
+        f"interval width min {min(widths)} mean {sum(widths) / n:.2f}; the middle of the interval is right for "
+        f"{100 * lp_right / n:.0f} % (the middle of what the cell alone allows: {100 * alone_right / n:.0f} %)"
+    )
+    assert n >= 30
+    assert pinned == []
+    # Not asserted, measured: the LP narrows the intervals, so a guess at the middle is right more often
+    # than from one cell alone (docs/statistics.md, "What is not done").
+
+
+@pytest.mark.xfail(
+    reason="Known weakness (docs/statistics.md): the release's exact figures with the explorer's perturbed "
+    "cross-tables of the same closed year narrow hidden release cells below their protection width, and in "
+    "some runs pin them; the release audit models only the release. Not strict: the outcome depends on the "
+    "database's record-key secret.",
+    strict=False,
+)
+async def test_release_and_explorer_together_pin_no_hidden_release_cell(registry_app, year, coordinator) -> None:
+    """Differencing the release against the explorer, as one LP: the release's exact figures (equalities),
+    what each of its markers stands for, and every explorer table of the year. No cell the release hides
+    may come out pinned to one value. Release tables by form or quarter are left out (the explorer's atoms
+    here carry neither), which only makes the intruder weaker on the cells they touch."""
+    from services.registry.facts import VICTIM_MIN_RANK
+    from services.registry.releases import PERSON
+    from services.registry.repository import person_rows
+    from services.registry.tests.intruder import VALUE_OF
+
+    app, http = registry_app
+    published = (await release(http, coordinator)).json()
+    async with app.state.db.sessionmaker() as session:
+        truth = true_release_cells(await person_rows(session, YEAR, PERSON, VICTIM_MIN_RANK))
+    intruder = Intruder()
+    know_explorer(intruder, await explorer_tables(http, coordinator))
+    specs = {spec.name: spec for spec in SPECS}
+    # What the release alone lets the intruder work out (its own audit): a cell the exact headlines already
+    # pin (a revised margin equal to the grand total) is disclosed by design, not by the explorer.
+    rules = {
+        (c["table"], tuple(c["cell"][d] for d in specs[c["table"]].dims)): (
+            entry["rule"],
+            entry["protection_width"],
+            math.inf if entry["interval"][1] is None else entry["interval"][1] - entry["interval"][0],
+        )
+        for entry in published["audit"]["hidden"]
+        for c in entry["cells"]
+    }
+    targets = []
+    for name, table in published["tables"].items():
+        dims = table["dims"]
+        if not set(dims) <= VALUE_OF.keys():
+            continue
+        for cell in table["cells"]:
+            coords = tuple(cell[d] for d in dims)
+            atoms = members(cell, dims, specs[name].registered_only)
+            shown = cell["count"]
+            if isinstance(shown, int):
+                intruder.know(atoms, shown, shown)
+                continue
+            rule, width, alone = rules[(name, coords)]
+            if str(shown).startswith("<"):
+                intruder.know(atoms, 1, table["threshold"] - 1)
+            else:
+                intruder.know(atoms, table["threshold"] if rule == "secondary" else 0, math.inf)
+            if alone >= 1:
+                targets.append((name, coords, atoms, min(width, alone)))
+    pinned, narrower = [], []
+    for name, coords, atoms, width in targets:
+        low, high = intruder.interval(atoms)
+        assert low <= truth[(name, coords)] <= high
+        if high - low < 1:
+            pinned.append((name, coords, low))
+        if high - low < width:
+            narrower.append((name, coords, (low, high), width))
+    print(
+        f"\nrelease {YEAR} against the explorer: {len(targets)} hidden release cells in one LP with "
+        f"{len(intruder.rows)} published figures; {len(pinned)} pinned, {len(narrower)} narrower than their "
+        f"protection width (or than the release alone allows): {narrower[:6]}"
+    )
+    assert targets
+    assert pinned == []
+    assert narrower == []  # the release's own bar: no hidden interval narrower than its protection width
