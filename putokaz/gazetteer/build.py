@@ -316,8 +316,10 @@ SOURCE_TEXT = {
         "github.com/wmgeolab/geoBoundaries, releaseData/gbOpen/BIH/ADM3/geoBoundaries-BIH-ADM3_simplified.geojson "
         "(sha256 75d25d61ff6f3b5d5ba0ccfeb500653d2b83a83f34c806739e2b6ceb4a41a20f, identical to the Git LFS "
         "object of that release)",
-        "licence": "Public Domain according to the geoBoundaries metadata of this release (boundary source: "
-        "Wikimedia Commons); cite Runfola et al. (2020), geoBoundaries, PLoS ONE 15(4): e0231866",
+        "licence": "Public Domain according to geoBoundaries' metadata for gbOpen BIH ADM3 (boundary source: "
+        "Wikimedia Commons), as checked and quoted by a third-party build script; the metadata file itself is "
+        "a Git LFS object we could not read offline. Cite Runfola et al. (2020), geoBoundaries, PLoS ONE "
+        "15(4): e0231866",
     },
     "cantons_and_entities": {
         "what": "which canton, entity or district each municipality lies in (the area that covers most of it)",
@@ -326,7 +328,8 @@ SOURCE_TEXT = {
         "copied from a third-party repository (github.com/AleksZyro/BESP2074, commit e17b831, "
         "dashboard/data/), sha256 fdc96b6d48d385af6743ca7f4bbd94728859c730474c540c37826961bb367abb; not "
         "verified byte for byte against a geoBoundaries release",
-        "licence": "CC BY 4.0 (geoBoundaries metadata for BIH ADM2; source Codrina Maria Ille, Datahub)",
+        "licence": "CC BY 4.0 with attribution to Codrina Maria Ille and Datahub, according to the geoBoundaries "
+        "metadata for BIH ADM2 'Cantons' that we read (of another commit of that file than the copy used)",
     },
     "rs_regions": {
         "what": "the region of each Republika Srpska municipality: the four regions (Banja Luka, "
