@@ -5,13 +5,16 @@ one atom of each block:
 
 - `main`: sex × child/adult × status × set of crim_thb form groups × citizenship group;
 - `place`: canton 1–10, FBiH without canton, RS, Brčko, unknown (canton ⊂ entity);
-- `quarter`: the quarter of the person's counted screening (quarter ⊂ year).
+- `quarter`: the quarter of the person's counted screening (quarter ⊂ year);
+- `age`: the CTDC age band with child/adult (band ⊂ child/adult; an unknown age may be either).
 
 Every published cell is the sum of a set of atoms of one block: a one-way or two-way table of the
 national annual report, or a crim_thb table (registered victims: presumed + identified). A form cell
 counts persons with that form (a person with several is under each); totals count persons once. No
 table crosses two blocks, so what can be inferred about one block does not depend on the others
-beyond their common grand total, which is published exactly.
+beyond their common grand total, which is published exactly — and, for the age block, the child/adult
+totals, published exactly in the main block: the age block carries them as a headline table of its own
+(not shown twice), so its audit knows that the bands nest in them.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from services.registry.eurostat import (
     citizenship_group,
     eurostat_forms,
 )
-from services.registry.facts import SEXES, VICTIM_STATUSES
+from services.registry.facts import AGE_BANDS, CHILD_AGE_BANDS, SEXES, VICTIM_STATUSES
 
 TOTAL = "total"
 FORM_SETS: tuple[tuple[str, ...], ...] = tuple(
@@ -42,10 +45,18 @@ ENTITIES = ("FBIH", "RS", "BD", "unknown")
 CANTONS = (*(str(c) for c in range(1, 11)), "none")
 QUARTERS = ("1", "2", "3", "4")
 REGISTERED = frozenset({"presumed", "identified"})
+# (band, child/adult) pairs that can occur: a child band is a child, an adult band an adult, unknown either.
+BAND_GROUPS: tuple[tuple[str, str], ...] = tuple(
+    (band, group)
+    for band in AGE_BANDS
+    for group in AGE_GROUPS
+    if band == "unknown" or (group == "child") == (band in CHILD_AGE_BANDS)
+)
 BLOCKS: dict[str, tuple[tuple[Any, ...], ...]] = {
     "main": (SEXES, AGE_GROUPS, VICTIM_STATUSES, FORM_SETS, CITIZENSHIP_GROUPS),
     "place": (PLACES,),
     "quarter": (QUARTERS,),
+    "age": (BAND_GROUPS,),
 }
 Atom = tuple[Any, ...]
 
@@ -74,6 +85,8 @@ DIMS: dict[str, Dim] = {
     "entity": Dim("place", ENTITIES, lambda a: (_entity(a[0]),)),
     "canton": Dim("place", CANTONS, lambda a: (a[0] if a[0].isdigit() else "none",)),
     "quarter": Dim("quarter", QUARTERS, lambda a: (a[0],)),
+    "age_band": Dim("age", AGE_BANDS, lambda a: (a[0][0],)),
+    "band_group": Dim("age", AGE_GROUPS, lambda a: (a[0][1],)),
 }
 
 
@@ -88,6 +101,8 @@ class TableSpec:
     headline: bool = False
     # crim_thb tables count registered victims (presumed + identified) only.
     registered_only: bool = False
+    # False: known to the audit, not published as a table (its figures are published in another table).
+    shown: bool = True
 
     @property
     def block(self) -> str:
@@ -106,6 +121,9 @@ SPECS: tuple[TableSpec, ...] = (
     TableSpec("by_entity", "Victims by entity", ("entity",)),
     TableSpec("by_canton", "Victims by canton (FBiH)", ("canton",), sensitive=True),
     TableSpec("by_quarter", "Victims by quarter", ("quarter",)),
+    TableSpec("by_age_band", "Victims by age band (CTDC; bands nest in child/adult)", ("age_band",), sensitive=True),
+    # The exact child/adult totals of `by_age_group`, stated in the age block so its audit knows them.
+    TableSpec("age_groups_of_bands", "Child/adult, over the age bands", ("band_group",), headline=True, shown=False),
     TableSpec("by_sex_and_age_group", "Victims by sex and child/adult", ("sex", "age_group"), sensitive=True),
     TableSpec(
         "crim_thb_by_sex_and_age_group",
@@ -140,8 +158,9 @@ def atom_index(block: str) -> dict[Atom, int]:
 
 
 def person_atoms(row: Sequence[Any]) -> dict[str, Atom]:
-    """The atoms of one counted person: row = sex, child, citizenship, entity, canton, status, forms_mask, quarter."""
-    sex, child, citizenship, entity, canton, status, mask, quarter = row
+    """The atoms of one counted person: row = sex, child, citizenship, entity, canton, status, forms_mask, quarter,
+    age_band."""
+    sex, child, citizenship, entity, canton, status, mask, quarter, band = row
     forms = eurostat_forms(mask)
     if entity == "FBIH":
         place = str(canton) if canton is not None else "FBIH"
@@ -151,7 +170,14 @@ def person_atoms(row: Sequence[Any]) -> dict[str, Atom]:
         "main": (sex, "child" if child else "adult", status, forms, citizenship_group(citizenship)[0]),
         "place": (place,),
         "quarter": (str(quarter),),
+        "age": (_band_group(band, child),),
     }
+
+
+def _band_group(band: Any, child: bool) -> tuple[str, str]:
+    group = "child" if child else "adult"
+    # A fact whose band contradicts child/adult (refused at ingest; older data) counts as of unknown age.
+    return (band, group) if (band, group) in BAND_GROUPS else ("unknown", group)
 
 
 @dataclass(frozen=True)

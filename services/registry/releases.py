@@ -28,7 +28,7 @@ from services.registry.models import Release
 from services.registry.release_audit import Quantity, ReleaseUnsafe, Version, primary, protect, quantities
 from services.registry.release_tables import SPECS, Cell, atom_index, cells_of, person_atoms
 
-PERSON = ("sex", "child", "citizenship", "entity", "canton", "status", "forms_mask", "quarter")
+PERSON = ("sex", "child", "citizenship", "entity", "canton", "status", "forms_mask", "quarter", "age_band")
 Counts = dict[str, dict[int, int]]
 
 
@@ -58,6 +58,10 @@ def _restore(version: Release, thresholds: tuple[int, int]) -> Version:
     stored = json.loads(version.tables)
     atoms = {block: {int(k): v for k, v in found.items()} for block, found in json.loads(version.atoms).items()}
     qs = quantities(_all_cells(thresholds), atoms)
+    for q in qs:
+        if q.block not in atoms:
+            # A version made before this block existed (the age bands) published nothing of it.
+            q.rule = "revision"
     by_cell = {(cell.table, cell.coords): q for q in qs for cell in q.cells}
     for name, table in stored.items():
         for cell in table["cells"]:
@@ -124,6 +128,8 @@ def _render(qs: list[Quantity], thresholds: tuple[int, int]) -> dict[str, Any]:
     shown = {(cell.table, cell.coords): q for q in qs for cell in q.cells}
     tables: dict[str, Any] = {}
     for spec in SPECS:
+        if not spec.shown:
+            continue
         cells = []
         for cell in cells_of(spec, (0, 0)):
             q = shown[(spec.name, cell.coords)]

@@ -48,6 +48,7 @@ def persons(facts: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
                 f["status"],
                 mask,
                 (f["month"] - 1) // 3 + 1,
+                f["age_band"],
             )
         )
     return out
@@ -293,7 +294,7 @@ async def test_a_late_fact_makes_a_new_version_audited_with_the_first(registry_a
     members = {(c.table, c.coords): (c.block, c.members) for spec in SPECS for c in cells_of(spec, (5, 10))}
     headline = {members[(c.table, c.coords)] for spec in SPECS if spec.headline for c in cells_of(spec, (5, 10))}
     # Each block's own total is the grand total (the place and quarter tables' totals): exact by design.
-    headline |= {(block, frozenset(range(len(atoms(block))))) for block in ("main", "place", "quarter")}
+    headline |= {(block, frozenset(range(len(atoms(block))))) for block in ("main", "place", "quarter", "age")}
     moved = []
     for name, table in second["tables"].items():
         if table["headline"]:
@@ -473,3 +474,43 @@ async def test_release_and_explorer_together_pin_no_hidden_release_cell(registry
     assert targets
     assert pinned == []
     assert narrower == []  # the release's own bar: no hidden interval narrower than its protection width
+
+
+async def test_age_bands_nest_in_child_adult_and_no_hidden_band_can_be_differenced(
+    registry_app, year, coordinator
+) -> None:
+    """The CTDC age bands are released beside the exact child/adult totals they nest in: a group's total minus
+    its published bands must not give a hidden band away, and every hidden band passes the LP audit."""
+    from services.registry.facts import CHILD_AGE_BANDS, VICTIM_MIN_RANK
+    from services.registry.releases import PERSON
+    from services.registry.repository import person_rows
+
+    app, http = registry_app
+    published = (await release(http, coordinator)).json()
+    assert "age_groups_of_bands" not in published["tables"]  # stated for the audit, not published twice
+    bands = {c["age_band"]: c["count"] for c in published["tables"]["by_age_band"]["cells"]}
+    groups = {c["age_group"]: c["count"] for c in published["tables"]["by_age_group"]["cells"]}
+    async with app.state.db.sessionmaker() as session:
+        rows = await person_rows(session, YEAR, PERSON, VICTIM_MIN_RANK)
+    truth = Counter(row[-1] for row in rows)
+    for band, shown in bands.items():
+        if isinstance(shown, int):
+            assert shown == (len(rows) if band == "total" else truth[band]), band
+    hidden_bands = [b for b, shown in bands.items() if not isinstance(shown, int)]
+    for group in ("child", "adult"):
+        own = [b for b in bands if b not in ("unknown", "total") and (b in CHILD_AGE_BANDS) == (group == "child")]
+        unseen = [b for b in own if b in hidden_bands]
+        rest = groups[group] - sum(bands[b] for b in own if b not in unseen)
+        # With the unknown-age band published, the group's rest is its hidden bands plus part of "unknown".
+        known_unknown = bands["unknown"] if isinstance(bands["unknown"], int) else None
+        if len(unseen) == 1 and known_unknown == 0:
+            pytest.fail(f"{group} total minus its published bands gives {unseen[0]} = {rest}")
+    audited = {
+        c["cell"]["age_band"]: entry
+        for entry in published["audit"]["hidden"]
+        for c in entry["cells"]
+        if c["table"] == "by_age_band"
+    }
+    assert set(audited) == set(hidden_bands)
+    assert all(entry["protected"] for entry in audited.values())
+    print(f"\nage bands {YEAR}: {bands}; hidden {hidden_bands}")
