@@ -22,7 +22,7 @@ from putokaz.auth import ROLES, issue_token, new_secret
 from putokaz.db import Database, new_metadata
 from putokaz.events.signing import new_webhook_secret
 from putokaz.migrations import alembic_config, upgrade
-from putokaz.settings import DEV_SECRET_FILE, PROJECT_ROOT, VAR_DIR
+from putokaz.settings import DEV_SECRET_FILE, PROJECT_ROOT, VAR_DIR, KernelSettings
 
 
 def database_url(service: ServiceProcess) -> str:
@@ -241,10 +241,24 @@ def run(port_base: int = GATEWAY_PORT) -> None:
 
 
 def token(role: str, org: str | None, sub: str | None, ttl: int) -> None:
+    """Print a token the running system accepts: its configured secret, issuer and audience (never production)."""
     if role not in ROLES:
         sys.exit(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
-    secret = ensure_secret()
-    print(issue_token(secret, sub=sub or f"demo-{role}", roles=[role], org=org or DEMO_ORGS[role], ttl_seconds=ttl))
+    settings = KernelSettings()
+    if settings.environment == "production":
+        sys.exit("make token mints dev tokens; in production tokens come from the identity provider")
+    secret = settings.jwt_secret or ensure_secret()
+    print(
+        issue_token(
+            secret,
+            sub=sub or f"demo-{role}",
+            roles=[role],
+            org=org or DEMO_ORGS[role],
+            ttl_seconds=ttl,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+    )
 
 
 def revision(service_name: str, message: str) -> None:
