@@ -78,7 +78,9 @@ def _role_for(rule_roles: frozenset[str]) -> str:
 def _strategy_ids(client: httpx.Client, make_token) -> dict[str, str]:
     """Objects of the demo plan assigned to ORG_A (the Sarajevo CSW is responsible for measure 4.1)."""
     coordinator = bearer(make_token("coordinator", org="demo-state-coordinator"))
-    plan_id = ok(client.get("/api/v1/plans", headers=coordinator))["items"][0]["id"]
+    # The demo plan by its code: other tests on the shared stack may have loaded plans of their own.
+    plans = ok(client.get("/api/v1/plans", headers=coordinator))["items"]
+    plan_id = next(p["id"] for p in plans if p["code"] == "DEMO-AP-2024-2027")
     plan = ok(client.get(f"/api/v1/plans/{plan_id}", headers=coordinator))
     measure = next(m for g in plan["goals"] for m in g["measures"] if m["code"] == "4.1")
     assert ORG_A in measure["organisations"]
