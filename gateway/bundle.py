@@ -37,11 +37,20 @@ class BundleError(ValueError):
 
 
 @dataclass(frozen=True)
+class Chunk:
+    """What one import("…") of the app loads: that module and what it needs that no earlier part has."""
+
+    name: str  # file name at the app's root, e.g. app.screens.index.js
+    entry: str  # the module imported, e.g. screens/index.js
+    source: str
+    vendor: tuple[str, ...]  # library modules it imports
+
+
+@dataclass(frozen=True)
 class Bundle:
     source: str  # the entry and every module it imports
     vendor: tuple[str, ...]  # library modules the entry's bundle imports (announced with modulepreload)
-    lazy: str | None  # the modules reached only through import("…"), fetched once the entry runs
-    lazy_vendor: tuple[str, ...]  # library modules only the lazy part imports
+    chunks: tuple[Chunk, ...]  # one per module the app loads with import("…"), in the order first met
 
 
 def _resolve(importer: str, specifier: str) -> str:
@@ -65,20 +74,22 @@ def _pairs(names: str, importer: str) -> list[tuple[str, str]]:
 
 
 class _Linker:
-    def __init__(self, files: Mapping[str, str], lazy_name: str) -> None:
+    def __init__(self, files: Mapping[str, str]) -> None:
         self.files = files
-        self.lazy_name = lazy_name
         self.order: list[str] = []
         self.vendor: list[str] = []
         self.state: dict[str, str] = {}
         self.dynamic: list[str] = []  # targets of import("…"), in the order met
-        self.boot: set[str] = set()  # modules of the entry's bundle (set once the entry is visited)
+        self.file_of: dict[str, str] = {}  # module → the bundle file that holds it
+        self.uses: set[str] = set()  # what the module being written refers to
 
     def ref(self, path: str) -> str:
         if path.startswith(VENDOR):
             if path not in self.vendor:
                 self.vendor.append(path)
+            self.uses.add(path)
             return f"__v{self.vendor.index(path)}"
+        self.uses.add(path)
         return f"__m{self.order.index(path)}"
 
     def visit(self, path: str, importer: str) -> None:
@@ -149,9 +160,10 @@ class _Linker:
             target = _resolve(path, match["src"])
             if target.startswith(VENDOR):
                 return f'import("./{target}")'  # the bundles sit at the app's root
-            if target in self.boot or path not in self.boot:
-                return f"Promise.resolve({self.ref(target)})"
-            return f'import("./{self.lazy_name}").then((chunk) => chunk.{self.ref(target)})'
+            name = f"__m{self.order.index(target)}"  # not a use: fetched when called, not when loaded
+            if self.file_of[target] == self.file_of[path]:
+                return f"Promise.resolve({name})"
+            return f'import("./{self.file_of[target]}").then((chunk) => chunk.{name})'
 
         body = IMPORT.sub(imported, source)
         body = EXPORT_FROM.sub(re_exported, body)
@@ -174,35 +186,39 @@ class _Linker:
         )
 
 
-def link(files: Mapping[str, str], entry: str = "main.js", lazy_name: str = "app.lazy.js") -> Bundle:
-    """The entry and every module it imports as one module; what it loads with import("…") as a second.
+def chunk_name(module: str) -> str:
+    return "app." + module.removesuffix(".js").replace("/", ".") + ".js"
 
-    The second part imports the first part's modules from it (the same URL, so the same instances).
+
+def link(files: Mapping[str, str], entry: str = "main.js") -> Bundle:
+    """The entry and every module it imports as one module; each module it loads with import("…") as another.
+
+    A later part imports what it shares with earlier ones from them (the same URL, so the same instances);
+    a library that only a later part needs (a chart library for the console) is fetched only with it.
     """
-    linker = _Linker(files, lazy_name)
+    linker = _Linker(files)
     linker.visit(entry, entry)
-    boot_order, boot_vendor = list(linker.order), list(linker.vendor)
-    linker.boot = set(boot_order)
-    for target in linker.dynamic:  # grows while lazy modules are visited
-        if not target.startswith(VENDOR):
-            linker.visit(target, entry)
-    lazy_order = linker.order[len(boot_order) :]
+    parts = [(BOOT_NAME, entry, list(linker.order))]
+    for target in linker.dynamic:  # grows while later parts are visited
+        if target.startswith(VENDOR) or target in linker.order:
+            continue
+        before = len(linker.order)
+        linker.visit(target, entry)
+        parts.append((chunk_name(target), target, linker.order[before:]))
+    for name, _, modules in parts:
+        linker.file_of.update(dict.fromkeys(modules, name))
     note = "// Putokaz: the app's modules linked by gateway/bundle.py (the sources are web/app/*.js)."
-    imports = [f'import * as {linker.ref(path)} from "./{path}";' for path in boot_vendor]
-    boot_modules = [linker.module(path) for path in boot_order]
-    if not lazy_order:
-        return Bundle("\n".join([note, *imports, *boot_modules]), tuple(boot_vendor), None, ())
-    lazy_modules = [linker.module(path) for path in lazy_order]
-    lazy_vendor = [path for path in linker.vendor if path not in boot_vendor]
-    shared = ", ".join(linker.ref(path) for path in boot_order)
-    boot = "\n".join([note, *imports, *boot_modules, f"export {{ {shared} }};"])
-    lazy = "\n".join(
-        [
-            note,
-            f'import {{ {shared} }} from "./{BOOT_NAME}";',
-            *(f'import * as {linker.ref(path)} from "./{path}";' for path in linker.vendor),
-            *lazy_modules,
-            "export { " + ", ".join(linker.ref(path) for path in lazy_order) + " };",
-        ]
-    )
-    return Bundle(boot, tuple(boot_vendor), lazy, tuple(lazy_vendor))
+    written = []
+    for name, part_entry, modules in parts:
+        linker.uses = set()
+        code = [linker.module(path) for path in modules]
+        vendor = sorted((u for u in linker.uses if u.startswith(VENDOR)), key=linker.vendor.index)
+        imports = [f'import * as {linker.ref(u)} from "./{u}";' for u in vendor]
+        earlier: dict[str, list[str]] = {}
+        for used in sorted(linker.uses - set(vendor) - set(modules), key=linker.order.index):
+            earlier.setdefault(linker.file_of[used], []).append(f"__m{linker.order.index(used)}")
+        imports += [f'import {{ {", ".join(refs)} }} from "./{file}";' for file, refs in earlier.items()]
+        exported = "export { " + ", ".join(f"__m{linker.order.index(m)}" for m in modules) + " };"
+        written.append(Chunk(name, part_entry, "\n".join([note, *imports, *code, exported]), tuple(vendor)))
+    boot, *chunks = written
+    return Bundle(boot.source, boot.vendor, tuple(chunks))

@@ -28,9 +28,11 @@ from putokaz.errors import PROBLEM_CONTENT_TYPE, problem_body
 
 logger = logging.getLogger("putokaz.gateway")
 # The linked modules (gateway/bundle.py), served beside the sources under /app/<version>/: what the
-# sign-in page needs, and the rest that it loads once it runs.
+# sign-in page needs, and one file per part it loads once it runs (app.screens.index.js, …).
 BUNDLE = BOOT_NAME
-LAZY = "app.lazy.js"
+# Screens that need the network anyway (the console's figures come from the API): the service worker
+# does not keep them, so a phone's first load does not fetch a chart library it may never use.
+ONLINE_ONLY = ("console/", "app.console.", "vendor/uplot.")
 IMMUTABLE = b"public, max-age=31536000, immutable"
 REVALIDATE = b"no-cache"
 TYPES = {
@@ -153,12 +155,10 @@ class WebFrontend:
         # discovering each level of imports one round trip at a time (2 s apiece on Slow 3G).
         preload = "\n".join(f'<link rel="modulepreload" href="{prefix}{name}">' for name in scripts)
         # What the service worker keeps for offline use: the page, the scripts it runs, every other file
-        # (styles, icons) but the PNG icons the manifest names (fetched only when installing).
-        shell = [
-            "/",
-            *(prefix + name for name in [entry, *scripts, *later]),
-            *(prefix + n for n in app if not n.endswith((".js", ".png"))),
-        ]
+        # (styles, icons) but the PNG icons the manifest names (fetched only when installing) and what
+        # works online only.
+        files = [entry, *scripts, *later, *(n for n in app if not n.endswith((".js", ".png")))]
+        shell = ["/", *(prefix + n for n in dict.fromkeys(files) if not n.startswith(ONLINE_ONLY))]
         self.pages = {
             "/": self._render(
                 "index.html",
@@ -186,10 +186,11 @@ class WebFrontend:
                 logger.warning("web app served as separate modules", extra={"reason": str(error)})
             else:
                 app[BUNDLE] = _asset(bundle.source.encode(), ".js")
-                if bundle.lazy is None:
-                    return BUNDLE, list(bundle.vendor), []
-                app[LAZY] = _asset(bundle.lazy.encode(), ".js")
-                return BUNDLE, list(bundle.vendor), [LAZY, *bundle.lazy_vendor]
+                later: list[str] = []
+                for chunk in bundle.chunks:
+                    app[chunk.name] = _asset(chunk.source.encode(), ".js")
+                    later += [chunk.name, *(v for v in chunk.vendor if v not in bundle.vendor)]
+                return BUNDLE, list(bundle.vendor), later
         return "main.js", sorted(name for name in sources if name != "main.js"), []
 
     def _render(self, name: str, values: dict[str, str]) -> Asset:

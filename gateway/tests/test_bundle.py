@@ -18,12 +18,16 @@ def app_sources() -> dict[str, str]:
 def test_the_app_links_with_the_sign_in_page_apart_from_the_rest() -> None:
     bundle = link(app_sources())
     assert "// --- screens/signin.js" in bundle.source and "// --- screens/wizard.js" not in bundle.source
-    assert bundle.lazy is not None and "// --- screens/wizard.js" in bundle.lazy
-    # Libraries stay their own files (licence headers intact), imported by URL from the app's root.
+    chunks = {chunk.entry: chunk for chunk in bundle.chunks}
+    assert "// --- screens/wizard.js" in chunks["screens/index.js"].source
+    # Libraries stay their own files (licence headers intact), imported by URL from the app's root;
+    # the console's chart library comes only with the console.
     assert set(bundle.vendor) == {"vendor/preact.js", "vendor/preact-hooks.js", "vendor/htm.js"}
-    assert "vendor/idb.js" in bundle.lazy_vendor
-    assert 'import("./app.lazy.js")' in bundle.source
-    for text in (bundle.source, bundle.lazy):
+    assert "vendor/idb.js" in chunks["screens/index.js"].vendor
+    assert "vendor/uplot.js" not in chunks["screens/index.js"].vendor
+    assert "vendor/uplot.js" in chunks["console/index.js"].vendor
+    assert 'import("./app.screens.index.js")' in bundle.source
+    for text in (bundle.source, *(chunk.source for chunk in bundle.chunks)):
         assert "\nimport {" not in text.split("// --- ", 1)[1], "an import left inside a linked module"
 
 

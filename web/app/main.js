@@ -46,6 +46,17 @@ function TopBar({ user, online, onLanguage }) {
   </header>`;
 }
 
+// The console (charts, the coordinator's figures) only for those who open it.
+const loadConsole = () => import("./console/index.js");
+
+function Later({ load, show }) {
+  const [loaded, setLoaded] = useState(null);
+  useEffect(() => {
+    load().then(setLoaded).catch((e) => console.error(e));
+  }, []);
+  return loaded ? show(loaded) : html`<p>${t("loading")}</p>`;
+}
+
 function useScreens() {
   const [loaded, setLoaded] = useState(null);
   useEffect(() => {
@@ -59,7 +70,7 @@ function Screen({ route, user, online }) {
   const loaded = useScreens();
   if (!user && name !== "offline") return html`<${SignIn} online=${online} />`;
   if (!loaded) return html`<p>${t("loading")}</p>`;
-  const { Home, Screening, Result, Refer, MyReferrals, Inbox, PrintSheet, Offline, Console } = loaded;
+  const { Home, Screening, Result, Refer, MyReferrals, Inbox, PrintSheet, Offline } = loaded;
   const { Practice, TrainingHome, TrainerHome, GroupResults } = loaded;
   if (name === "offline") return html`<${Offline} user=${user} online=${online} localId=${rest[0]} />`;
   switch (name) {
@@ -74,7 +85,7 @@ function Screen({ route, user, online }) {
     case "inbox":
       return html`<${Inbox} user=${user} />`;
     case "console":
-      return html`<${Console} user=${user} route=${rest} />`;
+      return html`<${Later} load=${loadConsole} show=${(m) => html`<${m.Console} user=${user} route=${rest} />`} />`;
     case "training":
       if (rest[0] === "group") return html`<${GroupResults} id=${rest[1]} />`;
       if (rest[0]) return html`<${Practice} id=${rest[0]} />`;

@@ -105,7 +105,8 @@ def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(bro
     page.screenshot(path=f"{SCREENSHOTS}/result.png", full_page=True)
 
     page.get_by_role("link", name="Pronađi pomoć i uputi").click()
-    page.locator(".matches > li").first.wait_for()
+    page.locator(".matches > li, main .error").first.wait_for()
+    assert not page.locator("main .error").count(), page.locator("main .error").inner_text()
     check_screen(page, "matches", seen)
     safe_house = page.locator(".matches > li").filter(has_text="Safe house for women").first
     safe_house.get_by_role("button").click()

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from web.tests.browser import sign_in, wait_until
+from web.tests.browser import check_screen, sign_in, wait_until
 from web.tests.test_journeys import ADULT_YES, answer_yes_everywhere_asked, person_step
 
 PIN = "482913"
@@ -43,7 +43,7 @@ def questionnaires_cached(page: Any) -> int:
     return page.evaluate("async () => (await (await caches.open('questionnaires')).keys()).length")
 
 
-def go_offline_and_start(page: Any, context: Any) -> None:
+def go_offline_and_start(page: Any, context: Any, seen: dict[str, list[str]] | None = None) -> None:
     wait_until(page, "navigator.serviceWorker.controller !== null")
     # Every published questionnaire in every language (3 × 8) and the list, kept for offline use.
     for _ in range(600):
@@ -52,6 +52,9 @@ def go_offline_and_start(page: Any, context: Any) -> None:
         page.wait_for_timeout(100)
     context.set_offline(True)
     page.get_by_role("link", name="Nova procjena").click()
+    page.locator('input[name="pin"]').wait_for()
+    if seen is not None:
+        check_screen(page, "offline: set a PIN", seen)
     page.fill('input[name="pin"]', PIN)
     page.fill('input[name="pin-again"]', PIN)
     page.get_by_role("button", name="Postavi PIN").click()
@@ -64,7 +67,8 @@ def test_an_offline_screening_is_sent_exactly_once_despite_a_cut_mid_sync_and_a_
 ) -> None:
     page = context.new_page()
     sign_in(page, "police-una-sana", ui_language="bs")
-    go_offline_and_start(page, context)
+    seen: dict[str, list[str]] = {}
+    go_offline_and_start(page, context, seen)
     given = f"Offline{uuid.uuid4().hex[:8]}"
     page.locator('select[name="person-language"]').select_option("fa")
     page.get_by_role("button", name="Dalje").click()
@@ -72,11 +76,11 @@ def test_an_offline_screening_is_sent_exactly_once_despite_a_cut_mid_sync_and_a_
     page.get_by_role("button", name="Dalje").click()
     page.get_by_label("Da, osoba pristaje").check()
     page.get_by_role("button", name="Počni s pitanjima").click()
-    seen: dict[str, list[str]] = {}
     answer_yes_everywhere_asked(page, ADULT_YES, seen, "offline")
     # Offline, the result waits; the steps that do not depend on the score still show.
     page.get_by_role("heading", name="Rezultat na čekanju").wait_for()
     assert page.locator(".steps li").count() >= 1
+    check_screen(page, "offline: result pending", seen)
 
     # Nothing identifying in the service worker's caches, and only ciphertext in IndexedDB.
     assert given not in page.evaluate(CACHED_TEXT)
@@ -106,6 +110,7 @@ def test_an_offline_screening_is_sent_exactly_once_despite_a_cut_mid_sync_and_a_
         page.wait_for_timeout(100)
     send = page.get_by_role("button", name="Pošalji sada")
     send.wait_for()
+    check_screen(page, "home: waiting to be sent", seen)
     page.wait_for_timeout(500)
     assert page.locator("#queue-title").count() == 1  # still waiting after the cut
     send.dblclick()  # two presses: one sync
@@ -122,6 +127,7 @@ def test_an_offline_screening_is_sent_exactly_once_despite_a_cut_mid_sync_and_a_
     assert len(matches) == 1, found
     assert matches[0]["state"] == "submitted" and matches[0]["outcome"] == "PRESUMED_VICTIM"
     assert '"queue":[]' in page.evaluate(DEVICE_STORE)
+    assert {name: problems for name, problems in seen.items() if problems} == {}
 
 
 @pytest.mark.slow
@@ -137,6 +143,10 @@ def test_five_wrong_pins_and_sign_out_each_wipe_the_device_store(context: Any) -
     # A reload forgets the key; the PIN is asked again. Five wrong tries erase the store.
     page.reload()
     page.goto("/#/offline")
+    page.locator('input[name="pin"]').wait_for()
+    seen: dict[str, list[str]] = {}
+    check_screen(page, "offline: unlock", seen)
+    assert seen == {"offline: unlock": []}
     for _ in range(5):
         page.fill('input[name="pin"]', "000000")
         page.get_by_role("button", name="Otključaj").click()

@@ -7,14 +7,19 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from web.tests.browser import sign_in
+from web.tests.browser import check_screen, sign_in
 
 
 def test_the_prompt_sheet_prints_every_question_in_the_chosen_language(page: Any) -> None:
     sign_in(page, "sw-sarajevo", ui_language="en")
+    seen: dict[str, list[str]] = {}
     page.get_by_role("link", name="Prompt sheets").click()
+    page.locator('a[href="#/print/quick/bs"]').wait_for()
+    check_screen(page, "prompt sheets", seen)
     page.locator('a[href="#/print/quick/bs"]').click()
     page.locator("article.sheet li").first.wait_for()
+    check_screen(page, "prompt sheet", seen)
+    assert {name: problems for name, problems in seen.items() if problems} == {}
     questions = page.locator("article.sheet li > p:first-child").all_inner_texts()
     assert len(questions) >= 6
     page.emulate_media(media="print")

@@ -42,7 +42,7 @@ def test_versioned_files_are_cached_for_a_year_and_compressed(web: UvicornProces
     assert stale.status_code == 404  # an old version's URL never serves new content
     sw = httpx.get(web.url + "/sw.js")
     assert sw.headers["cache-control"] == "no-cache" and main in sw.text
-    assert main.replace("app.bundle.js", "app.lazy.js") in sw.text
+    assert main.replace("app.bundle.js", "app.screens.index.js") in sw.text
     # The sources are served too, as they are (for debugging with PUTOKAZ_WEB_BUNDLE=false, and old links).
     assert httpx.get(web.url + main.replace("app.bundle.js", "main.js")).status_code == 200
 

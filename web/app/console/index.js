@@ -5,9 +5,9 @@ import { html } from "../html.js";
 import { Dashboard } from "./dashboard.js";
 import { AnnualReport, Eurostat } from "./report.js";
 import { MeasurePage, PlanProgress } from "./strategy.js";
+import { hasConsole } from "./roles.js";
 
-export const CONSOLE_ROLES = ["coordinator", "reporter"];
-export const hasConsole = (user) => user.roles.some((r) => CONSOLE_ROLES.includes(r));
+export { CONSOLE_ROLES, hasConsole } from "./roles.js";
 
 // The latest closed year is the default: the current year's figures are still coming in.
 const lastYear = () => new Date().getFullYear() - 1;

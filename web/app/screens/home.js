@@ -3,7 +3,7 @@ import { html, useEffect, useState } from "../html.js";
 import { get } from "../api.js";
 import { t } from "../i18n.js";
 import { QueueStatus } from "./queue.js";
-import { hasConsole } from "../console/index.js";
+import { hasConsole } from "../console/roles.js";
 
 const FRONTLINE = new Set(["police", "social_worker"]);
 

@@ -8,6 +8,5 @@ export { MyReferrals } from "./referrals.js";
 export { Inbox } from "./inbox.js";
 export { PrintSheet } from "./print.js";
 export { Offline } from "./offline.js";
-export { Console } from "../console/index.js";
 export { GroupResults, Practice, TrainerHome, TrainingHome } from "./training.js";
 export { startSync } from "../sync.js";

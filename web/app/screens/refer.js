@@ -10,9 +10,12 @@ function ageOf(subject) {
   return Math.floor((Date.now() - born.getTime()) / (365.2425 * 24 * 3600 * 1000));
 }
 
+// The directory speaks ISO 639 codes: a service that speaks Farsi serves a person who speaks Dari (fa-AF).
+const languageCode = (tag) => tag.split("-")[0];
+
 export function profileOf(screening) {
   const age = ageOf(screening.subject);
-  const profile = { sex: screening.sex ?? "UNK", languages: [screening.language], forms: screening.result?.forms ?? [], place: {} };
+  const profile = { sex: screening.sex ?? "UNK", languages: [languageCode(screening.language)], forms: screening.result?.forms ?? [], place: {} };
   if (age !== null) profile.age = age;
   else profile.child = screening.child;
   if (screening.citizenship && screening.citizenship !== "UNK") profile.nationality = screening.citizenship;
