@@ -104,3 +104,19 @@ def start_body(language: str = "bs", **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def own_db_url(postgres_server: PostgresServer) -> str:
+    """A screening database of the test's own (migrated from the worker's template)."""
+    return postgres_server.create_database("screening_own", service_migrations("screening"))
+
+
+@pytest.fixture
+async def own_app(own_db_url: str, jwt_secret: str) -> AsyncIterator[Any]:
+    """A screening app on a database of its own, for jobs that walk every row (retention, re-indexing) or
+    tests that break the audit chain on purpose; `app.state.test_client` is its in-process client."""
+    app = create_app(Settings(**settings_kwargs(jwt_secret, own_db_url), **identity_settings()))
+    async with app_client(app) as client:
+        app.state.test_client = client
+        yield app

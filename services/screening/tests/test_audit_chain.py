@@ -6,34 +6,21 @@ import asyncio
 import itertools
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from putokaz.testing import PostgresServer, app_client, service_migrations, settings_kwargs
-from services.screening.app import create_app
-from services.screening.settings import Settings
-from services.screening.tests.conftest import identity_settings
 from services.screening.tests.test_privacy import IDENTITY_STRINGS, completed_screening, raw_rows
 from services.screening.tests.test_screenings_api import start
 
 
 @pytest.fixture
-def own_db_url(postgres_server: PostgresServer) -> str:
-    return postgres_server.create_database("screening_audit", service_migrations("screening"))
-
-
-@pytest.fixture
-async def own_app(own_db_url: str, jwt_secret: str) -> AsyncIterator[tuple[Any, str]]:
+def own_chain_app(own_app: Any, own_db_url: str) -> tuple[Any, str]:
     """A screening service on a database of its own: these tests break its chain on purpose."""
-    url = own_db_url
-    app = create_app(Settings(**settings_kwargs(jwt_secret, url), **identity_settings()))
-    async with app_client(app) as client:
-        app.state.test_client = client
-        yield app, url
+    return own_app, own_db_url
 
 
 def _dsn(url: str) -> str:
@@ -69,8 +56,8 @@ async def test_the_chain_verifies_and_carries_no_identity(screening_app, client,
     assert rows and not any(secret in dump for secret in IDENTITY_STRINGS)
 
 
-async def test_concurrent_writers_extend_one_unbroken_chain(own_app, make_token) -> None:
-    app, _ = own_app
+async def test_concurrent_writers_extend_one_unbroken_chain(own_chain_app, make_token) -> None:
+    app, _ = own_chain_app
     client: httpx.AsyncClient = app.state.test_client
     h = {"Authorization": f"Bearer {make_token('police', org='org-many')}"}
     created = await asyncio.gather(*(start(client, h) for _ in range(12)))
@@ -99,8 +86,8 @@ async def _verify(client: httpx.AsyncClient, make_token: Callable[..., str]) -> 
     return response.json()
 
 
-async def test_an_edited_row_breaks_the_chain_at_that_row(own_app, make_token) -> None:
-    app, url = own_app
+async def test_an_edited_row_breaks_the_chain_at_that_row(own_chain_app, make_token) -> None:
+    app, url = own_chain_app
     client: httpx.AsyncClient = app.state.test_client
     h = {"Authorization": f"Bearer {make_token('police', org='org-t')}"}
     for _ in range(3):
@@ -120,8 +107,8 @@ async def test_an_edited_row_breaks_the_chain_at_that_row(own_app, make_token) -
     assert verdict["first_broken"] == {"seq": 2, "reason": "row changed after it was written"}
 
 
-async def test_a_deleted_row_and_a_cut_tail_are_named(own_app, make_token) -> None:
-    app, url = own_app
+async def test_a_deleted_row_and_a_cut_tail_are_named(own_chain_app, make_token) -> None:
+    app, url = own_chain_app
     client: httpx.AsyncClient = app.state.test_client
     h = {"Authorization": f"Bearer {make_token('police', org='org-d')}"}
     for _ in range(4):

@@ -3,42 +3,22 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
-import pytest
 
 from putokaz.clock import FakeClock
 from putokaz.retention import RetentionJob
-from putokaz.testing import PostgresServer, app_client, auth, service_migrations, settings_kwargs
-from services.screening.app import create_app
+from putokaz.testing import auth
 from services.screening.identity import Keyring, new_key
 from services.screening.reindex import blind_index_reindex_task
-from services.screening.settings import Settings
 from services.screening.tests.conftest import (
     SECRET_DOB,
     SECRET_DOCUMENT,
     SECRET_FAMILY,
     SECRET_GIVEN,
-    identity_settings,
 )
 from services.screening.tests.test_privacy import completed_screening, raw_rows
 from services.screening.vault import Vault
-
-
-@pytest.fixture
-def own_db_url(postgres_server: PostgresServer) -> str:
-    return postgres_server.create_database("screening_blind", service_migrations("screening"))
-
-
-@pytest.fixture
-async def own_app(own_db_url: str, jwt_secret: str) -> AsyncIterator[Any]:
-    """Its own database: the re-index walks every screening."""
-    app = create_app(Settings(**settings_kwargs(jwt_secret, own_db_url), **identity_settings()))
-    async with app_client(app) as client:
-        app.state.test_client = client
-        yield app
 
 
 def _b64(raw: bytes) -> str:

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from putokaz.clock import FakeClock
 from putokaz.retention import RetentionJob
-from putokaz.testing import PostgresServer, app_client, auth, service_migrations, settings_kwargs
-from services.screening.app import create_app
+from putokaz.testing import auth
 from services.screening.retention import retention_tasks
-from services.screening.settings import Settings
-from services.screening.tests.conftest import identity_settings, start_body
+from services.screening.tests.conftest import start_body
 from services.screening.tests.test_privacy import completed_screening, raw_rows
-
-
-@pytest.fixture
-def own_db_url(postgres_server: PostgresServer) -> str:
-    return postgres_server.create_database("screening_retention", service_migrations("screening"))
-
-
-@pytest.fixture
-async def own_app(own_db_url: str, jwt_secret: str) -> AsyncIterator[Any]:
-    """Its own database: retention ten years ahead would erase every other test's screenings."""
-    app = create_app(Settings(**settings_kwargs(jwt_secret, own_db_url), **identity_settings()))
-    async with app_client(app) as client:
-        app.state.test_client = client
-        yield app
 
 
 def _job(app: Any, clock: FakeClock) -> RetentionJob:
