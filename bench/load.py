@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import signal
 import sys
@@ -280,6 +281,15 @@ class Driver:
         return {"screening": self.screening, "match": self.match, "referral": self.referral, "stats": self.stats}[name]
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used (Linux /proc), None where that is not readable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def asyncpg_dsn(url: str) -> str:
     """A database URL of the stack as asyncpg wants it (no SQLAlchemy driver suffix)."""
     return async_url(url).replace("postgresql+asyncpg://", "postgresql://")
@@ -485,11 +495,25 @@ def bench(stack: Stack, secret: str, args: argparse.Namespace) -> None:
     if args.screening_seconds > 0:
         label = f"screening only c={args.screening_concurrency}"
         print(f"== {label}: {args.screening_seconds:.0f} s", flush=True)
+        screening_pid = stack.services["screening"].process.pid
+        gateway_pid = stack.gateway.process.pid
+        cpu_before = cpu_seconds(screening_pid), cpu_seconds(gateway_pid)
         tally, elapsed = asyncio.run(
             run_stage(stack.url, actors, args.screening_concurrency, args.screening_seconds, args.seed, SCREENING_ONLY)
         )
+        cpu_after = cpu_seconds(screening_pid), cpu_seconds(gateway_pid)
         report_stage(label, tally, elapsed)
-        rate = tally.flows["screening"] / elapsed
+        flows = tally.flows["screening"]
+        # CPU the processes used, which a busy machine inflates far less than wall time: flows per CPU-second
+        # of the screening process is its flows/s at 100 % of one core.
+        if flows and None not in (cpu_before[0], cpu_after[0]):
+            screening_cpu = cpu_after[0] - cpu_before[0]
+            result(f"{label} screening process CPU per flow", 1000 * screening_cpu / flows, "ms")
+            result(f"{label} flows per CPU-second of the screening process", flows / max(screening_cpu, 1e-9), "flows")
+        if flows and None not in (cpu_before[1], cpu_after[1]):
+            result(f"{label} gateway CPU per flow", 1000 * (cpu_after[1] - cpu_before[1]) / flows, "ms")
+        print(f"   load average during the stage: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+        rate = flows / elapsed
         result(f"{label} screening flows/s", rate, "flows/s", f">= {2 * BASELINE_SCREENING_FLOWS_PER_S:.0f}")
         result(f"{label} baseline (before trimming)", BASELINE_SCREENING_FLOWS_PER_S, "flows/s")
         result(f"{label} ratio to baseline", f"{rate / BASELINE_SCREENING_FLOWS_PER_S:.2f}", "×", ">= 2")
