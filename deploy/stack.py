@@ -92,7 +92,13 @@ def start_stack(
     urls = {s.name: postgres_server.create_database(f"stack_{s.name}", s.migrations_dir) for s in SERVICES}
     for service in SERVICES:
         asyncio.run(service.load_demo_data(urls[service.name]))
-    common = {**base_env, "PUTOKAZ_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
+    # Small pools: a test run starts several stacks on one PostgreSQL (max_connections is often 100).
+    common = {
+        "PUTOKAZ_DATABASE_POOL_SIZE": "2",
+        "PUTOKAZ_DATABASE_MAX_OVERFLOW": "8",
+        **base_env,
+        "PUTOKAZ_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+    }
     replicas: dict[str, list[UvicornProcess]] = {service.name: [] for service in SERVICES}
     gateways: list[UvicornProcess] = []
     try:

@@ -124,7 +124,9 @@ def create_service_app(
     app.state.service_name = name
     # Routes read the time through putokaz.clock.Now; tests pass a FakeClock here.
     app.state.clock = clock or SYSTEM_CLOCK
-    app.state.db = Database(settings.database_url)
+    app.state.db = Database(
+        settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
     app.state.revocations = revocation_list(settings)
     app.state.verifier = TokenVerifier(settings, revocations=app.state.revocations)
     app.state.metrics = ServiceMetrics(name)

@@ -74,6 +74,9 @@ PING_AFTER_IDLE_SECONDS = 10.0
 def create_engine(url: str, **kw: Any) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
+        # One file, one writer at a time: SQLite keeps its own pool; PostgreSQL's sizes do not apply.
+        kw.pop("pool_size", None)
+        kw.pop("max_overflow", None)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kw)
 
         @event.listens_for(engine.sync_engine, "connect")

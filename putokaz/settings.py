@@ -45,6 +45,10 @@ class KernelSettings(BaseSettings):
 
     environment: Literal["dev", "test", "production"] = "dev"
     database_url: str | None = None
+    # Connections each process keeps open to PostgreSQL, and how many more it may open at a peak.
+    # Processes × (pool + overflow) must stay under the server's max_connections.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=20, ge=0)
 
     # Retention (docs/data-protection.md): one job per service, every interval, in small batches.
     retention_enabled: bool = True

@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events=event_tables,
     )
     app.state.keyring = keyring
-    app.state.vault = Vault(keyring, DataKeyStore(Database(settings.keystore_url()), keyring))
+    # The key store is read once per request at most (keys are cached): a small pool of its own.
+    keystore = Database(settings.keystore_url(), pool_size=2, max_overflow=8)
+    app.state.vault = Vault(keyring, DataKeyStore(keystore, keyring))
     app.state.audit_tables = audit_tables
     return app
