@@ -157,7 +157,8 @@ class Gateway:
         matched = self.policy.match(method, path)
         if matched is None:
             if self.policy.path_known(path):
-                await problem(send, 405, f"{method} is not allowed on this route")
+                allow = ", ".join(self.policy.allowed_methods(path)).encode()
+                await problem(send, 405, f"{method} is not allowed on this route", [(b"allow", allow)])
             else:
                 await problem(send, 404, "No such route")
             return

@@ -181,3 +181,11 @@ class Policy:
 
     def path_known(self, path: str) -> bool:
         return path in self._paths or any(r.pattern.match(path) for r in self._templated)
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods this path offers (the `Allow` header of a 405), as the matching would pick them."""
+        if path in self._paths:
+            methods = {r.method for r in self.rules if r.path == path}
+        else:
+            methods = {r.method for r in self._templated if r.pattern.match(path)}
+        return sorted(methods)

@@ -23,6 +23,7 @@ from putokaz.events.secrets import reseal_endpoint_secrets, secret_box
 from putokaz.logs import configure_logging
 from putokaz.middleware import RequestContextMiddleware, ServiceMetrics
 from putokaz.openapi import install_problem_answers
+from putokaz.query import reject_unknown_query
 from putokaz.revocation import revocation_list
 from putokaz.settings import KernelSettings
 
@@ -146,7 +147,8 @@ def create_service_app(
     install_problem_handlers(app)
     app.include_router(health_router())
     for router in routers:
-        app.include_router(router)
+        # Every route refuses query parameters it does not declare: a misspelt filter must not answer everything.
+        app.include_router(router, dependencies=[Depends(reject_unknown_query)])
     install_problem_answers(app)
     # Outermost last: request id and metrics see every answer, the token is checked before any body is read.
     app.add_middleware(Admission, verifier=app.state.verifier, body_limit=settings.body_limit_bytes)

@@ -16,6 +16,7 @@ from putokaz.auth import Authorize
 from putokaz.db import get_session
 from putokaz.errors import _TITLES, PROBLEM_BASE, PROBLEM_CONTENT_TYPE
 from putokaz.idempotency import _idempotency_key
+from putokaz.query import reject_unknown_query
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_SCHEMAS: dict[str, Any] = {
@@ -88,7 +89,8 @@ def implied_problems(path: str, dependant: Any, operation: dict[str, Any]) -> se
         statuses |= {401, 403}
     if "{" in path:
         statuses.add(404)
-    if operation.get("parameters") or operation.get("requestBody"):
+    # An undeclared query parameter is refused on every route that checks for them (the app factory adds it).
+    if operation.get("parameters") or operation.get("requestBody") or reject_unknown_query in calls:
         statuses.add(422)
     if get_session in calls:
         statuses.add(503)

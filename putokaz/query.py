@@ -1,8 +1,9 @@
 """Unknown query parameters are refused (422 naming each one), never silently ignored.
 
 A misspelt filter (`?created_from=` for `created_after`) that is ignored answers the whole list, and
-the caller believes it filtered. Add `Depends(reject_unknown_query)` to a router (or a route): the
-allowed names are the route's own declared query parameters, so the list cannot drift from the code.
+the caller believes it filtered. The kernel's app factory adds `Depends(reject_unknown_query)` to every
+router a service gives it, so every route of every service refuses them; the allowed names are the route's
+own declared query parameters, so the list cannot drift from the code.
 """
 
 from __future__ import annotations
