@@ -177,6 +177,9 @@ class Referral(Base):
     consent_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_text_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the provider needs at handover (the referring professional's contact, arrival, needs, a note);
+    # shown to it only once it has accepted (docs/referral.md). Never the person's identity.
+    handover: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     place_reserved: Mapped[bool] = mapped_column(Boolean, default=False)
     # Held back from the provider (no inbox entry, no event, no deadline) until the person's consent is known.
     awaiting_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -112,6 +112,9 @@ def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(bro
     safe_house.get_by_role("button").click()
     page.fill('input[name="contact_name"]', "Amra")
     page.fill('input[name="contact_phone"]', "+387 61 000 111")
+    page.get_by_label("Dolazi s bebom").check()
+    page.fill('textarea[name="note"]', "Treba krevetac za bebu.")
+    assert "Nikad ime" in page.locator("#note-hint").inner_text()  # the form says: never identity
     check_screen(page, "handover", seen)
     page.get_by_role("button", name="Pošalji upućivanje").click()
     sent = page.locator(".referrals li").first
@@ -129,8 +132,16 @@ def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(bro
     provider.locator(".inbox > li").first.wait_for()
     check_screen(provider, "inbox (rtl)", seen)
     provider.screenshot(path=f"{SCREENSHOTS}/inbox-rtl.png")
-    provider.locator(f'.inbox > {mine}[data-status="requested"]').get_by_role("button", name="پذیرفتن").click()
-    provider.locator(f'.inbox > {mine}[data-status="accepted"]').wait_for()
+    # Before answering, the safe house reads the care needs (in Farsi) but not the officer's contact or note.
+    requested = provider.locator(f'.inbox > {mine}[data-status="requested"]')
+    assert "همراه با نوزاد می‌آید" in requested.inner_text()
+    assert "Amra" not in requested.inner_text() and "krevetac" not in requested.inner_text()
+    requested.get_by_role("button", name="پذیرفتن").click()
+    accepted = provider.locator(f'.inbox > {mine}[data-status="accepted"]')
+    accepted.wait_for()
+    assert "Amra" in accepted.inner_text() and "+387 61 000 111" in accepted.inner_text()
+    assert "Treba krevetac za bebu." in accepted.inner_text()
+    check_screen(provider, "inbox, accepted (rtl)", seen)
 
     # The officer's list polls: "accepted" shows without a reload.
     page.locator(f'.referrals {mine}[data-status="accepted"]').wait_for(timeout=20_000)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
 from putokaz.schemas import StrictModel
 from services.referral.directory.schemas import CaseProfileIn, ObjectId, PlaceRead
+from services.referral.referrals.handover import identity_in_note
 from services.referral.referrals.lifecycle import ReasonCode
 
 UserTarget = Literal["accepted", "rejected", "in_progress", "completed", "failed", "cancelled"]
+# BCP 47 language with an optional region or script: Dari interpreters are "fa-AF", not "fa".
+InterpreterLanguage = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 ScreeningRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 
@@ -22,12 +25,68 @@ class ConsentIn(StrictModel):
     )
 
 
+# Care needs as codes, grouped by prefix: mobility, medical, child care. Codes, not prose, so nothing
+# about the person slips in and every provider reads them in its own language.
+CareNeed = Literal[
+    "mobility_wheelchair",
+    "mobility_reduced",
+    "medical_urgent_care",
+    "medical_regular_medication",
+    "medical_pregnancy",
+    "medical_mental_health",
+    "childcare_accompanying_children",
+    "childcare_infant",
+]
+NOT_IDENTITY = (
+    "Never the person's identity: no name, date of birth, document or personal number, address, phone, "
+    "photo or description that could single the person out."
+)
+
+
+class HandoverIn(StrictModel):
+    """What the provider needs to receive the person. The provider sees it once it has accepted the referral."""
+
+    contact_name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)] | None = Field(
+        default=None, description="The referring professional's name (a work contact, never the person's)"
+    )
+    contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()/-]{4,22}[0-9]$")] | None = Field(
+        default=None, description="The referring professional's work phone (never the person's)"
+    )
+    expected_arrival: AwareDatetime | None = Field(default=None, description="When the person is expected to arrive")
+    interpreter_language: InterpreterLanguage | None = Field(
+        default=None, description="Language an interpreter is needed for (BCP 47, e.g. ar, fa-AF), if any"
+    )
+    needs: Annotated[list[CareNeed], Field(max_length=8)] = Field(
+        default_factory=list, description="Mobility, medical and child-care needs as codes"
+    )
+    note: Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)] | None = Field(
+        default=None, description="A short note to prepare the arrival (at most 500 characters). " + NOT_IDENTITY
+    )
+
+    @field_validator("expected_arrival")
+    @classmethod
+    def _in_utc(cls, when: datetime | None) -> datetime | None:
+        return when.astimezone(UTC) if when is not None else None
+
+    @field_validator("note")
+    @classmethod
+    def _no_identity(cls, note: str | None) -> str | None:
+        what = identity_in_note(note) if note else None
+        if what:
+            raise ValueError(f"the note seems to hold {what}; describe needs, never the person's identity")
+        return note
+
+
 class ReferralCreate(StrictModel):
     screening_id: ScreeningRef = Field(description="Reference of the screening in the screening service")
     service_id: ObjectId
     profile: CaseProfileIn
     urgent: bool = False
     consent: ConsentIn | None = None
+    handover: HandoverIn | None = Field(
+        default=None,
+        description="Contact, arrival and needs for the provider, shown to it once it accepts. " + NOT_IDENTITY,
+    )
 
 
 class TransitionCreate(StrictModel):
@@ -45,6 +104,20 @@ class ProfileRead(BaseModel):
     forms: list[str]
     needs_wheelchair_access: bool
     lgbtqia: bool
+    care_needs: list[str] = Field(
+        default_factory=list, description="Mobility, medical and child-care needs as codes: a provider decides on them"
+    )
+
+
+class HandoverRead(BaseModel):
+    """Present for the referring organisation, and for the provider while the referral is accepted or in progress."""
+
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    expected_arrival: datetime | None = None
+    interpreter_language: str | None = None
+    needs: list[str] = Field(default_factory=list)
+    note: str | None = None
 
 
 class SenderDetails(BaseModel):
@@ -78,6 +151,11 @@ class ReferralRead(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     sender: SenderDetails | None = Field(description="Present only for the referring organisation")
+    handover: HandoverRead | None = Field(
+        default=None,
+        description="The referrer's contact, expected arrival, interpreter, needs and note: for the provider only "
+        "once it has accepted (accepted, in_progress), always for the referring organisation",
+    )
 
 
 class TransitionRead(BaseModel):

@@ -20,6 +20,7 @@ from services.referral.models import Referral, ReferralTransition, audit_tables,
 from services.referral.publish import aware, capacity_changed, referral_changed
 from services.referral.referrals import repository as referrals_repo
 from services.referral.referrals.consent import consent_gate
+from services.referral.referrals.handover import sees_handover, stored
 from services.referral.referrals.lifecycle import (
     REASON_REQUIRED,
     SIDE_OF_TARGET,
@@ -29,6 +30,7 @@ from services.referral.referrals.lifecycle import (
     is_legal,
 )
 from services.referral.referrals.schemas import (
+    HandoverRead,
     ProfileRead,
     ReferralCreate,
     ReferralRead,
@@ -44,8 +46,10 @@ SYSTEM_ACTOR = "putokaz-scheduler"
 
 def render(r: Referral, principal: Principal) -> ReferralRead:
     p = r.profile
+    handover = r.handover or {}
     sender = None
-    if r.from_org == principal.org:
+    is_sender = r.from_org == principal.org
+    if is_sender:
         sender = SenderDetails(
             screening_id=r.screening_ref,
             age=p.get("age"),
@@ -71,6 +75,7 @@ def render(r: Referral, principal: Principal) -> ReferralRead:
             forms=list(p.get("forms") or ()),
             needs_wheelchair_access=bool(p.get("needs_wheelchair_access")),
             lgbtqia=bool(p.get("lgbtqia")),
+            care_needs=list(handover.get("needs") or ()),
         ),
         reason_code=r.reason_code,
         suggested_service_id=r.suggested_service_id if r.from_org == principal.org else None,
@@ -82,6 +87,7 @@ def render(r: Referral, principal: Principal) -> ReferralRead:
         started_at=aware(r.started_at) if r.started_at else None,
         ended_at=aware(r.ended_at) if r.ended_at else None,
         sender=sender,
+        handover=HandoverRead(**handover) if handover and sees_handover(r.status, sender=is_sender) else None,
     )
 
 
@@ -186,6 +192,7 @@ async def create_referral(session: AsyncSession, principal: Principal, body: Ref
         consent_recorded=consented,
         consent_text_version=body.consent.text_version if body.consent else None,
         profile=profile,
+        handover=stored(body.handover.model_dump(mode="json")) if body.handover else None,
         place_reserved=False,
         awaiting_consent=held,
         created_at=now,

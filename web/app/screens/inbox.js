@@ -14,13 +14,28 @@ export function sortInbox(items) {
   );
 }
 
+/** What the provider may read once it has accepted: the referrer's contact, arrival, interpreter, needs, note. */
+const HANDOVER_LABELS = {
+  contact_name: "handover_contact_name",
+  contact_phone: "handover_contact_phone",
+  expected_arrival: "handover_expected_arrival",
+  interpreter_language: "handover_interpreter_language",
+  needs: "handover_needs_label",
+  note: "handover_note_label",
+};
+
 function Handover({ referral }) {
   const h = referral.handover;
   if (!h) return null;
+  const shown = (key, value) => {
+    if (key === "expected_arrival") return new Date(value).toLocaleString();
+    if (key === "needs") return value.map((code) => t(`need_${code}`)).join(", ");
+    return String(value);
+  };
   return html`<dl class="handover">
     ${Object.entries(h)
-      .filter(([, v]) => v)
-      .map(([k, v]) => html`<dt>${t(`handover_${k}`)}</dt><dd>${String(v)}</dd>`)}
+      .filter(([, v]) => v && (!Array.isArray(v) || v.length))
+      .map(([k, v]) => html`<dt>${t(HANDOVER_LABELS[k] ?? k)}</dt><dd>${shown(k, v)}</dd>`)}
   </dl>`;
 }
 
@@ -39,9 +54,10 @@ function Item({ referral, reload }) {
       <span class=${`status status-${referral.status}`}>${t(`status_${referral.status}`)}</span>
     </h2>
     <p>${p.child ? t("profile_child") : t("profile_adult")} · ${t(`sex_${p.sex}`)} · ${t("age_band", { band: p.age_band })} · ${p.languages.join(", ")}</p>
+    ${p.care_needs?.length ? html`<p class="care-needs">${p.care_needs.map((code) => t(`need_${code}`)).join(" · ")}</p>` : null}
     <p class="hint">${t("answer_by", { when: new Date(referral.deadline_at).toLocaleString() })}</p>
     ${error && html`<p class="error" role="alert">${error}</p>`}
-    ${referral.status === "accepted" ? html`<${Handover} referral=${referral} />` : null}
+    <${Handover} referral=${referral} />
     ${OPEN.has(referral.status) &&
     html`<div class="buttons">
       <button type="button" class="primary" onClick=${() => move("accepted")}>${t("accept")}</button>

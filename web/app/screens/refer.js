@@ -23,6 +23,19 @@ export function profileOf(screening) {
   return profile;
 }
 
+/** Care needs as the API's codes (mobility, medical, child care); each shown in the screener's language. */
+export const CARE_NEEDS = [
+  "mobility_wheelchair",
+  "mobility_reduced",
+  "medical_urgent_care",
+  "medical_regular_medication",
+  "medical_pregnancy",
+  "medical_mental_health",
+  "childcare_accompanying_children",
+  "childcare_infant",
+];
+const NOTE_MAX = 500;
+
 /** The referral API's handover fields, when this deployment's API has them (read from its OpenAPI). */
 async function handoverField() {
   try {
@@ -35,7 +48,7 @@ async function handoverField() {
 }
 
 function Handover({ screening, match, onSent }) {
-  const [form, setForm] = useState({ contact_name: "", contact_phone: "", expected_arrival: "", interpreter_language: screening.language, needs: "", urgent: Boolean(screening.result?.urgent) });
+  const [form, setForm] = useState({ contact_name: "", contact_phone: "", expected_arrival: "", interpreter_language: screening.language, needs: [], note: "", urgent: Boolean(screening.result?.urgent) });
   const [error, setError] = useState(null);
   const set = (fields) => setForm({ ...form, ...fields });
   const submit = async (e) => {
@@ -55,7 +68,8 @@ function Handover({ screening, match, onSent }) {
       if (form.contact_phone) handover.contact_phone = form.contact_phone;
       if (form.expected_arrival) handover.expected_arrival = new Date(form.expected_arrival).toISOString();
       if (form.interpreter_language) handover.interpreter_language = form.interpreter_language;
-      if (form.needs) handover.needs = form.needs;
+      if (form.needs.length) handover.needs = form.needs;
+      if (form.note.trim()) handover.note = form.note.trim();
       body[field] = handover;
     }
     try {
@@ -78,7 +92,20 @@ function Handover({ screening, match, onSent }) {
         ${Object.entries(LANGUAGE_NAMES).map(([code, name]) => html`<option value=${code}>${name} (${code})</option>`)}
       </select></label
     >
-    <label class="field"><span class="label">${t("handover_needs")}</span><textarea name="needs" rows="2" value=${form.needs} onInput=${(e) => set({ needs: e.target.value })}></textarea></label>
+    <fieldset class="field">
+      <legend class="label">${t("handover_needs")}</legend>
+      ${CARE_NEEDS.map(
+        (code) => html`<label class="check"
+          ><input type="checkbox" name="needs" value=${code} checked=${form.needs.includes(code)}
+            onChange=${(e) => set({ needs: e.target.checked ? [...form.needs, code] : form.needs.filter((n) => n !== code) })} />${t(`need_${code}`)}</label
+        >`,
+      )}
+    </fieldset>
+    <label class="field"
+      ><span class="label">${t("handover_note")}</span>
+      <textarea name="note" rows="3" maxlength=${NOTE_MAX} aria-describedby="note-hint" value=${form.note} onInput=${(e) => set({ note: e.target.value })}></textarea>
+      <span class="hint" id="note-hint">${t("handover_note_hint", { n: NOTE_MAX - form.note.length })}</span></label
+    >
     <label class="check"><input type="checkbox" name="urgent" checked=${form.urgent} onChange=${(e) => set({ urgent: e.target.checked })} />${t("urgent")}</label>
     <button type="submit" class="primary">${t("refer")}</button>
   </form>`;

@@ -1,0 +1,26 @@
+"""referral handover: the referring professional's contact, arrival, interpreter, care needs and a note
+
+Revision ID: b7c3e1d2f4a6
+Revises: 5c1d2e3f4a5b
+Create Date: 2026-12-01 01:50:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "b7c3e1d2f4a6"
+down_revision: str | None = "5c1d2e3f4a5b"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("handover", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.drop_column("handover")

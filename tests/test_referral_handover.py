@@ -1,0 +1,90 @@
+"""Handover through the gateway: a safe house sees the referrer's contact, arrival and note only once it accepts.
+
+Before it answers, it sees what it needs to decide (the minimal profile and the care-need codes); partners
+never receive any of it in events.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.journeys import (
+    CONSENT_VERSION,
+    PRESUMED_ADULT_ANSWERS,
+    bearer,
+    ok,
+    partner_receiver,
+    refer,
+    screen,
+    subscribe,
+    unique_person,
+    wait_for,
+)
+
+SAFE_HOUSE = "demo-svc-safe-house-zenica"
+HANDOVER = {
+    "contact_name": "Social worker Lejla K.",
+    "contact_phone": "+387 33 111 222",
+    "expected_arrival": "2026-12-03T09:00:00Z",
+    "interpreter_language": "fa-AF",
+    "needs": ["medical_regular_medication", "childcare_infant"],
+    "note": "Arrives with an infant; needs a cot and a quiet room.",
+}
+WRITTEN = ("Lejla", "111 222", "cot and a quiet room", "fa-AF", "2026-12-03T09:00")
+
+
+def test_safe_house_sees_the_handover_only_after_accepting_and_partners_never(stack, make_token):
+    social_worker = make_token("social_worker", org="demo-csw-sarajevo")
+    provider = make_token("service_provider", org="demo-safe-house-zenica")
+    partner = make_token("partner", org="demo-safe-house-zenica")
+    with httpx.Client(base_url=stack.url, timeout=30) as client, partner_receiver() as receiver:
+        endpoint = subscribe(client, partner, receiver.url)
+        screening = screen(client, social_worker, unique_person(), PRESUMED_ADULT_ANSWERS)
+        body = {
+            "screening_id": screening["id"],
+            "service_id": SAFE_HOUSE,
+            "profile": {"age": 29, "sex": "F", "languages": ["fa"], "place": {"municipality": "Sarajevo"}},
+            "consent": {"recorded": True, "text_version": CONSENT_VERSION},
+            "handover": HANDOVER,
+        }
+        referral = ok(refer(client, social_worker, body), 201)
+        assert referral["handover"]["contact_name"] == HANDOVER["contact_name"]
+
+        url = f"/api/v1/referrals/{referral['id']}"
+        before = ok(client.get(url, headers=bearer(provider)))
+        inbox = ok(client.get("/api/v1/referrals?box=received&limit=100", headers=bearer(provider)))
+        assert before["handover"] is None
+        assert before["profile"]["care_needs"] == HANDOVER["needs"]
+        for text in WRITTEN:
+            assert text not in str(before) and text not in str(inbox)
+
+        accepted = ok(client.post(f"{url}/transitions", headers=bearer(provider), json={"status": "accepted"}))
+        assert accepted["handover"]["note"] == HANDOVER["note"]
+        assert ok(client.get(url, headers=bearer(provider)))["handover"]["contact_phone"] == "+387 33 111 222"
+        ok(client.post(f"{url}/transitions", headers=bearer(social_worker), json={"status": "cancelled"}))
+        assert ok(client.get(url, headers=bearer(provider)))["handover"] is None
+
+        def delivered() -> list[dict]:
+            events = [e for e in receiver.events(endpoint["secret"]) if e["data"].get("referral_id") == referral["id"]]
+            return events if len(events) >= 3 else []
+
+        for event in wait_for(delivered):
+            for text in (*WRITTEN, "childcare_infant"):
+                assert text not in str(event)
+
+
+def test_a_note_that_looks_like_identity_is_refused_through_the_gateway(stack, make_token):
+    social_worker = make_token("social_worker", org="demo-csw-sarajevo")
+    with httpx.Client(base_url=stack.url, timeout=30) as client:
+        screening = screen(client, social_worker, unique_person(), PRESUMED_ADULT_ANSWERS)
+        body = {
+            "screening_id": screening["id"],
+            "service_id": SAFE_HOUSE,
+            "profile": {"age": 29, "sex": "F"},
+            "consent": {"recorded": True, "text_version": CONSENT_VERSION},
+            "handover": {"note": "Passport P1234567, born 17.03.1994"},
+        }
+        refused = refer(client, social_worker, body)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["body.handover.note"]
+    assert "P1234567" not in refused.text
