@@ -95,11 +95,25 @@ async def fill(db: Database, rng: random.Random) -> None:
                     "id": f"cap-{i}",
                     "service_id": f"svc-{i}",
                     "unit": "bed",
+                    "population": {"safe_house": "everyone", "shelter_children": "girls"}.get(service_type, "adults"),
                     "available": rng.randint(0, maximum),
                     "maximum": maximum,
                     "updated": now,
                 }
             )
+            if service_type != "safe_house":
+                # Shelters count children's beds apart (several capacities per service, HSDS).
+                capacities.append(
+                    {
+                        "id": f"cap-{i}-2",
+                        "service_id": f"svc-{i}",
+                        "unit": "bed",
+                        "population": "boys" if service_type == "shelter_children" else "children",
+                        "available": rng.randint(0, 4),
+                        "maximum": 4,
+                        "updated": now,
+                    }
+                )
     async with db.engine.begin() as conn:
         for model, rows in (
             (Organisation, orgs),

@@ -90,6 +90,8 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/services/{service_id}", R, *EVERYONE),
     rule("PATCH", "/api/v1/services/{service_id}", R, "admin", "service_provider"),
     rule("PUT", "/api/v1/services/{service_id}/capacity", R, "admin", "service_provider"),
+    rule("POST", "/api/v1/services/{service_id}/capacities", R, "admin", "service_provider"),
+    rule("PUT", "/api/v1/services/{service_id}/capacities/{capacity_id}", R, "admin", "service_provider"),
     rule("POST", "/api/v1/matches", R, *FRONTLINE),
     # --- referral: referrals ---
     rule("POST", "/api/v1/referrals", R, *FRONTLINE),

@@ -54,6 +54,8 @@ BODIES = {
     ("PATCH", "/api/v1/locations/{location_id}"): {"name": "taken over"},
     ("PATCH", "/api/v1/services/{service_id}"): {"name": "taken over"},
     ("PUT", "/api/v1/services/{service_id}/capacity"): {"available": 0, "maximum": 8},
+    ("POST", "/api/v1/services/{service_id}/capacities"): {"available": 0, "maximum": 8, "population": "men"},
+    ("PUT", "/api/v1/services/{service_id}/capacities/{capacity_id}"): {"available": 0, "maximum": 8},
     ("PATCH", "/api/v1/measures/{measure_id}/activities/{activity_id}"): {"status": "done"},
     ("POST", "/api/v1/training/practices/{practice_id}/ask"): {"question": "cd_documents"},
     ("PATCH", "/api/v1/training/practices/{practice_id}/answers"): {"answers": {"dr_wages": "no"}},
@@ -136,6 +138,7 @@ def test_another_organisation_gets_404_on_every_object_route(stack, make_token):
             "delivery_id": delivery["id"],
             "service_id": SAFE_HOUSE,
             "location_id": SAFE_HOUSE_LOCATION,
+            "capacity_id": f"demo-cap-{SAFE_HOUSE.removeprefix('demo-svc-')}",
             **_strategy_ids(client, make_token),
         }
 

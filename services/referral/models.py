@@ -127,17 +127,24 @@ class ServiceAtLocation(Base):
 
 
 class ServiceCapacity(Base):
-    """HSDS `service_capacity` (one per service here); the database refuses impossible values."""
+    """HSDS `service_capacity`: several per service, each a unit for one target population.
+
+    The database refuses impossible values, and a second capacity of the same unit for the same group.
+    """
 
     __tablename__ = "service_capacity"
     __table_args__ = (
         CheckConstraint("available >= 0", name="available_not_negative"),
         CheckConstraint("available <= maximum", name="available_within_maximum"),
+        UniqueConstraint("service_id", "unit", "population", name="uq_service_capacity_unit_population"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), unique=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), index=True)
     unit: Mapped[str] = mapped_column(String(32))
+    # Who the places are for (docs/referral.md): everyone, women, men, adults, children, girls, boys.
+    population: Mapped[str] = mapped_column(String(16), default="everyone", server_default="everyone")
+    description: Mapped[str | None] = mapped_column(String(200), nullable=True)
     available: Mapped[int] = mapped_column(Integer)
     maximum: Mapped[int] = mapped_column(Integer)
     updated: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -181,6 +188,8 @@ class Referral(Base):
     # shown to it only once it has accepted (docs/referral.md). Never the person's identity.
     handover: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     place_reserved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which of the service's capacities holds the place while `place_reserved` (released to the same one).
+    capacity_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     # Held back from the provider (no inbox entry, no event, no deadline) until the person's consent is known.
     awaiting_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)

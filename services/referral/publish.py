@@ -100,8 +100,10 @@ async def capacity_changed(
         "capacity.changed",
         {
             "service_id": capacity.service_id,
+            "capacity_id": capacity.id,
             "organisation_id": organisation_id,
             "unit": capacity.unit,
+            "population": capacity.population,
             "available": capacity.available,
             "maximum": capacity.maximum,
             "occurred_at": iso(occurred_at),

@@ -8,6 +8,7 @@ from typing import Any
 
 from putokaz.db import Database
 from putokaz.gazetteer import find_municipality
+from services.referral.directory.matching import ACCOMMODATION_TYPES
 from services.referral.directory.repository import bump_directory_version
 from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity
 
@@ -25,6 +26,8 @@ class DemoService:
     confidential: bool = False
     capacity: int | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    # Further capacities beside the one for everyone: (unit, population, places).
+    extra_capacities: tuple[tuple[str, str, int], ...] = ()
 
 
 # (org slug, name, kind, services). Slugs of the first six are the dev token defaults (deploy/processes.py).
@@ -195,6 +198,8 @@ DEMO_DIRECTORY: list[tuple[str, str, str, list[DemoService]]] = [
                     "wheelchair_accessible": True,
                     "specialisations": ["forced_labour", "begging"],
                 },
+                # A family shelter counts children's beds apart from the adults' (HSDS: several capacities).
+                extra_capacities=(("bed", "children", 8),),
             )
         ],
     ),
@@ -379,13 +384,28 @@ def demo_rows(now: datetime) -> list[Any]:
             )
             rows.append(ServiceAtLocation(id=f"demo-sal-{s.slug}", service_id=service_id, location_id=location_id))
             if s.capacity is not None:
+                # Places that lodge someone are beds; a counselling or legal service's are sessions.
+                unit = "bed" if s.service_type in ACCOMMODATION_TYPES else "session"
                 rows.append(
                     ServiceCapacity(
                         id=f"demo-cap-{s.slug}",
                         service_id=service_id,
-                        unit="bed",
+                        unit=unit,
+                        population="everyone",
                         available=s.capacity,
                         maximum=s.capacity,
+                        updated=now,
+                    )
+                )
+            for unit, population, places in s.extra_capacities:
+                rows.append(
+                    ServiceCapacity(
+                        id=f"demo-cap-{s.slug}-{population}",
+                        service_id=service_id,
+                        unit=unit,
+                        population=population,
+                        available=places,
+                        maximum=places,
                         updated=now,
                     )
                 )

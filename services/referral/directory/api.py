@@ -12,9 +12,11 @@ from putokaz import audit
 from putokaz.auth import Authorize, Principal
 from putokaz.clock import Now
 from putokaz.db import DbSession
+from putokaz.openapi import problem_answers
 from putokaz.query import reject_unknown_query
 from putokaz.roles import Admin, Anyone, Frontline
 from putokaz.schemas import Limit, Offset, Page
+from services.referral.directory import capacity as capacities
 from services.referral.directory import service as directory
 from services.referral.directory.schemas import (
     CapacityRead,
@@ -37,6 +39,7 @@ from services.referral.directory.schemas import (
     ServiceUpdate,
     Slug,
 )
+from services.referral.directory.visibility import render_location, render_services
 from services.referral.models import audit_tables
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unknown_query)])
@@ -109,7 +112,7 @@ async def list_locations(
 async def create_location(body: LocationCreate, principal: Keeper, session: DbSession, now: Now) -> LocationRead:
     loc = await directory.create_location(session, principal, body, now)
     _audit_change(session, principal, "create_location", "location", loc.id, body)
-    return directory.render_location(loc, full=True)
+    return render_location(loc, full=True)
 
 
 @router.get("/locations/{location_id}", response_model=LocationRead, tags=["directory"])
@@ -123,7 +126,7 @@ async def update_location(
 ) -> LocationRead:
     loc = await directory.update_location(session, principal, location_id, body, now)
     _audit_change(session, principal, "update_location", "location", loc.id, body)
-    return directory.render_location(loc, full=True)
+    return render_location(loc, full=True)
 
 
 # --- services ---
@@ -158,7 +161,7 @@ async def list_services(
 async def create_service(body: ServiceCreate, principal: Admin, session: DbSession, now: Now) -> ServiceRead:
     service = await directory.create_service(session, body, now)
     _audit_change(session, principal, "create_service", "service", service.id, body)
-    return (await directory.render_services(session, principal, [service]))[0]
+    return (await render_services(session, principal, [service]))[0]
 
 
 @router.get("/services/{service_id}", response_model=ServiceRead, tags=["directory"])
@@ -172,14 +175,48 @@ async def update_service(
 ) -> ServiceRead:
     service = await directory.update_service(session, principal, service_id, body, now)
     _audit_change(session, principal, "update_service", "service", service.id, body)
-    return (await directory.render_services(session, principal, [service]))[0]
+    return (await render_services(session, principal, [service]))[0]
 
 
-@router.put("/services/{service_id}/capacity", response_model=CapacityRead, tags=["directory"])
+@router.put(
+    "/services/{service_id}/capacity", response_model=CapacityRead, tags=["directory"], responses=problem_answers(409)
+)
 async def set_capacity(
     service_id: ObjectId, body: CapacityWrite, principal: Keeper, session: DbSession, now: Now
 ) -> CapacityRead:
-    capacity = await directory.set_capacity(session, principal, service_id, body, now)
+    """Set a service's only capacity (created if it has none); a service with several answers 409."""
+    capacity = await capacities.set_only_capacity(session, principal, service_id, body, now)
+    _audit_change(session, principal, "set_capacity", "service", service_id, body)
+    return CapacityRead.model_validate(capacity)
+
+
+@router.post(
+    "/services/{service_id}/capacities",
+    response_model=CapacityRead,
+    status_code=201,
+    tags=["directory"],
+    responses=problem_answers(409),
+)
+async def add_capacity(
+    service_id: ObjectId, body: CapacityWrite, principal: Keeper, session: DbSession, now: Now
+) -> CapacityRead:
+    """Add a capacity: places of one unit (bed, session, …) for one group (women, children, …)."""
+    capacity = await capacities.add_capacity(session, principal, service_id, body, now)
+    _audit_change(session, principal, "add_capacity", "service", service_id, body)
+    return CapacityRead.model_validate(capacity)
+
+
+@router.put(
+    "/services/{service_id}/capacities/{capacity_id}",
+    response_model=CapacityRead,
+    tags=["directory"],
+    responses=problem_answers(409),
+)
+async def update_capacity(
+    service_id: ObjectId, capacity_id: ObjectId, body: CapacityWrite, principal: Keeper, session: DbSession, now: Now
+) -> CapacityRead:
+    """State one capacity's current free and total places."""
+    capacity = await capacities.update_capacity(session, principal, service_id, capacity_id, body, now)
     _audit_change(session, principal, "set_capacity", "service", service_id, body)
     return CapacityRead.model_validate(capacity)
 

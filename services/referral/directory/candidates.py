@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referral.directory import repository as repo
-from services.referral.directory.matching import ACCOMMODATION_TYPES, Candidate
+from services.referral.directory.matching import Candidate
 from services.referral.directory.schemas import SERVICE_TYPES
 
 
@@ -35,8 +35,8 @@ class CandidateCache:
         out: list[Candidate] = []
         for service_type in wanted:
             for candidate in self._by_type.get(service_type, ()):
-                if service_type in ACCOMMODATION_TYPES or candidate.service_id in places:
-                    available, maximum = places.get(candidate.service_id, (None, None))
-                    candidate = dataclasses.replace(candidate, available=available, maximum=maximum)
+                fresh = places.get(candidate.service_id, ())
+                if fresh != candidate.capacities:
+                    candidate = dataclasses.replace(candidate, capacities=fresh)
                 out.append(candidate)
         return out

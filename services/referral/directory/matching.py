@@ -96,6 +96,39 @@ def matching_point(loc: CandidateLocation) -> tuple[float, float] | None:
     return loc.latitude, loc.longitude
 
 
+# How specific a capacity's target group is: a girl takes a place for girls before one for everyone.
+POPULATION_ORDER = {"girls": 0, "boys": 0, "women": 1, "men": 1, "children": 1, "adults": 2, "everyone": 3}
+
+
+def fits(population: str, case: CaseProfile) -> bool:
+    """Whether places meant for `population` may take this person.
+
+    A stated sex or age excludes the other group; an unstated one never does (the provider checks on
+    arrival), as for a service's own eligibility.
+    """
+    child = case.is_child
+    if population == "everyone":
+        return True
+    if population == "adults":
+        return child is not True
+    if population == "children":
+        return child is not False
+    if population in ("women", "men"):
+        return child is not True and case.sex != ("M" if population == "women" else "F")
+    if population in ("girls", "boys"):
+        return child is not False and case.sex != ("M" if population == "girls" else "F")
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateCapacity:
+    capacity_id: str
+    unit: str
+    population: str
+    available: int
+    maximum: int
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     service_id: str
@@ -113,9 +146,16 @@ class Candidate:
     lgbtqia_safe: bool = False
     wheelchair_accessible: bool = False
     open_24_7: bool = False
-    available: int | None = None
-    maximum: int | None = None
+    capacities: tuple[CandidateCapacity, ...] = ()
     locations: tuple[CandidateLocation, ...] = ()
+
+
+def fitting_capacities(case: CaseProfile, c: Candidate) -> list[CandidateCapacity]:
+    """The candidate's capacities whose target group may take this person, most specific first."""
+    return sorted(
+        (cap for cap in c.capacities if fits(cap.population, case)),
+        key=lambda cap: (POPULATION_ORDER.get(cap.population, 9), cap.capacity_id),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +195,10 @@ def exclusion(case: CaseProfile, c: Candidate) -> str | None:
         return "does not serve this nationality"
     if case.needs_wheelchair_access and not c.wheelchair_accessible:
         return "not wheelchair accessible"
-    if c.service_type in ACCOMMODATION_TYPES and (c.available is None or c.available <= 0):
+    fitting = fitting_capacities(case, c) if c.capacities else []
+    if c.capacities and not fitting:
+        return "no places for this group"
+    if c.service_type in ACCOMMODATION_TYPES and sum(cap.available for cap in fitting) <= 0:
         return "no free place"
     return None
 
@@ -225,8 +268,10 @@ def score(case: CaseProfile, c: Candidate) -> Match:
     if case.lgbtqia and c.lgbtqia_safe:
         reasons.append("LGBTQIA+-safe")
 
-    if c.service_type in ACCOMMODATION_TYPES and c.available is not None:
-        reasons.append(f"{c.available} of {c.maximum} places free")
+    fitting = fitting_capacities(case, c) if c.capacities else []
+    available = sum(cap.available for cap in fitting) if fitting else None
+    if c.service_type in ACCOMMODATION_TYPES and fitting:
+        reasons.append(f"{available} of {sum(cap.maximum for cap in fitting)} places free")
 
     return Match(
         service_id=c.service_id,
@@ -238,7 +283,7 @@ def score(case: CaseProfile, c: Candidate) -> Match:
         reasons=tuple(reasons),
         distance_km=round(km, 1) if km is not None else None,
         location_id=loc.location_id if loc is not None else None,
-        available=c.available,
+        available=available,
     )
 
 

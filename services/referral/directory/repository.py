@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.referral.directory.matching import Candidate, CandidateLocation
+from services.referral.directory.matching import Candidate, CandidateCapacity, CandidateLocation
 from services.referral.models import (
     DirectoryVersion,
     Location,
@@ -137,14 +137,14 @@ async def list_services(
 @dataclass
 class ServiceExtras:
     locations: dict[str, list[Location]]
-    capacities: dict[str, ServiceCapacity]
+    capacities: dict[str, list[ServiceCapacity]]
 
 
 async def service_extras(session: AsyncSession, service_ids: Sequence[str]) -> ServiceExtras:
     """Locations and capacity of several services in two queries (no N+1)."""
     ids = list(service_ids)
     locations: dict[str, list[Location]] = defaultdict(list)
-    capacities: dict[str, ServiceCapacity] = {}
+    capacities: dict[str, list[ServiceCapacity]] = defaultdict(list)
     if ids:
         rows = await session.execute(
             select(ServiceAtLocation.service_id, Location)
@@ -154,35 +154,46 @@ async def service_extras(session: AsyncSession, service_ids: Sequence[str]) -> S
         )
         for service_id, location in rows:
             locations[service_id].append(location)
-        for capacity in await session.scalars(select(ServiceCapacity).where(ServiceCapacity.service_id.in_(ids))):
-            capacities[capacity.service_id] = capacity
+        for capacity in await session.scalars(
+            select(ServiceCapacity).where(ServiceCapacity.service_id.in_(ids)).order_by(ServiceCapacity.id)
+        ):
+            capacities[capacity.service_id].append(capacity)
     return ServiceExtras(locations=locations, capacities=capacities)
 
 
-async def get_capacity(session: AsyncSession, service_id: str) -> ServiceCapacity | None:
-    return await session.scalar(select(ServiceCapacity).where(ServiceCapacity.service_id == service_id))
+async def service_capacities(session: AsyncSession, service_id: str) -> list[ServiceCapacity]:
+    rows = await session.scalars(
+        select(ServiceCapacity).where(ServiceCapacity.service_id == service_id).order_by(ServiceCapacity.id)
+    )
+    return list(rows)
 
 
-async def reserve_place(session: AsyncSession, service_id: str, now: datetime) -> int | None:
-    """Take one free place atomically; None when there is none (concurrent accepts never overbook).
+async def get_capacity(session: AsyncSession, service_id: str, capacity_id: str) -> ServiceCapacity | None:
+    return await session.scalar(
+        select(ServiceCapacity).where(ServiceCapacity.id == capacity_id, ServiceCapacity.service_id == service_id)
+    )
+
+
+async def reserve_place(session: AsyncSession, capacity_id: str, now: datetime) -> int | None:
+    """Take one free place of this capacity atomically; None when it has none (concurrent accepts never overbook).
 
     The conditional UPDATE locks the row; a concurrent transaction waits, then re-checks
     `available > 0` against the committed value (PostgreSQL READ COMMITTED re-evaluation).
     """
     result = await session.execute(
         update(ServiceCapacity)
-        .where(ServiceCapacity.service_id == service_id, ServiceCapacity.available > 0)
+        .where(ServiceCapacity.id == capacity_id, ServiceCapacity.available > 0)
         .values(available=ServiceCapacity.available - 1, updated=now)
         .returning(ServiceCapacity.available)
     )
     return result.scalar_one_or_none()
 
 
-async def release_place(session: AsyncSession, service_id: str, now: datetime) -> int | None:
+async def release_place(session: AsyncSession, capacity_id: str, now: datetime) -> int | None:
     """Give one place back, never beyond the maximum (the provider may have lowered it meanwhile)."""
     result = await session.execute(
         update(ServiceCapacity)
-        .where(ServiceCapacity.service_id == service_id, ServiceCapacity.available < ServiceCapacity.maximum)
+        .where(ServiceCapacity.id == capacity_id, ServiceCapacity.available < ServiceCapacity.maximum)
         .values(available=ServiceCapacity.available + 1, updated=now)
         .returning(ServiceCapacity.available)
     )
@@ -200,16 +211,27 @@ async def bump_directory_version(session: AsyncSession) -> None:
     )
 
 
-async def capacities(session: AsyncSession, service_types: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Current (available, maximum) of services of these types: always read fresh, never cached."""
+async def capacities(session: AsyncSession, service_types: Sequence[str]) -> dict[str, tuple[CandidateCapacity, ...]]:
+    """Current capacities of services of these types, per service: always read fresh, never cached."""
     if not service_types:
         return {}
     rows = await session.execute(
-        select(ServiceCapacity.service_id, ServiceCapacity.available, ServiceCapacity.maximum)
+        select(
+            ServiceCapacity.service_id,
+            ServiceCapacity.id,
+            ServiceCapacity.unit,
+            ServiceCapacity.population,
+            ServiceCapacity.available,
+            ServiceCapacity.maximum,
+        )
         .join(Service, Service.id == ServiceCapacity.service_id)
         .where(Service.service_type.in_(list(service_types)))
+        .order_by(ServiceCapacity.service_id, ServiceCapacity.id)
     )
-    return {sid: (available, maximum) for sid, available, maximum in rows}
+    out: dict[str, list[CandidateCapacity]] = defaultdict(list)
+    for sid, cid, unit, population, available, maximum in rows:
+        out[sid].append(CandidateCapacity(cid, unit, population, available, maximum))
+    return {sid: tuple(caps) for sid, caps in out.items()}
 
 
 async def matching_candidates(session: AsyncSession, needs: Sequence[str]) -> list[Candidate]:
@@ -236,11 +258,7 @@ async def matching_candidates(session: AsyncSession, needs: Sequence[str]) -> li
                 Service.lgbtqia_safe,
                 Service.wheelchair_accessible,
                 Service.open_24_7,
-                ServiceCapacity.available,
-                ServiceCapacity.maximum,
-            )
-            .outerjoin(ServiceCapacity, ServiceCapacity.service_id == Service.id)
-            .where(Service.status == "active", Service.service_type.in_(list(needs)))
+            ).where(Service.status == "active", Service.service_type.in_(list(needs)))
         )
     ).all()
     if not service_rows:
@@ -262,6 +280,7 @@ async def matching_candidates(session: AsyncSession, needs: Sequence[str]) -> li
             .where(Service.status == "active", Service.service_type.in_(list(needs)))
         )
     ).all()
+    places = await capacities(session, needs)
     by_service: dict[str, list[CandidateLocation]] = defaultdict(list)
     for sid, lid, entity, canton, municipality, lat, lon, confidential in location_rows:
         by_service[sid].append(CandidateLocation(lid, entity, canton, municipality, lat, lon, bool(confidential)))
@@ -282,8 +301,7 @@ async def matching_candidates(session: AsyncSession, needs: Sequence[str]) -> li
             lgbtqia_safe=r[12],
             wheelchair_accessible=r[13],
             open_24_7=r[14],
-            available=r[15],
-            maximum=r[16],
+            capacities=places.get(r[0], ()),
             locations=tuple(sorted(by_service.get(r[0], ()), key=lambda loc: loc.location_id)),
         )
         for r in service_rows

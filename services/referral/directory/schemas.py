@@ -135,10 +135,18 @@ class LocationRead(BaseModel):
 # --- services ---
 
 
+# HSDS `unit` names: what one place of a capacity is.
+CapacityUnit = Literal["bed", "place", "room", "session", "slot", "appointment", "hour"]
+# Who a capacity's places are for; matched against the person's profile (docs/referral.md).
+Population = Literal["everyone", "women", "men", "adults", "children", "girls", "boys"]
+
+
 class CapacityWrite(StrictModel):
     available: Annotated[int, Field(ge=0, le=100_000)]
     maximum: Annotated[int, Field(ge=0, le=100_000)]
-    unit: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z_]+$")] = "bed"
+    unit: CapacityUnit = Field(default="bed", description="What one place is: bed, place, room, session, slot, …")
+    population: Population = Field(default="everyone", description="Who these places are for")
+    description: Annotated[str, StringConstraints(max_length=200)] | None = None
 
     @model_validator(mode="after")
     def _within_maximum(self) -> CapacityWrite:
@@ -150,8 +158,11 @@ class CapacityWrite(StrictModel):
 class CapacityRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    id: str
     service_id: str
     unit: str
+    population: str
+    description: str | None = None
     available: int
     maximum: int
     updated: datetime
@@ -187,7 +198,12 @@ class ServiceCreate(EligibilityFields):
     service_type: ServiceType
     status: ServiceStatus = "active"
     location_ids: Annotated[list[ObjectId], Field(max_length=20)] = Field(default_factory=list)
-    capacity: CapacityWrite | None = Field(default=None, description="Required for accommodation services")
+    capacity: CapacityWrite | None = Field(
+        default=None, description="One capacity (older clients); accommodation needs this or `capacities`"
+    )
+    capacities: Annotated[list[CapacityWrite], Field(max_length=10)] = Field(
+        default_factory=list, description="Several capacities, each a unit for one target population (HSDS)"
+    )
     fallback_for_entity: EntityCode | None = Field(
         default=None,
         description="Social welfare only: takes a child's automatic referral when no centre covers the municipality",
@@ -237,7 +253,10 @@ class ServiceRead(BaseModel):
     open_24_7: bool
     fallback_for_entity: str | None = None
     locations: list[LocationRead]
-    capacity: CapacityRead | None
+    capacities: list[CapacityRead] = Field(
+        default_factory=list, description="HSDS service_capacity, one per unit and group"
+    )
+    capacity: CapacityRead | None = Field(description="The first of `capacities` (for clients that know one)")
     updated_at: datetime
 
 

@@ -1,26 +1,23 @@
-"""Directory rules: who may change what, and who may see a confidential address."""
+"""Directory rules: organisations, locations, services and matching (capacity and visibility: own modules)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from putokaz import audit
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.gazetteer import find_municipality
 from putokaz.schemas import Page
 from services.referral.directory import repository as repo
 from services.referral.directory.candidates import CandidateCache
+from services.referral.directory.capacity import capacities_of, new_capacity
+from services.referral.directory.ids import new_id
 from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
 from services.referral.directory.schemas import (
-    AddressRead,
-    CapacityRead,
-    CapacityWrite,
     LocationCreate,
     LocationRead,
     LocationUpdate,
@@ -34,116 +31,8 @@ from services.referral.directory.schemas import (
     ServiceRead,
     ServiceUpdate,
 )
-from services.referral.models import Location, Organisation, Service, ServiceAtLocation, ServiceCapacity, audit_tables
-from services.referral.publish import capacity_changed
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex}"
-
-
-def is_admin(principal: Principal) -> bool:
-    return "admin" in principal.roles
-
-
-def owner_scope(principal: Principal) -> str | None:
-    """Admins act on any organisation's records; everyone else only on their own."""
-    return None if is_admin(principal) else principal.org
-
-
-# --- visibility of confidential addresses ---
-
-
-async def unredacted_ids(session: AsyncSession, principal: Principal, locations: Sequence[Location]) -> set[str]:
-    """Which of these locations the caller may see in full (docs/referral.md)."""
-    visible = {loc.id for loc in locations if not loc.confidential}
-    if is_admin(principal):
-        for loc in locations:
-            if loc.confidential and loc.organisation_id != principal.org:
-                audit.record_for(session, audit_tables, principal, "reveal_address", "location", loc.id)
-        return {loc.id for loc in locations}
-    visible |= {loc.id for loc in locations if loc.organisation_id == principal.org}
-    hidden = [loc.id for loc in locations if loc.id not in visible]
-    if hidden:
-        revealed = await repo.locations_placed_for(session, principal.org, hidden)
-        # A confidential address shown to an organisation that placed someone there: who saw it is on record.
-        for location_id in sorted(revealed):
-            audit.record_for(session, audit_tables, principal, "reveal_address", "location", location_id)
-        visible |= revealed
-    return visible
-
-
-def render_location(loc: Location, full: bool) -> LocationRead:
-    if full:
-        return LocationRead(
-            id=loc.id,
-            organisation_id=loc.organisation_id,
-            name=loc.name,
-            location_type=loc.location_type,
-            entity=loc.entity,
-            canton=loc.canton,
-            municipality=loc.municipality,
-            latitude=loc.latitude,
-            longitude=loc.longitude,
-            address=AddressRead(address_1=loc.address_1, city=loc.city, postal_code=loc.postal_code),
-        )
-    # Municipality stays: matching and the referrer need the region, never the door.
-    return LocationRead(
-        id=loc.id,
-        organisation_id=loc.organisation_id,
-        name=loc.name,
-        location_type="redacted",
-        entity=loc.entity,
-        canton=loc.canton,
-        municipality=loc.municipality,
-        latitude=None,
-        longitude=None,
-        address=None,
-    )
-
-
-async def render_locations(
-    session: AsyncSession, principal: Principal, locations: Sequence[Location]
-) -> list[LocationRead]:
-    full = await unredacted_ids(session, principal, locations)
-    return [render_location(loc, loc.id in full) for loc in locations]
-
-
-async def render_services(
-    session: AsyncSession, principal: Principal, services: Sequence[Service]
-) -> list[ServiceRead]:
-    extras = await repo.service_extras(session, [s.id for s in services])
-    all_locations = {loc.id: loc for locs in extras.locations.values() for loc in locs}
-    full = await unredacted_ids(session, principal, list(all_locations.values()))
-    out = []
-    for s in services:
-        capacity = extras.capacities.get(s.id)
-        out.append(
-            ServiceRead(
-                id=s.id,
-                organisation_id=s.organisation_id,
-                name=s.name,
-                description=s.description,
-                service_type=s.service_type,
-                status=s.status,
-                minimum_age=s.minimum_age,
-                maximum_age=s.maximum_age,
-                sexes=list(s.sexes),
-                nationalities=list(s.nationalities),
-                languages=list(s.languages),
-                specialisations=list(s.specialisations),
-                child_only=s.child_only,
-                lgbtqia_safe=s.lgbtqia_safe,
-                wheelchair_accessible=s.wheelchair_accessible,
-                open_24_7=s.open_24_7,
-                fallback_for_entity=s.fallback_for_entity,
-                locations=[render_location(loc, loc.id in full) for loc in extras.locations.get(s.id, [])],
-                capacity=CapacityRead.model_validate(capacity) if capacity else None,
-                updated_at=s.updated_at,
-            )
-        )
-    return out
-
+from services.referral.directory.visibility import is_admin, owner_scope, render_locations, render_services
+from services.referral.models import Location, Organisation, Service, ServiceAtLocation
 
 # --- organisations ---
 
@@ -329,25 +218,17 @@ async def _link_locations(session: AsyncSession, service_id: str, location_ids: 
 async def create_service(session: AsyncSession, body: ServiceCreate, now: datetime) -> Service:
     if await repo.get_organisation(session, body.organisation_id) is None:
         raise Invalid("No such organisation", field="organisation_id")
-    if body.service_type in ACCOMMODATION_TYPES and body.capacity is None:
+    wanted = capacities_of(body)
+    if body.service_type in ACCOMMODATION_TYPES and not wanted:
         raise Invalid("Accommodation services need a capacity (available, maximum)", field="capacity")
     await _check_locations(session, body.organisation_id, body.location_ids)
-    fields = body.model_dump(exclude={"location_ids", "capacity"})
+    fields = body.model_dump(exclude={"location_ids", "capacity", "capacities"})
     service = Service(id=new_id("svc"), created_at=now, updated_at=now, **fields)
     session.add(service)
     await session.flush()
     await _link_locations(session, service.id, body.location_ids)
-    if body.capacity is not None:
-        session.add(
-            ServiceCapacity(
-                id=new_id("cap"),
-                service_id=service.id,
-                unit=body.capacity.unit,
-                available=body.capacity.available,
-                maximum=body.capacity.maximum,
-                updated=now,
-            )
-        )
+    for capacity in wanted:
+        session.add(new_capacity(service.id, capacity, now))
     await repo.bump_directory_version(session)
     await session.flush()
     return service
@@ -382,26 +263,6 @@ async def update_service(
     await repo.bump_directory_version(session)
     await session.flush()
     return service
-
-
-async def set_capacity(
-    session: AsyncSession, principal: Principal, service_id: str, body: CapacityWrite, now: datetime
-) -> ServiceCapacity:
-    """The provider states its current free and total places; the change goes out as an event."""
-    service = await repo.owned_service(session, service_id, owner_scope(principal))
-    if service is None:
-        raise NotFound("No such service")
-    capacity = await repo.get_capacity(session, service_id)
-    if capacity is None:
-        capacity = ServiceCapacity(id=new_id("cap"), service_id=service_id, unit=body.unit, available=0, maximum=0)
-        session.add(capacity)
-    capacity.unit = body.unit
-    capacity.available = body.available
-    capacity.maximum = body.maximum
-    capacity.updated = now
-    await session.flush()
-    await capacity_changed(session, capacity, organisation_id=service.organisation_id, occurred_at=now)
-    return capacity
 
 
 # --- matching ---

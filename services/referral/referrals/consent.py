@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.auth import Principal
 from putokaz.errors import Invalid
-from services.referral.directory import repository as directory_repo
+from services.referral.directory.capacity import give_back_place
 from services.referral.directory.schemas import CaseProfileIn
 from services.referral.feed import repository as feed_repo
 from services.referral.models import KnownScreening, Referral, ReferralTransition
@@ -88,10 +88,10 @@ async def _cancel(session: AsyncSession, r: Referral, reason: str, now: datetime
     r.status, r.reason_code, r.updated_at, r.ended_at = "cancelled", reason, now, now
     r.awaiting_consent = False
     r.fact_version += 1
-    released = False
+    released = None
     if holds_place(was) and r.place_reserved:
-        await directory_repo.release_place(session, r.service_id, now)
-        r.place_reserved, released = False, True
+        released = await give_back_place(session, r.capacity_id, now)
+        r.place_reserved = False
     session.add(_history(r, was, now))
     await session.flush()
     if held:
@@ -99,11 +99,8 @@ async def _cancel(session: AsyncSession, r: Referral, reason: str, now: datetime
         await referral_changed(session, r, occurred_at=now, orgs=[r.from_org])
     else:
         await referral_changed(session, r, occurred_at=now)
-    if released:
-        capacity = await directory_repo.get_capacity(session, r.service_id)
-        if capacity is not None:
-            await session.refresh(capacity)
-            await capacity_changed(session, capacity, organisation_id=r.to_org, occurred_at=now)
+    if released is not None:
+        await capacity_changed(session, released, organisation_id=r.to_org, occurred_at=now)
 
 
 async def consent_became_known(session: AsyncSession, known: KnownScreening, now: datetime) -> None:

@@ -13,6 +13,7 @@ from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.schemas import Page
 from putokaz.vocabulary import age_band
 from services.referral.directory import repository as repo
+from services.referral.directory.capacity import give_back_place, take_place
 from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
 from services.referral.directory.schemas import PlaceRead
 from services.referral.feed import repository as feed_repo
@@ -250,17 +251,17 @@ async def transition(
         raise Conflict(
             f"The referral is {current}; it cannot become {target}", current_status=current, requested_status=target
         )
+    changed_capacity = None
     if target == "accepted" and r.service_type in ACCOMMODATION_TYPES:
-        left = await repo.reserve_place(session, r.service_id, now)
-        if left is None:
-            raise Conflict("The service has no free place left; update its capacity first", current_status=current)
-        r.place_reserved = True
-    reserved = r.place_reserved and target == "accepted"
-    released = False
+        taken = await take_place(session, r.service_id, case_profile(r.profile, [r.service_type], r.urgent), now)
+        if taken is None:
+            raise Conflict(
+                "The service has no free place left for this person; update its capacity first", current_status=current
+            )
+        r.place_reserved, r.capacity_id, changed_capacity = True, taken.id, taken
     if holds_place(current) and not holds_place(target) and r.place_reserved:
-        await repo.release_place(session, r.service_id, now)
+        changed_capacity = await give_back_place(session, r.capacity_id, now)
         r.place_reserved = False
-        released = True
     r.status = target
     r.reason_code = reason_code
     r.updated_at = now
@@ -277,11 +278,8 @@ async def transition(
     await session.flush()
     extra = {"suggested_service_id": r.suggested_service_id} if target == "rejected" else None
     await referral_changed(session, r, occurred_at=now, extra=extra)
-    if reserved or released:
-        capacity = await repo.get_capacity(session, r.service_id)
-        if capacity is not None:
-            await session.refresh(capacity)
-            await capacity_changed(session, capacity, organisation_id=r.to_org, occurred_at=now)
+    if changed_capacity is not None:
+        await capacity_changed(session, changed_capacity, organisation_id=r.to_org, occurred_at=now)
     return r
 
 

@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from putokaz.gazetteer import find_municipality
-from services.referral.directory.matching import Candidate, CandidateLocation, CaseProfile, Place, exclusion, rank
+from services.referral.directory.matching import (
+    Candidate,
+    CandidateCapacity,
+    CandidateLocation,
+    CaseProfile,
+    Place,
+    exclusion,
+    rank,
+)
 
 
 def at(place: str, location_id: str | None = None) -> tuple[CandidateLocation, ...]:
@@ -23,9 +31,13 @@ def near(place: str) -> Place:
     return Place(entity=m.entity, canton=m.canton, municipality=m.name, latitude=m.latitude, longitude=m.longitude)
 
 
+def beds(available: int | None, maximum: int = 5, population: str = "everyone") -> tuple[CandidateCapacity, ...]:
+    return () if available is None else (CandidateCapacity(f"cap-{population}", "bed", population, available, maximum),)
+
+
 def shelter(sid: str, place: str, **kw: object) -> Candidate:
-    kw.setdefault("available", 2)
-    kw.setdefault("maximum", 5)
+    available = kw.pop("available", 2)
+    kw.setdefault("capacities", beds(available, int(kw.pop("maximum", 5))))  # type: ignore[arg-type]
     return Candidate(
         service_id=sid, organisation_id="org", name=sid, service_type="safe_house", locations=at(place), **kw
     )  # type: ignore[arg-type]
@@ -133,6 +145,17 @@ def eligible_by_rule(case: CaseProfile, c: Candidate) -> bool:
         (c.minimum_age is None or c.minimum_age <= case.age) and (c.maximum_age is None or case.age <= c.maximum_age)
     )
     adults_only = c.minimum_age is not None and c.minimum_age >= 18
+    # Which groups' places may take this person: a stated sex or age excludes the other group only.
+    may_take = {
+        "everyone": True,
+        "adults": child is not True,
+        "children": child is not False,
+        "women": child is not True and case.sex != "M",
+        "men": child is not True and case.sex != "F",
+        "girls": child is not False and case.sex != "M",
+        "boys": child is not False and case.sex != "F",
+    }
+    groups = [cap for cap in c.capacities if may_take[cap.population]]
     return (
         c.status == "active"
         and c.service_type in case.needs
@@ -142,29 +165,33 @@ def eligible_by_rule(case: CaseProfile, c: Candidate) -> bool:
         and (not c.sexes or case.sex == "UNK" or case.sex in c.sexes)
         and (not c.nationalities or case.nationality is None or case.nationality in c.nationalities)
         and (c.wheelchair_accessible or not case.needs_wheelchair_access)
-        and (c.service_type not in ACCOMMODATION or (c.available is not None and c.available > 0))
+        and (not c.capacities or bool(groups))
+        and (c.service_type not in ACCOMMODATION or sum(cap.available for cap in groups) > 0)
     )
 
 
 candidates_st = st.lists(
     st.builds(
-        lambda i, place, service_type, avail, child_only, ages, sexes, nats, langs, open247, status, ramp: Candidate(
-            service_id=f"s{i}",
-            organisation_id="org",
-            name=f"s{i}",
-            service_type=service_type,
-            status=status,
-            minimum_age=ages[0],
-            maximum_age=ages[1],
-            sexes=frozenset(sexes),
-            nationalities=frozenset(nats),
-            languages=frozenset(langs),
-            child_only=child_only,
-            wheelchair_accessible=ramp,
-            open_24_7=open247,
-            available=avail,
-            maximum=None if avail is None else 5,
-            locations=at(place),
+        lambda i, place, service_type, avail, child_only, ages, sexes, nats, langs, open247, status, ramp, groups: (
+            Candidate(
+                service_id=f"s{i}",
+                organisation_id="org",
+                name=f"s{i}",
+                service_type=service_type,
+                status=status,
+                minimum_age=ages[0],
+                maximum_age=ages[1],
+                sexes=frozenset(sexes),
+                nationalities=frozenset(nats),
+                languages=frozenset(langs),
+                child_only=child_only,
+                wheelchair_accessible=ramp,
+                open_24_7=open247,
+                capacities=()
+                if avail is None
+                else tuple(CandidateCapacity(f"c{n}", "bed", group, avail, 5) for n, group in enumerate(groups)),
+                locations=at(place),
+            )
         ),
         st.integers(0, 10_000),
         st.sampled_from(PLACES),
@@ -178,6 +205,12 @@ candidates_st = st.lists(
         st.booleans(),
         st.sampled_from(["active", "active", "active", "inactive"]),
         st.booleans(),
+        st.lists(
+            st.sampled_from(["everyone", "adults", "children", "women", "men", "girls", "boys"]),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        ),
     ),
     max_size=20,
     unique_by=lambda c: c.service_id,
@@ -231,8 +264,7 @@ def safe_house_at(latitude: float, longitude: float, municipality: str = "Zenica
         name=sid,
         service_type="safe_house",
         locations=(CandidateLocation(f"loc-{sid}", m.entity, m.canton, m.name, latitude, longitude, True),),
-        available=2,
-        maximum=5,
+        capacities=beds(2),
     )
 
 
@@ -277,3 +309,21 @@ def test_confidential_location_in_an_unknown_municipality_has_no_distance() -> N
     house = dataclasses.replace(safe_house_at(44.2, 17.9), locations=(hidden,))
     (match,) = rank(CaseProfile(needs=frozenset({"safe_house"}), age=30, place=near("Zenica")), [house])
     assert match.distance_km is None and "distance unknown" in match.reasons
+
+
+# --- several capacities per service, each for a group ---
+
+
+def test_capacity_for_women_is_not_offered_to_a_man_and_children_s_beds_not_to_an_adult() -> None:
+    women_only = shelter("women", "Bihać", capacities=beds(3, population="women"))
+    family = shelter("family", "Zenica", capacities=(*beds(0, population="adults"), *beds(4, population="children")))
+    man = CaseProfile(needs=frozenset({"safe_house"}), age=30, sex="M", place=near("Bihać"))
+    assert exclusion(man, women_only) == "no places for this group"
+    # The family shelter's free beds are children's: an adult finds no free place there, a child does.
+    assert exclusion(ADULT, family) == "no free place"
+    girl = CaseProfile(needs=frozenset({"safe_house"}), age=12, sex="F", place=near("Bihać"))
+    (match,) = rank(girl, [family])
+    assert match.available == 4 and "4 of 5 places free" in match.reasons
+    # Unknown sex is never excluded from a group by sex (the provider checks on arrival).
+    unknown = CaseProfile(needs=frozenset({"safe_house"}), age=30, place=near("Bihać"))
+    assert [m.service_id for m in rank(unknown, [women_only])] == ["women"]

@@ -77,36 +77,38 @@ function Item({ referral, reload }) {
   </li>`;
 }
 
+/** Every capacity of the organisation's services (a unit for one group each), one tap per place. */
 function Capacity({ org }) {
-  const [services, setServices] = useState([]);
+  const [rows, setRows] = useState([]);
   const [error, setError] = useState(null);
   const load = () =>
     get(`/api/v1/services?organisation_id=${encodeURIComponent(org)}`)
-      .then((page) => setServices(page.items.filter((s) => s.capacity)))
+      .then((page) => setRows(page.items.flatMap((s) => (s.capacities ?? []).map((c) => ({ service: s, capacity: c })))))
       .catch((e) => setError(e.message));
   useEffect(() => {
     load();
   }, [org]);
-  const change = (service, delta) => {
-    const c = service.capacity;
+  const change = ({ service, capacity: c }, delta) => {
     const available = Math.max(0, Math.min(c.maximum, c.available + delta));
-    put(`/api/v1/services/${service.id}/capacity`, { available, maximum: c.maximum, unit: c.unit })
+    const body = { available, maximum: c.maximum, unit: c.unit, population: c.population };
+    put(`/api/v1/services/${service.id}/capacities/${c.id}`, body)
       .then(load)
       .catch((e) => setError(e.message));
   };
-  if (!services.length) return null;
+  if (!rows.length) return null;
   return html`<section class="card" aria-labelledby="capacity-title">
     <h2 id="capacity-title">${t("capacity")}</h2>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <ul class="capacity">
-      ${services.map(
-        (s) => html`<li data-service=${s.id}>
-          <span>${s.name}</span>
-          <button type="button" class="round" aria-label=${t("capacity_less", { name: s.name })} onClick=${() => change(s, -1)}>−</button>
-          <output aria-live="polite">${t("capacity_free", { n: s.capacity.available, max: s.capacity.maximum })}</output>
-          <button type="button" class="round" aria-label=${t("capacity_more", { name: s.name })} onClick=${() => change(s, 1)}>+</button>
-        </li>`,
-      )}
+      ${rows.map((row) => {
+        const name = `${row.service.name} · ${t(`population_${row.capacity.population}`)} (${t(`unit_${row.capacity.unit}`)})`;
+        return html`<li data-service=${row.service.id} data-capacity=${row.capacity.id}>
+          <span>${name}</span>
+          <button type="button" class="round" aria-label=${t("capacity_less", { name })} onClick=${() => change(row, -1)}>−</button>
+          <output aria-live="polite">${t("capacity_free", { n: row.capacity.available, max: row.capacity.maximum })}</output>
+          <button type="button" class="round" aria-label=${t("capacity_more", { name })} onClick=${() => change(row, 1)}>+</button>
+        </li>`;
+      })}
     </ul>
   </section>`;
 }
