@@ -1,7 +1,7 @@
 """referral handover: the referring professional's contact, arrival, interpreter, care needs and a note
 
 Revision ID: b7c3e1d2f4a6
-Revises: 5c1d2e3f4a5b
+Revises: 8c4f0a1b2d3e
 Create Date: 2026-12-01 01:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b7c3e1d2f4a6"
-down_revision: str | None = "5c1d2e3f4a5b"
+down_revision: str | None = "8c4f0a1b2d3e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
