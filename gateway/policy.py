@@ -93,6 +93,12 @@ POLICY: tuple[Rule, ...] = (
     rule("POST", "/api/v1/services/{service_id}/capacities", R, "admin", "service_provider"),
     rule("PUT", "/api/v1/services/{service_id}/capacities/{capacity_id}", R, "admin", "service_provider"),
     rule("POST", "/api/v1/matches", R, *FRONTLINE),
+    # --- referral: the directory in HSDS 3.1 shape (docs/referral.md) ---
+    rule("GET", "/api/v1/hsds/organizations", R, *EVERYONE),
+    rule("GET", "/api/v1/hsds/services", R, *EVERYONE),
+    rule("GET", "/api/v1/hsds/locations", R, *EVERYONE),
+    rule("GET", "/api/v1/hsds/service_at_locations", R, *EVERYONE),
+    rule("POST", "/api/v1/hsds/import", R, "admin"),
     # --- referral: referrals ---
     rule("POST", "/api/v1/referrals", R, *FRONTLINE),
     rule("GET", "/api/v1/referrals", R, *FRONTLINE, "service_provider", "partner"),

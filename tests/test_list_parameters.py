@@ -16,6 +16,7 @@ LISTS = [
     ("police", "demo-police-una-sana", "/api/v1/services"),
     ("police", "demo-police-una-sana", "/api/v1/organisations"),
     ("police", "demo-police-una-sana", "/api/v1/locations"),
+    ("police", "demo-police-una-sana", "/api/v1/hsds/services"),
     ("police", "demo-police-una-sana", "/api/v1/referrals"),
     ("police", "demo-police-una-sana", "/api/v1/screenings"),
     ("police", "demo-police-una-sana", "/api/v1/questionnaires"),
@@ -47,6 +48,7 @@ def test_unknown_query_parameter_on_a_list_is_422_naming_it(stack, make_token, r
         ("DELETE", "/api/v1/screenings", "GET, POST"),
         ("PUT", "/api/v1/services/demo-svc-children-zenica", "GET, PATCH"),
         ("DELETE", "/api/v1/plans", "GET, POST"),
+        ("POST", "/api/v1/hsds/services", "GET"),
     ],
 )
 def test_method_not_offered_is_405_with_allow(stack, make_token, method, path, allowed):

@@ -17,6 +17,7 @@ from putokaz.retention import (
 from services.referral.directory.api import router as directory_router
 from services.referral.directory.candidates import CandidateCache
 from services.referral.feed.api import internal_router as feed_router
+from services.referral.hsds.api import router as hsds_router
 from services.referral.models import audit_tables, event_tables, idempotency_keys, processed_webhooks
 from services.referral.referrals.api import router as referral_router
 from services.referral.referrals.scheduler import start_scheduler, stop_scheduler
@@ -42,7 +43,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = create_service_app(
         name="referral",
         settings=settings or Settings(),
-        routers=[directory_router, referral_router, webhooks_router, feed_router, audit_router("referral")],
+        routers=[
+            directory_router,
+            hsds_router,
+            referral_router,
+            webhooks_router,
+            feed_router,
+            audit_router("referral"),
+        ],
         events=event_tables,
         on_startup=[start_scheduler, start_retention],
         on_shutdown=[stop_retention, stop_scheduler],
