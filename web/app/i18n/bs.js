@@ -192,7 +192,6 @@ export default {
   handover_contact_phone: "Telefon",
   handover_expected_arrival: "Očekivani dolazak",
   handover_interpreter_language: "Prevodilac",
-  handover_needs_text: "Potrebe",
   status_failed: "Neuspjelo",
   status_cancelled: "Otkazano",
   reason_not_eligible: "Ne ispunjava uslove",
