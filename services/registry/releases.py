@@ -58,8 +58,9 @@ def _restore(version: Release, thresholds: tuple[int, int]) -> Version:
     stored = json.loads(version.tables)
     atoms = {block: {int(k): v for k, v in found.items()} for block, found in json.loads(version.atoms).items()}
     qs = quantities(_all_cells(thresholds), atoms)
+    published_blocks = {spec.block for spec in SPECS if spec.name in stored}
     for q in qs:
-        if q.block not in atoms:
+        if q.block not in published_blocks:
             # A version made before this block existed (the age bands) published nothing of it.
             q.rule = "revision"
     by_cell = {(cell.table, cell.coords): q for q in qs for cell in q.cells}

@@ -514,3 +514,36 @@ async def test_age_bands_nest_in_child_adult_and_no_hidden_band_can_be_differenc
     assert set(audited) == set(hidden_bands)
     assert all(entry["protected"] for entry in audited.values())
     print(f"\nage bands {YEAR}: {bands}; hidden {hidden_bands}")
+
+
+async def test_a_revision_of_a_release_made_before_age_bands_is_audited_with_it(
+    registry_app, year, coordinator
+) -> None:
+    """A version stored before the age bands existed (no band table, no age atoms) still takes part in the
+    joint audit of a revision: read as having published nothing of the bands."""
+    import json
+
+    app, http = registry_app
+    latest = (await release(http, coordinator)).json()
+    async with app.state.db.engine.begin() as conn:
+        row = (
+            await conn.execute(
+                text("SELECT id, tables, atoms FROM releases WHERE year = :y AND version = :v"),
+                {"y": YEAR, "v": latest["version"]},
+            )
+        ).one()
+        tables, atoms = json.loads(row.tables), json.loads(row.atoms)
+        tables.pop("by_age_band", None)
+        atoms.pop("age", None)
+        await conn.execute(
+            text("UPDATE releases SET tables = :t, atoms = :a WHERE id = :id"),
+            {"t": json.dumps(tables), "a": json.dumps(atoms), "id": row.id},
+        )
+    late = screening_fact(year=YEAR, month=6, sex="M", age_band="30-38", status="presumed", entity="RS", canton=None)
+    assert (await send(http, "registry.screening_fact", late)).status_code == 200
+    response = await release(http, coordinator)
+    assert response.status_code == 201, response.text
+    revised = response.json()
+    assert revised["version"] == latest["version"] + 1 and revised["audit"]["passed"] is True
+    assert revised["audit"]["versions_audited"] == list(range(1, revised["version"] + 1))
+    assert "by_age_band" in revised["tables"]
