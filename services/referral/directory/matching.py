@@ -219,60 +219,57 @@ def _nearest(case: CaseProfile, c: Candidate) -> tuple[CandidateLocation | None,
     return best, best_km
 
 
-def score(case: CaseProfile, c: Candidate) -> Match:
-    """Score an eligible candidate; each part is reported with the reason it was (not) earned."""
-    parts: dict[str, float] = {}
-    reasons: list[str] = []
+def _parts(
+    case: CaseProfile, c: Candidate
+) -> tuple[dict[str, float], CandidateLocation | None, float | None, list[str], list[str]]:
+    """The score parts of an eligible candidate, with what its reasons are built from."""
     loc, km = _nearest(case, c)
-    confidential = loc is not None and loc.confidential
-
-    if km is None:
-        parts["distance"] = 0.0
-        reasons.append("distance unknown")
-    else:
-        parts["distance"] = round(W_DISTANCE * max(0.0, 1.0 - km / DISTANCE_HORIZON_KM), 2)
-        reasons.append(
-            f"about {round(km)} km from the centre of {loc.municipality} (confidential address)"
-            if confidential and loc is not None
-            else f"about {round(km)} km away"
-        )
-
-    parts["same_canton"] = 0.0
-    parts["same_entity"] = 0.0
+    parts = {
+        "distance": 0.0 if km is None else round(W_DISTANCE * max(0.0, 1.0 - km / DISTANCE_HORIZON_KM), 2),
+        "same_canton": 0.0,
+        "same_entity": 0.0,
+    }
     if loc is not None and case.place.canton is not None and loc.canton == case.place.canton:
         parts["same_canton"] = W_SAME_CANTON
-        reasons.append(f"same canton ({canton_name(loc.canton)})")
     if loc is not None and case.place.entity is not None and loc.entity == case.place.entity:
         parts["same_entity"] = W_SAME_ENTITY
-        reasons.append(f"same entity ({loc.entity})")
-
     common = sorted(case.languages & c.languages)
-    if case.languages:
-        parts["language"] = W_LANGUAGE if common else 0.0
-        reasons.append(f"speaks {', '.join(common)}" if common else "speaks none of the person's languages")
-    else:
-        parts["language"] = 0.0
-
+    parts["language"] = W_LANGUAGE if case.languages and common else 0.0
     special = sorted(case.forms & c.specialisations)
     parts["specialisation"] = (
         round(W_SPECIALISATION * len(special) / len(case.forms), 2) if case.forms and special else 0.0
     )
+    parts["twenty_four_seven"] = W_TWENTY_FOUR_SEVEN if case.urgent and c.open_24_7 else 0.0
+    parts["lgbtqia_safe"] = W_LGBTQIA if case.lgbtqia and c.lgbtqia_safe else 0.0
+    return parts, loc, km, common, special
+
+
+def score(case: CaseProfile, c: Candidate) -> Match:
+    """Score an eligible candidate; each part is reported with the reason it was (not) earned."""
+    parts, loc, km, common, special = _parts(case, c)
+    reasons: list[str] = []
+    if km is None:
+        reasons.append("distance unknown")
+    elif loc is not None and loc.confidential:
+        reasons.append(f"about {round(km)} km from the centre of {loc.municipality} (confidential address)")
+    else:
+        reasons.append(f"about {round(km)} km away")
+    if parts["same_canton"] and loc is not None:
+        reasons.append(f"same canton ({canton_name(loc.canton)})")
+    if parts["same_entity"] and loc is not None:
+        reasons.append(f"same entity ({loc.entity})")
+    if case.languages:
+        reasons.append(f"speaks {', '.join(common)}" if common else "speaks none of the person's languages")
     if special:
         reasons.append(f"specialised in {', '.join(s.replace('_', ' ') for s in special)}")
-
-    parts["twenty_four_seven"] = W_TWENTY_FOUR_SEVEN if case.urgent and c.open_24_7 else 0.0
     if case.urgent:
         reasons.append("open 24/7 (urgent case)" if c.open_24_7 else "not open 24/7 (urgent case)")
-
-    parts["lgbtqia_safe"] = W_LGBTQIA if case.lgbtqia and c.lgbtqia_safe else 0.0
     if case.lgbtqia and c.lgbtqia_safe:
         reasons.append("LGBTQIA+-safe")
-
     fitting = fitting_capacities(case, c) if c.capacities else []
     available = sum(cap.available for cap in fitting) if fitting else None
     if c.service_type in ACCOMMODATION_TYPES and fitting:
         reasons.append(f"{available} of {sum(cap.maximum for cap in fitting)} places free")
-
     return Match(
         service_id=c.service_id,
         organisation_id=c.organisation_id,
@@ -290,12 +287,21 @@ def score(case: CaseProfile, c: Candidate) -> Match:
 def rank(
     case: CaseProfile, candidates: Iterable[Candidate], *, limit: int = 10, exclude: Sequence[str] = ()
 ) -> list[Match]:
-    """Eligible candidates best first; ties broken by distance, then service id, so order is stable."""
+    """Eligible candidates best first; ties broken by distance, then service id, so order is stable.
+
+    Every eligible candidate is scored, but the readable reasons (most of the cost) are written only
+    for the `limit` shown: the order is that of `score`'s own figures, so the answer is the same.
+    """
     excluded = set(exclude)
-    matches = [score(case, c) for c in candidates if c.service_id not in excluded and exclusion(case, c) is None]
     far = float("inf")
-    matches.sort(key=lambda m: (-m.score, m.distance_km if m.distance_km is not None else far, m.service_id))
-    return matches[:limit]
+    keyed = []
+    for c in candidates:
+        if c.service_id in excluded or exclusion(case, c) is not None:
+            continue
+        parts, _, km, _, _ = _parts(case, c)
+        keyed.append((-round(sum(parts.values()), 2), round(km, 1) if km is not None else far, c.service_id, c))
+    keyed.sort(key=lambda k: k[:3])
+    return [score(case, c) for *_, c in keyed[:limit]]
 
 
 def case_profile(profile: dict[str, Any], needs: Sequence[str], urgent: bool) -> CaseProfile:
