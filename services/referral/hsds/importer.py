@@ -14,7 +14,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz import audit
@@ -110,6 +110,9 @@ def _organizations(plan: _Plan, records: list[Any], now: datetime) -> None:
         our_id = _our_id(r)
         if not _check_id(plan, our_id, where, SLUG):
             continue
+        for name, longest in (("email", 200), ("website", 500)):
+            if len(str(r.get(name) or "")) > longest:
+                plan.error(f"{where}.{name}", f"must be at most {longest} characters")
         kind = _labels(r).get("kind", "other")
         if kind not in KINDS:
             plan.error(f"{where}.attributes", "kind must be one of: " + ", ".join(sorted(KINDS)))
@@ -146,6 +149,9 @@ def _locations(plan: _Plan, records: list[Any], now: datetime) -> None:
             plan.error(f"{where}.attributes", "needs the entity (FBIH, RS or BD): attribute `entity` or state_province")
         elif problem := geography_problem(entity, canton):
             plan.error(f"{where}.attributes", problem)
+        for name, bound in (("latitude", 90), ("longitude", 180)):
+            if r.get(name) is not None and not -bound <= r[name] <= bound:
+                plan.error(f"{where}.{name}", f"must be between -{bound} and {bound}")
         if not municipality:
             plan.error(f"{where}.attributes", "needs the municipality: attribute `municipality` or the address's city")
         organisation = plan.ref("organization", r.get("organization_id"), f"{where}.organization_id")
@@ -184,6 +190,9 @@ def _services(plan: _Plan, records: list[Any], now: datetime) -> None:
             plan.error(f"{where}.attributes", "service_type must be one of: " + ", ".join(SERVICE_TYPES))
         organisation = plan.ref("organization", r.get("organization_id"), f"{where}.organization_id")
         plan.ids[("service", str(r["id"]))] = our_id
+        for age in ("minimum_age", "maximum_age"):
+            if r.get(age) is not None and not (isinstance(r[age], int) and 0 <= r[age] <= 120):
+                plan.error(f"{where}.{age}", "must be a whole number of years from 0 to 120")
         languages = [str(lang.get("code")) for lang in r.get("languages") or () if lang.get("code")]
         for i, code in enumerate(languages):
             if not re.match(r"^[a-z]{2,3}$", code):
@@ -286,6 +295,8 @@ async def import_directory(
     except IntegrityError:
         # e.g. a second capacity of one unit for one group, or a link the directory already has under another id
         raise Conflict("The file conflicts with the directory's records; nothing was imported") from None
+    except DataError:
+        raise Invalid("A value does not fit the directory (too long or out of range); nothing was imported") from None
     await repo.bump_directory_version(session)
     audit.record_for(session, audit_tables, principal, "import_hsds", "directory", "hsds", detail=plan.counts)
     return ImportResult(**plan.counts)

@@ -163,6 +163,8 @@ async def test_import_reports_every_invalid_record_and_field_and_imports_nothing
             "body.services.0.capacities.0.unit.name",
         ),
         (lambda f: f.update(programs=[]), "body.programs"),
+        (lambda f: f["services"][0].update(minimum_age=3.5), "body.services.0.minimum_age"),
+        (lambda f: f["organizations"][0].update(email="a" * 300 + "@example.org"), "body.organizations.0.email"),
     ],
 )
 async def test_import_refuses_what_the_directory_cannot_hold(client, world, change, field):
