@@ -103,6 +103,7 @@ class WebFrontend:
         self.dev = DevSignIn(settings)
         self._signature: tuple[Any, ...] = ()
         self.pages: dict[str, Asset] = {}
+        self.localised: dict[str, Asset] = {}  # "/" for a browser whose language has a UI catalogue
         self.app_assets: dict[str, Asset] = {}
         self.docs_assets: dict[str, Asset] = {}
         self.version = ""
@@ -159,16 +160,21 @@ class WebFrontend:
         # works online only.
         files = [entry, *scripts, *later, *(n for n in app if not n.endswith((".js", ".png")))]
         shell = ["/", *(prefix + n for n in dict.fromkeys(files) if not n.startswith(ONLINE_ONLY))]
+
+        def index(extra: str | None = None) -> Asset:
+            links = preload + (f'\n<link rel="modulepreload" href="{prefix}{extra}">' if extra else "")
+            values = {"{{PREFIX}}": prefix, "{{ENTRY}}": prefix + entry, "{{CONFIG}}": _attr(json.dumps(config))}
+            return self._render("index.html", {**values, "{{PRELOAD}}": links})
+
+        # The screener's catalogue is fetched when the app starts; the page for a browser in that language
+        # announces it too, so it comes in the same round trip as the app (no English flash, no wait).
+        self.localised = {
+            lang: index(name)
+            for lang in (p.stem for p in self._files("app/i18n") if p.stem != "en")
+            for name in (f"app.i18n.{lang}.js" if f"app.i18n.{lang}.js" in app else f"i18n/{lang}.js",)
+        }
         self.pages = {
-            "/": self._render(
-                "index.html",
-                {
-                    "{{PREFIX}}": prefix,
-                    "{{ENTRY}}": prefix + entry,
-                    "{{CONFIG}}": _attr(json.dumps(config)),
-                    "{{PRELOAD}}": preload,
-                },
-            ),
+            "/": index(),
             "/sw.js": self._render("sw.js", {"{{VERSION}}": self.version, "{{SHELL}}": json.dumps(shell)}),
             "/manifest.webmanifest": self._render("manifest.webmanifest", {"{{PREFIX}}": prefix}),
             "/docs": self._render("docs/index.html", {"{{PREFIX}}": f"/docs/assets/{self.version}/"}),
@@ -235,7 +241,15 @@ class WebFrontend:
         ):
             self.load()  # `make run`: an edited file is served at once, under a new version
         accept_gzip = b"gzip" in dict(scope["headers"]).get(b"accept-encoding", b"")
-        page = self.pages.get("/" if path == "/index.html" else path)
+        if path in ("/", "/index.html"):
+            scope["route"] = RouteLabel("/")
+            language = _catalogue_language(dict(scope["headers"]).get(b"accept-language", b""), self.localised)
+            page = self.localised.get(language, self.pages["/"])
+            await _send_asset(
+                send, page, REVALIDATE, self.csp, accept_gzip, method, b"accept-encoding, accept-language"
+            )
+            return
+        page = self.pages.get(path)
         if page is not None:
             scope["route"] = RouteLabel(path)
             csp = DOCS_CSP if path == "/docs" else self.csp
@@ -256,8 +270,39 @@ def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-async def _send_asset(send: Send, asset: Asset, cache: bytes, csp: bytes, accept_gzip: bool, method: str) -> None:
-    headers = [(b"cache-control", cache), (b"content-security-policy", csp), (b"vary", b"accept-encoding")]
+# A browser in Croatian or Serbian is shown the Bosnian UI (as the app itself chooses), not English.
+NEAREST_CATALOGUE = {"hr": "bs", "sr": "bs"}
+
+
+def _catalogue_language(header: bytes, available: dict[str, Asset]) -> str | None:
+    """The first language of Accept-Language (by weight) that has a UI catalogue, if any."""
+    tags = []
+    for part in header.decode("latin-1").split(","):
+        tag, _, params = part.strip().partition(";")
+        weight = params.strip().removeprefix("q=")
+        try:
+            tags.append((-float(weight) if params else -1.0, tag.strip().split("-")[0].lower()))
+        except ValueError:
+            continue
+    for _, primary in sorted(tags, key=lambda t: t[0]):
+        code = NEAREST_CATALOGUE.get(primary, primary)
+        if code == "en":
+            return None
+        if code in available:
+            return code
+    return None
+
+
+async def _send_asset(
+    send: Send,
+    asset: Asset,
+    cache: bytes,
+    csp: bytes,
+    accept_gzip: bool,
+    method: str,
+    vary: bytes = b"accept-encoding",
+) -> None:
+    headers = [(b"cache-control", cache), (b"content-security-policy", csp), (b"vary", vary)]
     body = asset.body
     if accept_gzip and asset.gzipped is not None:
         body = asset.gzipped

@@ -1,9 +1,12 @@
 // The screener's own language: one message catalogue per language (i18n/<code>.js), English as fallback.
+// Only English comes with the app; the screener's catalogue is fetched when chosen (the gateway
+// announces the browser language's one with the page, so it arrives with the app, not after it).
 import en from "./i18n/en.js";
-import bs from "./i18n/bs.js";
-import fa from "./i18n/fa.js";
 
-const CATALOGUES = { en, bs, fa };
+const CATALOGUES = { en };
+const LOAD = { bs: () => import("./i18n/bs.js"), fa: () => import("./i18n/fa.js") };
+// Croatian and Serbian screeners read Bosnian rather than English until they have catalogues of their own.
+const NEAREST = { hr: "bs", sr: "bs" };
 export const UI_LANGUAGES = [
   ["en", "English"],
   ["bs", "Bosanski"],
@@ -40,8 +43,17 @@ export function uiLanguage() {
   return current;
 }
 
-export function setUiLanguage(lang) {
-  current = CATALOGUES[lang] ? lang : "en";
+/** Switch the screener's language (fetching its catalogue first when it is not loaded yet). */
+export async function setUiLanguage(lang) {
+  const code = LOAD[NEAREST[lang] ?? lang] ? NEAREST[lang] ?? lang : "en";
+  if (!CATALOGUES[code]) {
+    try {
+      CATALOGUES[code] = (await LOAD[code]()).default;
+    } catch {
+      return; // offline before the catalogue was ever kept: stay in the current language
+    }
+  }
+  current = code;
   document.documentElement.lang = current;
   document.documentElement.dir = dirOf(current);
   try {
@@ -58,7 +70,7 @@ export function initialUiLanguage() {
   } catch {
     /* ignore */
   }
-  setUiLanguage(saved || (navigator.language || "en").split("-")[0]);
+  return setUiLanguage(saved || (navigator.language || "en").split("-")[0]);
 }
 
 export function t(key, vars) {

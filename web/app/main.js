@@ -110,15 +110,14 @@ function App() {
     if (user) screens.then((m) => m.startSync());
   }, [user]);
   const changeLanguage = (lang) => {
-    setUiLanguage(lang);
-    setLanguage(lang);
+    setUiLanguage(lang).then(() => setLanguage(uiLanguage()));
   };
   return html`<${TopBar} user=${user} online=${online} onLanguage=${changeLanguage} />
     <main id="main" tabindex="-1"><${Screen} route=${route} user=${user} online=${online} /></main>`;
 }
 
 async function boot() {
-  initialUiLanguage();
+  await initialUiLanguage();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
   try {
     await completeOidcRedirect();

@@ -13,6 +13,8 @@ SERIOUS = {"serious", "critical"}
 def sign_in(page: Any, user: str, ui_language: str = "en") -> None:
     page.goto("/")
     page.locator("header select").select_option(ui_language)
+    # The catalogue arrives after the choice: sign in once the page speaks the language chosen.
+    wait_until(page, f"document.documentElement.lang === '{ui_language}'")
     page.locator(f'button[data-user="{user}"]').click()
     # The sign-in page has a heading of its own: wait for the signed-in header's sign-out button instead.
     page.locator("header button.link").wait_for(state="visible")

@@ -93,3 +93,16 @@ async def test_a_gateway_deployed_without_the_app_still_serves_the_api(tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         assert (await client.get("/healthz")).status_code == 200
         assert (await client.get("/")).status_code == 404
+
+
+def test_the_page_announces_the_catalogue_of_the_browsers_language(web: UvicornProcess) -> None:
+    def preloaded(accept_language: str) -> list[str]:
+        page = httpx.get(web.url + "/", headers={"accept-language": accept_language})
+        assert "accept-language" in page.headers["vary"]
+        return re.findall(r'modulepreload" href="/app/[0-9a-f]+/(app\.i18n\.[a-z]+\.js)"', page.text)
+
+    assert preloaded("bs-BA,bs;q=0.9,en;q=0.8") == ["app.i18n.bs.js"]
+    assert preloaded("hr-HR") == ["app.i18n.bs.js"]  # Croatian and Serbian read the Bosnian UI
+    assert preloaded("de;q=0.9, fa;q=0.5") == ["app.i18n.fa.js"]
+    assert preloaded("en-US,en;q=0.9,bs;q=0.8") == []  # English comes with the app itself
+    assert preloaded("") == []

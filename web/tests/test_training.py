@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from services.screening.training.vignettes import all_vignettes
-from web.tests.browser import check_screen, sign_in
+from web.tests.browser import check_screen, sign_in, wait_until
 
 CASE = "construction-labour"
 SCREENSHOTS = os.environ.get("PUTOKAZ_SCREENSHOTS") or tempfile.mkdtemp(prefix="putokaz-screens-")
@@ -57,6 +57,8 @@ def test_a_trainee_practises_a_vignette_to_its_score_and_the_trainer_sees_it(pag
     page.get_by_role("heading", name="Priča").wait_for()
     assert "OBUKA" in page.locator("[data-training]").inner_text()
     assert case.scenes[0].get("bs") in page.locator(".scenes").inner_text()
+    # Opening a practice shows the band and the story first (focus moves only with the sections).
+    assert page.evaluate("scrollY") == 0
     page.screenshot(path=os.path.join(SCREENSHOTS, "training.png"), full_page=False)
     # Asking the fictional person gives their answer; it is the trainee who records it.
     ask = page.locator("li[data-question]").first
@@ -78,7 +80,7 @@ def test_a_trainee_practises_a_vignette_to_its_score_and_the_trainer_sees_it(pag
     page.get_by_role("link", name="Vježbaj drugi slučaj").click()
     page.get_by_role("link", name="Rezultat 100 od 100").wait_for()
     page.locator("header select").select_option("fa")
-    assert page.evaluate("document.documentElement.dir") == "rtl"
+    wait_until(page, "document.documentElement.dir === 'rtl'")  # once the Farsi catalogue has arrived
     check_screen(page, "training list rtl", seen)
 
     # The trainer (an admin of the same police) makes a group of the trainee and reads its results.

@@ -10,9 +10,9 @@ import { Answer } from "./wizard.js";
 export const trainingLanguage = () => (["bs", "hr", "sr"].includes(uiLanguage()) ? "bs" : "en");
 const TRAINERS = new Set(["admin", "coordinator"]);
 
-function Banner({ text }) {
-  // Not an alert: it is there from the start and stays; a heading-level landmark is enough for a reader.
-  return html`<p class="training-banner" data-training="true"><strong>${t("training_badge")}</strong> ${text ?? t("training_banner")}</p>`;
+function Banner() {
+  // Not an alert: it is there from the start and stays on every training screen, in the screener's language.
+  return html`<p class="training-banner" data-training="true"><strong>${t("training_badge")}</strong> ${t("training_banner")}</p>`;
 }
 
 function optionLabel(q, value) {
@@ -114,7 +114,12 @@ function Questions({ practice, setPractice, onFinish }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const heading = useRef(null);
-  useEffect(() => heading.current?.focus(), [section]);
+  const opened = useRef(false);
+  // Focus follows a change of section; on opening, the page stays at the top (the band, the story).
+  useEffect(() => {
+    if (opened.current) heading.current?.focus();
+    opened.current = true;
+  }, [section]);
   const sections = questionnaire.sections.filter((s) => s.questions.some((q) => isShown(q, answers, byId)));
   const index = Math.min(section, sections.length - 1);
   const current = sections[index];
@@ -243,7 +248,7 @@ export function Practice({ id }) {
   if (error) return html`<${Banner} /><p class="error card" role="alert">${error}</p>`;
   if (!practice) return html`<${Banner} /><p>${t("loading")}</p>`;
   const vignette = practice.vignette;
-  return html`<${Banner} text=${practice.banner} />
+  return html`<${Banner} />
     ${practice.state === "finished"
       ? html`<${Feedback} practice=${practice} />`
       : html`<section class="card">
