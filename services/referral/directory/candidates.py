@@ -1,8 +1,10 @@
 """A per-process cache of matching candidates, revalidated on every call against the directory version.
 
 Loading 2,000 services costs more than ranking them, so the static part (eligibility, places,
-languages) is kept in memory and reloaded only when `directory_version` moved; free places are
-read fresh on every call because they change with every accepted referral.
+languages, each capacity's unit, group and maximum) is kept in memory and reloaded only when
+`directory_version` moved (every directory write, a provider's capacity changes included); free
+places are read fresh on every call, two narrow columns, because they change with every accepted
+referral.
 """
 
 from __future__ import annotations
@@ -31,12 +33,15 @@ class CandidateCache:
                 by_type.setdefault(candidate.service_type, []).append(candidate)
             self._by_type, self._version = by_type, version
         wanted = sorted(set(needs))
-        places = await repo.capacities(session, wanted)
+        free = await repo.free_places(session)
         out: list[Candidate] = []
         for service_type in wanted:
             for candidate in self._by_type.get(service_type, ()):
-                fresh = places.get(candidate.service_id, ())
-                if fresh != candidate.capacities:
+                if any(free.get(cap.capacity_id, cap.available) != cap.available for cap in candidate.capacities):
+                    fresh = tuple(
+                        dataclasses.replace(cap, available=free.get(cap.capacity_id, cap.available))
+                        for cap in candidate.capacities
+                    )
                     candidate = dataclasses.replace(candidate, capacities=fresh)
                 out.append(candidate)
         return out

@@ -48,10 +48,15 @@ async def _kept_service(session: AsyncSession, principal: Principal, service_id:
 
 
 async def _saved(session: AsyncSession, capacity: ServiceCapacity) -> None:
-    """Flush, answering 409 when the service already has places of this unit for this group."""
+    """Flush, answering 409 when the service already has places of this unit for this group.
+
+    A provider's change (unit, group, maximum) is part of the candidates matching caches: it moves the
+    directory version. Places taken and given back by referrals do not (they are read fresh).
+    """
     try:
         async with session.begin_nested():
             await session.flush()
+            await repo.bump_directory_version(session)
     except IntegrityError:
         raise Conflict("The service already has a capacity of this unit for this group", field="population") from None
 

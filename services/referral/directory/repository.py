@@ -234,6 +234,12 @@ async def capacities(session: AsyncSession, service_types: Sequence[str]) -> dic
     return {sid: tuple(caps) for sid, caps in out.items()}
 
 
+async def free_places(session: AsyncSession) -> dict[str, int]:
+    """Free places of every capacity, by capacity id: the only part of a candidate that accepts change."""
+    rows = await session.execute(select(ServiceCapacity.id, ServiceCapacity.available))
+    return dict(rows.tuples().all())
+
+
 async def matching_candidates(session: AsyncSession, needs: Sequence[str]) -> list[Candidate]:
     """Active services of the needed types with their locations and capacity, as plain values.
 
