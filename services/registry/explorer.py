@@ -4,12 +4,13 @@ A request costs one grouped query (counts and record-key sums per group of store
 `repository.count_with_keys`); cells and their margins are sums of groups, so a margin's count and
 cell key are exact sums too, and every cell, margins and grand total included, is perturbed through
 the ptable on its own. Tables are therefore not additive: a total need not equal the sum of its
-perturbed parts (each answer says so).
+perturbed parts (each answer says so). Counts already computed are kept in an in-process cache keyed by
+the values of the years' `stats_versions` rows, which every write replaces (see `AnswerCache`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -132,11 +133,53 @@ def notes(table: str, breakdowns: Sequence[str]) -> list[str]:
     return out
 
 
+class AnswerCache:
+    """Counts and key sums already computed, keyed by the request and the counters of its years.
+
+    Every write of a year's facts moves that year's counter in the same transaction (repository.
+    bump_versions), so an entry is found only while its years are unchanged: a cached answer is the
+    answer the database would give. One small query (the counters) per request; bounded (LRU).
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.entries: OrderedDict[Any, dict[Period, dict[tuple[str, ...], Tally]]] = OrderedDict()
+
+    def get(self, key: Any) -> dict[Period, dict[tuple[str, ...], Tally]] | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: Any, value: dict[Period, dict[tuple[str, ...], Tally]]) -> None:
+        self.entries[key] = value
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+CACHE = AnswerCache()
+
+
 async def count_periods(
     session: AsyncSession, table: str, breakdowns: Sequence[str], periods: Sequence[Period], *, min_rank: int
 ) -> dict[Period, dict[tuple[str, ...], Tally]]:
+    years = await repository.versions(session, sorted({p.year for p in periods}))
+    key = (
+        str(session.bind.url) if session.bind is not None else "",
+        table,
+        tuple(breakdowns),
+        tuple(periods),
+        min_rank,
+        years,
+    )
+    cached = CACHE.get(key)
+    if cached is not None:
+        return cached
     groups = await repository.count_with_keys(session, table, raw_names(breakdowns), periods, min_rank=min_rank)
-    return {period: tally(breakdowns, groups[period]) for period in periods}
+    counted = {period: tally(breakdowns, groups[period]) for period in periods}
+    CACHE.put(key, counted)
+    return counted
 
 
 def period_read(period: Period, closed: bool) -> dict[str, Any]:

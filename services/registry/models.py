@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     Index,
@@ -177,6 +178,16 @@ class StatsKey(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     secret: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
+class StatsVersion(Base):
+    """A value per year, changed by every write of that year's facts (in the writing transaction): the
+    explorer's in-process answer cache is keyed by it, so a cached count is never older than the data."""
+
+    __tablename__ = "stats_versions"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Release(Base):

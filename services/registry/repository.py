@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.ckm import record_key
 from services.registry.dimensions import DIMENSIONS
 from services.registry.facts import VICTIM_MIN_RANK
-from services.registry.models import FactImport, ReferralFact, Release, ScreeningFact, StatsKey
+from services.registry.models import FactImport, ReferralFact, Release, ScreeningFact, StatsKey, StatsVersion
 
 SCREENINGS: Table = ScreeningFact.__table__  # type: ignore[assignment]
 REFERRALS: Table = ReferralFact.__table__  # type: ignore[assignment]
@@ -63,6 +64,15 @@ async def upsert_facts(
     """
     written = 0
     insert = _insert_for(session)
+    # The years whose counts may change: the new rows' and those of stored versions they replace.
+    years = {int(row["year"]) for row in rows}
+    ids = [row["fact_id"] for row in rows]
+    for start in range(0, len(ids), UPSERT_CHUNK):
+        found = await session.execute(
+            select(table.c.year).where(table.c.fact_id.in_(ids[start : start + UPSERT_CHUNK])).distinct()
+        )
+        years.update(int(y) for (y,) in found)
+    await bump_versions(session, years)
     rows = with_record_keys(table, rows, await record_key_secret(session))
     for start in range(0, len(rows), UPSERT_CHUNK):
         chunk = rows[start : start + UPSERT_CHUNK]
@@ -78,6 +88,36 @@ async def upsert_facts(
         if progress:
             progress(start + len(chunk), len(rows))
     return written
+
+
+STATS_VERSIONS: Table = StatsVersion.__table__  # type: ignore[assignment]
+
+
+async def bump_versions(session: AsyncSession, years: set[int] | Sequence[int]) -> None:
+    """Give each year written a new counter value (in the writer's transaction): cached answers of it expire."""
+    if not years:
+        return
+    insert = _insert_for(session)
+    for year in sorted(set(years)):  # in order: two writers of the same years never wait on each other in a cycle
+        # A fresh random value rather than +1: a counter emptied (tests truncate) and counted up again
+        # would meet the keys of answers cached before.
+        statement = insert(STATS_VERSIONS).values(year=year, version=secrets.randbits(62) + 1)
+        statement = statement.on_conflict_do_update(
+            index_elements=["year"], set_={"version": statement.excluded.version}
+        )
+        await session.execute(statement)
+
+
+async def versions(session: AsyncSession, years: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """(year, counter) of each year asked (0: no fact written since the table was emptied): part of every
+    cache key."""
+    found = dict(
+        (int(y), int(v))
+        for y, v in await session.execute(
+            select(STATS_VERSIONS.c.year, STATS_VERSIONS.c.version).where(STATS_VERSIONS.c.year.in_(list(years)))
+        )
+    )
+    return tuple((year, found.get(year, 0)) for year in sorted(set(years)))
 
 
 def _period_filter(table: Any, period: Period) -> list[Any]:

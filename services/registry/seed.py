@@ -59,6 +59,7 @@ async def load_demo_data(db: Database) -> None:
 async def _insert(session: AsyncSession, table: Table, rows: list[dict]) -> None:
     # A plain executemany: nothing to replace (demo facts load once), and far quicker than the upsert.
     secret = await repository.record_key_secret(session)
+    await repository.bump_versions(session, {row["year"] for row in rows})
     await session.execute(table.insert(), repository.with_record_keys(table, rows, secret))
 
 

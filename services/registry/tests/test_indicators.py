@@ -104,3 +104,22 @@ async def test_indicators_are_for_the_coordinator_and_refuse_free_filters(client
     assert response.status_code == 422 and "query.month" in response.text
     response = await client.get("/api/v1/stats/indicators/no_such", params={"year": LAST_YEAR}, headers=coordinator)
     assert response.status_code == 422
+
+
+async def test_a_cached_count_never_outlives_a_write_of_its_year(client, registry_app) -> None:
+    from services.registry.explorer import CACHE
+    from services.registry.tests.conftest import exact_cells
+
+    await send_all(client, [screening_fact(status="identified") for _ in range(3)])
+    first = await exact_cells(registry_app, "victims", LAST_YEAR, ("status",))
+    entries = len(CACHE.entries)
+    assert await exact_cells(registry_app, "victims", LAST_YEAR, ("status",)) == first
+    assert len(CACHE.entries) == entries  # answered from the cache
+    count = lambda cells: next(c["count"] for c in cells if c["status"] == "identified")  # noqa: E731
+    moved = screening_fact(status="identified")
+    await send_all(client, [moved])
+    assert count(await exact_cells(registry_app, "victims", LAST_YEAR, ("status",))) == count(first) + 1
+    # A new version of that fact moves it to the year before: the answers of both years renew.
+    await send_all(client, [{**moved, "version": 2, "year": LAST_YEAR - 1}])
+    assert count(await exact_cells(registry_app, "victims", LAST_YEAR, ("status",))) == count(first)
+    assert count(await exact_cells(registry_app, "victims", LAST_YEAR - 1, ("status",))) == 1
