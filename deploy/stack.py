@@ -92,10 +92,11 @@ def start_stack(
     urls = {s.name: postgres_server.create_database(f"stack_{s.name}", s.migrations_dir) for s in SERVICES}
     for service in SERVICES:
         asyncio.run(service.load_demo_data(urls[service.name]))
-    # Small pools: a test run starts several stacks on one PostgreSQL (max_connections is often 100).
+    # Few idle connections (a test run starts several stacks on one PostgreSQL, max_connections often 100),
+    # room for bursts (twelve concurrent accepts wait on one row lock, each holding a connection).
     common = {
         "PUTOKAZ_DATABASE_POOL_SIZE": "2",
-        "PUTOKAZ_DATABASE_MAX_OVERFLOW": "8",
+        "PUTOKAZ_DATABASE_MAX_OVERFLOW": "20",
         **base_env,
         "PUTOKAZ_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }
