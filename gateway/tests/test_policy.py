@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import httpx
@@ -109,8 +110,11 @@ def test_request_id_travels_to_the_service_and_back(stack, make_token):
             "/api/v1/organisations", headers={**auth(make_token("police")), "X-Request-ID": "trace-through-gateway-1"}
         )
     assert response.headers["x-request-id"] == "trace-through-gateway-1"
-    referral_log = (stack.log_dir / "referral.log").read_text()
-    assert '"request_id": "trace-through-gateway-1"' in referral_log
+    # The service writes its access line once the answer has gone: wait for it (bounded), never a fixed sleep.
+    deadline = time.monotonic() + 10
+    while '"request_id": "trace-through-gateway-1"' not in (log := (stack.log_dir / "referral.log").read_text()):
+        assert time.monotonic() < deadline, log[-2000:]
+        time.sleep(0.05)
 
 
 def test_merged_openapi_lists_public_routes_only(stack):
