@@ -89,6 +89,11 @@ async def referral_changed(
         orgs=orgs if orgs is not None else [r.from_org, r.to_org],
         occurred_at=occurred_at,
     )
+    await fact_changed(session, r, occurred_at=occurred_at)
+
+
+async def fact_changed(session: AsyncSession, r: Referral, *, occurred_at: datetime) -> None:
+    """The referral's registry fact as it now stands (its version moved by the caller)."""
     await emit(session, "registry.referral_fact", referral_fact(r), aggregate_id=r.fact_id, occurred_at=occurred_at)
 
 

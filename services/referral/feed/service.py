@@ -16,6 +16,7 @@ from services.referral.models import KnownScreening
 from services.referral.publish import aware
 from services.referral.referrals.child_referral import refer_child_to_social_welfare
 from services.referral.referrals.consent import cancel_for_withdrawn_consent, consent_became_known
+from services.referral.referrals.screening_time import screening_time_became_known
 
 logger = logging.getLogger("putokaz.referral.feed")
 
@@ -92,6 +93,7 @@ async def handle(session: AsyncSession, message: WebhookMessage, now: datetime) 
     elif message.type == "screening.submitted":
         submitted = _parse(Submitted, message)
         assert isinstance(submitted, Submitted)
+        screened_at = submitted.submitted_at or at
         known = await learn_consent(
             session,
             screening_id=submitted.screening_id,
@@ -99,10 +101,12 @@ async def handle(session: AsyncSession, message: WebhookMessage, now: datetime) 
             child=submitted.child,
             consent=submitted.consent_referral,
             text_version=None,
-            at=submitted.submitted_at or at,
+            at=screened_at,
             now=now,
-            screened_at=submitted.submitted_at or at,
+            screened_at=screened_at,
         )
+        # Before releasing held referrals, so that their first fact carries the time too.
+        await screening_time_became_known(session, submitted.screening_id, submitted.org, screened_at, now)
         await consent_became_known(session, known, now)
         if submitted.child and submitted.outcome != NO_INDICATORS:
             await refer_child_to_social_welfare(
@@ -112,7 +116,7 @@ async def handle(session: AsyncSession, message: WebhookMessage, now: datetime) 
                 place=submitted.place.model_dump(),
                 forms=submitted.forms,
                 now=now,
-                screened_at=submitted.submitted_at or at,
+                screened_at=screened_at,
             )
     else:
         withdrawn = _parse(ConsentWithdrawn, message)

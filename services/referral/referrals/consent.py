@@ -37,7 +37,7 @@ async def consent_gate(
     session: AsyncSession, principal: Principal, body: ReferralCreate, service_type: str
 ) -> tuple[bool, bool, bool]:
     """(child, consent recorded, held until consent is known) for a new referral, or a 422 naming the field."""
-    known = await feed_repo.screening_of(session, body.screening_id, principal.org)
+    known = await feed_repo.screening_of(session, body.screening_id, principal.org, share=True)
     if known is None:
         # Missing, another organisation's, or started a moment ago and not yet learnt: the same answer.
         raise Invalid(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
@@ -262,3 +263,51 @@ async def test_the_registry_fact_counts_hours_from_the_screenings_submission(
     facts = {f["data"]["fact_id"]: f["data"] for f in await outbox(referral_app, "registry.referral_fact")}
     hours = sorted((f["hours_from_screening"] is None, f["hours_from_screening"]) for f in facts.values())
     assert hours == [(False, expected), (True, None)]
+
+
+@pytest.mark.parametrize("order", ["submission first", "referral first"])
+async def test_the_fact_gets_hours_from_the_screening_whatever_order_the_feed_and_the_referral_come_in(
+    client: httpx.AsyncClient, world: World, referral_app: FastAPI, order: str
+) -> None:
+    submitted_at = datetime.now(UTC) - timedelta(hours=7)
+    submitted = {
+        **child_submitted("scr-order", child=False, outcome="PRESUMED_VICTIM"),
+        "consent_referral": "given",
+        "submitted_at": submitted_at.isoformat(),
+    }
+    sender, provider = world.headers("police", "org-a"), world.headers("service_provider", "org-p")
+    if order == "submission first":
+        assert (await deliver(client, "screening.submitted", submitted)).json()["status"] == "processed"
+    else:  # the consent, recorded at the start, is all that has arrived when the officer refers
+        consent = {"screening_id": "scr-order", "org": "org-a", "consent_referral": "given"}
+        assert (await deliver(client, "screening.consent_recorded", consent)).json()["status"] == "processed"
+    r = await client.post(
+        "/api/v1/referrals", json=referral_body(world.medical, screening_id="scr-order"), headers=sender
+    )
+    assert r.status_code == 201, r.text
+    referral = r.json()
+    if order == "referral first":
+        assert (await deliver(client, "screening.submitted", submitted)).json()["status"] == "processed"
+    created = datetime.fromisoformat(referral["created_at"].replace("Z", "+00:00"))
+    expected = round((created - submitted_at).total_seconds() / 3600, 3)
+
+    async def facts() -> list[dict[str, Any]]:
+        return sorted(
+            (f["data"] for f in await outbox(referral_app, "registry.referral_fact")), key=lambda d: d["version"]
+        )
+
+    latest = (await facts())[-1]
+    assert (latest["hours_from_screening"], latest["status"]) == (expected, "requested")
+    assert len({f["fact_id"] for f in await facts()}) == 1  # one fact, replaced by a higher version
+    # Idempotent: the submission delivered again (a new message id) emits nothing and changes nothing.
+    before = await facts()
+    assert (await deliver(client, "screening.submitted", submitted)).json()["status"] == "processed"
+    assert await facts() == before
+    # The history still moves on (the fact's version is also the history's sequence).
+    moved = await client.post(
+        f"/api/v1/referrals/{referral['id']}/transitions", json={"status": "accepted"}, headers=provider
+    )
+    assert moved.status_code == 200, moved.text
+    accepted = (await facts())[-1]
+    assert (accepted["status"], accepted["hours_from_screening"]) == ("accepted", expected)
+    assert accepted["version"] > latest["version"]
