@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import mimetypes
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ BUNDLE = BOOT_NAME
 # Screens that need the network anyway (the console's figures come from the API): the service worker
 # does not keep them, so a phone's first load does not fetch a chart library it may never use.
 ONLINE_ONLY = ("console/", "app.console.", "vendor/uplot.")
+# UI catalogues other than English: the worker keeps the one a screener uses when it is fetched
+# (web/sw.js), not all twelve languages on every phone's first load.
+KEPT_WHEN_USED = re.compile(r"(app\.i18n\.|i18n/)(?!en\.js$)[\w-]+\.js$")
 IMMUTABLE = b"public, max-age=31536000, immutable"
 REVALIDATE = b"no-cache"
 TYPES = {
@@ -159,7 +163,14 @@ class WebFrontend:
         # (styles, icons) but the PNG icons the manifest names (fetched only when installing) and what
         # works online only.
         files = [entry, *scripts, *later, *(n for n in app if not n.endswith((".js", ".png")))]
-        shell = ["/", *(prefix + n for n in dict.fromkeys(files) if not n.startswith(ONLINE_ONLY))]
+        shell = [
+            "/",
+            *(
+                prefix + n
+                for n in dict.fromkeys(files)
+                if not n.startswith(ONLINE_ONLY) and not KEPT_WHEN_USED.fullmatch(n)
+            ),
+        ]
 
         def index(extra: str | None = None) -> Asset:
             links = preload + (f'\n<link rel="modulepreload" href="{prefix}{extra}">' if extra else "")
@@ -270,8 +281,16 @@ def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-# A browser in Croatian or Serbian is shown the Bosnian UI (as the app itself chooses), not English.
-NEAREST_CATALOGUE = {"hr": "bs", "sr": "bs"}
+def catalogue_for(tag: str) -> str:
+    """The UI catalogue's code for a language tag, as the app's `catalogueFor` (web/app/i18n.js) reads it:
+    Serbian is Cyrillic unless the tag says Latin (sr-Latn-BA), Persian of Afghanistan (fa-AF, prs) is Dari."""
+    parts = tag.lower().replace("_", "-").split("-")
+    language = parts[0]
+    if language == "sr":
+        return "sr-Latn" if "latn" in parts else "sr-Cyrl"
+    if language == "prs" or (language == "fa" and "af" in parts):
+        return "fa-AF"
+    return language
 
 
 def _catalogue_language(header: bytes, available: dict[str, Asset]) -> str | None:
@@ -281,11 +300,11 @@ def _catalogue_language(header: bytes, available: dict[str, Asset]) -> str | Non
         tag, _, params = part.strip().partition(";")
         weight = params.strip().removeprefix("q=")
         try:
-            tags.append((-float(weight) if params else -1.0, tag.strip().split("-")[0].lower()))
+            tags.append((-float(weight) if params else -1.0, tag.strip()))
         except ValueError:
             continue
-    for _, primary in sorted(tags, key=lambda t: t[0]):
-        code = NEAREST_CATALOGUE.get(primary, primary)
+    for _, tag in sorted(tags, key=lambda t: t[0]):
+        code = catalogue_for(tag)
         if code == "en":
             return None
         if code in available:

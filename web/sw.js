@@ -24,6 +24,15 @@ self.addEventListener("message", (event) => {
   if (event.data === "wipe") event.waitUntil(caches.delete(QUESTIONNAIRES));
 });
 
+// A UI catalogue (other than English) is not in the shell: it is kept once the screener's app fetches it.
+const CATALOGUE = /\/(app\.i18n\.|i18n\/)[\w-]+\.js$/;
+
+async function keptOnUse(request) {
+  const response = await fetch(request);
+  if (response.ok) await (await caches.open(SHELL_CACHE)).put(request, response.clone());
+  return response;
+}
+
 function isQuestionnaire(url) {
   return url.pathname.startsWith("/api/v1/questionnaires");
 }
@@ -52,7 +61,8 @@ self.addEventListener("fetch", (event) => {
   if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(() => caches.match("/", { ignoreVary: true })));
   } else if (url.pathname.startsWith("/app/")) {
-    event.respondWith(caches.match(request, { ignoreVary: true }).then((hit) => hit || fetch(request)));
+    const miss = CATALOGUE.test(url.pathname) ? keptOnUse : (r) => fetch(r);
+    event.respondWith(caches.match(request, { ignoreVary: true }).then((hit) => hit || miss(request)));
   } else if (isQuestionnaire(url)) {
     event.respondWith(networkFirst(request, QUESTIONNAIRES));
   }

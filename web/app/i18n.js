@@ -1,17 +1,49 @@
 // The screener's own language: one message catalogue per language (i18n/<code>.js), English as fallback.
 // Only English comes with the app; the screener's catalogue is fetched when chosen (the gateway
 // announces the browser language's one with the page, so it arrives with the app, not after it).
+// Every catalogue but English is a draft (its header says so; docs/web.md lists their review status).
 import en from "./i18n/en.js";
 
 const CATALOGUES = { en };
-const LOAD = { bs: () => import("./i18n/bs.js"), fa: () => import("./i18n/fa.js") };
-// Croatian and Serbian screeners read Bosnian rather than English until they have catalogues of their own.
-const NEAREST = { hr: "bs", sr: "bs" };
+const LOAD = {
+  bs: () => import("./i18n/bs.js"),
+  hr: () => import("./i18n/hr.js"),
+  "sr-Latn": () => import("./i18n/sr-Latn.js"),
+  "sr-Cyrl": () => import("./i18n/sr-Cyrl.js"),
+  ar: () => import("./i18n/ar.js"),
+  fa: () => import("./i18n/fa.js"),
+  "fa-AF": () => import("./i18n/fa-AF.js"),
+  ps: () => import("./i18n/ps.js"),
+  ur: () => import("./i18n/ur.js"),
+  fr: () => import("./i18n/fr.js"),
+  bn: () => import("./i18n/bn.js"),
+};
 export const UI_LANGUAGES = [
   ["en", "English"],
   ["bs", "Bosanski"],
+  ["hr", "Hrvatski"],
+  ["sr-Latn", "Srpski (latinica)"],
+  ["sr-Cyrl", "Српски (ћирилица)"],
+  ["ar", "العربية"],
   ["fa", "فارسی"],
+  ["fa-AF", "دری"],
+  ["ps", "پښتو"],
+  ["ur", "اردو"],
+  ["fr", "Français"],
+  ["bn", "বাংলা"],
 ];
+
+/** The catalogue for a language tag (a browser's, a saved choice): Serbian is Cyrillic unless the tag says
+ * Latin (sr-Latn-BA), Persian of Afghanistan (fa-AF, or prs) is Dari; English when there is none. The
+ * gateway's `catalogue_for` answers the same for Accept-Language. */
+export function catalogueFor(tag) {
+  const parts = String(tag || "").toLowerCase().split(/[-_]/);
+  const language = parts[0];
+  if (language === "sr") return parts.includes("latn") ? "sr-Latn" : "sr-Cyrl";
+  if (language === "prs" || (language === "fa" && parts.includes("af"))) return "fa-AF";
+  return LOAD[language] ? language : "en";
+}
+
 // Names of the person's languages, written in that language (what the person recognises).
 export const LANGUAGE_NAMES = {
   en: "English",
@@ -36,6 +68,19 @@ export const QUESTIONNAIRE_LANGUAGE_NAMES = {
 export const RTL = new Set(["ar", "fa", "fa-AF", "ps", "ur"]);
 export const dirOf = (lang) => (RTL.has(lang) ? "rtl" : "ltr");
 
+// The service worker keeps a catalogue when it passes through it (web/sw.js); one fetched before the
+// worker took this page over (the first visit) is fetched once more through it, from the HTTP cache.
+const CATALOGUE_FILE = /\/(app\.i18n\.|i18n\/)[\w-]+\.js$/;
+async function keepForOffline() {
+  const workers = navigator.serviceWorker;
+  if (!workers) return;
+  await workers.ready;
+  if (!workers.controller) await new Promise((resolve) => workers.addEventListener("controllerchange", resolve, { once: true }));
+  for (const entry of performance.getEntriesByType("resource")) {
+    if (CATALOGUE_FILE.test(new URL(entry.name).pathname)) fetch(entry.name).catch(() => {});
+  }
+}
+
 const PREFERENCE = "putokaz.ui-language"; // a preference, never anything about a person or a token
 let current = "en";
 
@@ -45,10 +90,11 @@ export function uiLanguage() {
 
 /** Switch the screener's language (fetching its catalogue first when it is not loaded yet). */
 export async function setUiLanguage(lang) {
-  const code = LOAD[NEAREST[lang] ?? lang] ? NEAREST[lang] ?? lang : "en";
+  const code = catalogueFor(lang);
   if (!CATALOGUES[code]) {
     try {
       CATALOGUES[code] = (await LOAD[code]()).default;
+      keepForOffline();
     } catch {
       return; // offline before the catalogue was ever kept: stay in the current language
     }
@@ -70,7 +116,7 @@ export function initialUiLanguage() {
   } catch {
     /* ignore */
   }
-  return setUiLanguage(saved || (navigator.language || "en").split("-")[0]);
+  return setUiLanguage(saved || navigator.language || "en");
 }
 
 export function t(key, vars) {

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.tests.browser import no_horizontal_scroll, serious_violations, sign_in, wait_until
+import pytest
+
+from web.tests.browser import check_screen, no_horizontal_scroll, serious_violations, sign_in, wait_until
+from web.tests.test_catalogues import catalogue
+
+CACHED_CATALOGUES = """async () => {
+    const names = [];
+    for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) names.push(r.url);
+    return names.filter((url) => url.includes("i18n")).map((url) => url.split("/").pop());
+}"""
 
 
 def test_sign_in_page_works_under_the_csp_in_ltr_and_rtl(page: Any) -> None:
@@ -31,3 +40,40 @@ def test_demo_sign_in_keeps_the_token_out_of_every_storage(page: Any) -> None:
         }"""
     )
     assert "eyJ" not in stored  # no JWT anywhere a script or another tab could read it
+
+
+@pytest.mark.parametrize(("language", "direction"), [("hr", "ltr"), ("sr-Cyrl", "ltr"), ("ar", "rtl")])
+def test_the_home_screen_speaks_the_screeners_language_in_its_direction(
+    page: Any, language: str, direction: str
+) -> None:
+    texts = catalogue(language)
+    sign_in(page, "police-una-sana", ui_language=language)
+    assert page.get_by_role("link", name=texts["new_screening"]).is_visible()
+    assert page.get_by_role("button", name=texts["sign_out"]).is_visible()
+    assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [language, direction]
+    # The whole page takes the direction (the CSS uses logical properties only, so it mirrors itself).
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).direction") == direction
+    seen: dict[str, list[str]] = {}
+    check_screen(page, f"home in {language}", seen)
+    assert seen == {f"home in {language}": []}
+
+
+def test_the_worker_keeps_only_the_catalogue_chosen_and_starts_in_it_offline(context: Any, page: Any) -> None:
+    page.goto("/")
+    page.locator('button[data-user="police-una-sana"]').wait_for()
+    page.locator("header select").select_option("sr-Cyrl")
+    wait_until(page, "document.documentElement.lang === 'sr-Cyrl' && navigator.serviceWorker.controller !== null")
+    for _ in range(300):
+        kept = page.evaluate(CACHED_CATALOGUES)
+        if "app.i18n.sr-Cyrl.js" in kept:
+            break
+        page.wait_for_timeout(100)
+    # The chosen one, and the browser's own (bs-BA) that the page announced; never all twelve.
+    assert set(kept) <= {"app.i18n.sr-Cyrl.js", "app.i18n.bs.js"} and "app.i18n.sr-Cyrl.js" in kept
+    context.set_offline(True)
+    try:
+        page.reload()
+        wait_until(page, "document.documentElement.lang === 'sr-Cyrl'")
+        assert page.get_by_role("link", name=catalogue("sr-Cyrl")["work_offline"]).is_visible()
+    finally:
+        context.set_offline(False)

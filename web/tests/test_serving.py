@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 
 import httpx
@@ -45,6 +47,25 @@ def test_versioned_files_are_cached_for_a_year_and_compressed(web: UvicornProces
     assert main.replace("app.bundle.js", "app.screens.index.js") in sw.text
     # The sources are served too, as they are (for debugging with PUTOKAZ_WEB_BUNDLE=false, and old links).
     assert httpx.get(web.url + main.replace("app.bundle.js", "main.js")).status_code == 200
+
+
+def _sent(url: str) -> int:
+    """Bytes on the wire with gzip accepted (httpx would decode them)."""
+    with httpx.stream("GET", url, headers={"accept-encoding": "gzip"}) as response:
+        assert response.status_code == 200, url
+        raw = b"".join(response.iter_raw())
+    if response.headers.get("content-encoding") == "gzip":
+        gzip.decompress(raw)  # it is what it says
+    return len(raw)
+
+
+def test_the_shell_stays_under_150_kb_with_one_catalogue_and_the_others_come_when_chosen(web: UvicornProcess) -> None:
+    shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", httpx.get(web.url + "/sw.js").text).group(1))
+    assert [path for path in shell if "i18n" in path] == []  # only English, inside the bundle
+    prefix = re.search(r'src="(/app/[0-9a-f]+/)app\.bundle\.js"', httpx.get(web.url + "/").text).group(1)
+    catalogues = {lang: _sent(f"{web.url}{prefix}app.i18n.{lang}.js") for lang in ("bs", "sr-Cyrl", "ar", "bn")}
+    first_load = sum(_sent(web.url + path) for path in shell) + max(catalogues.values())
+    assert first_load <= 150 * 1024, (first_load, catalogues)
 
 
 def test_vendored_libraries_carry_their_version_and_licence(web: UvicornProcess) -> None:
@@ -99,10 +120,14 @@ def test_the_page_announces_the_catalogue_of_the_browsers_language(web: UvicornP
     def preloaded(accept_language: str) -> list[str]:
         page = httpx.get(web.url + "/", headers={"accept-language": accept_language})
         assert "accept-language" in page.headers["vary"]
-        return re.findall(r'modulepreload" href="/app/[0-9a-f]+/(app\.i18n\.[a-z]+\.js)"', page.text)
+        return re.findall(r'modulepreload" href="/app/[0-9a-f]+/(app\.i18n\.[a-zA-Z-]+\.js)"', page.text)
 
     assert preloaded("bs-BA,bs;q=0.9,en;q=0.8") == ["app.i18n.bs.js"]
-    assert preloaded("hr-HR") == ["app.i18n.bs.js"]  # Croatian and Serbian read the Bosnian UI
+    assert preloaded("hr-HR") == ["app.i18n.hr.js"]
+    assert preloaded("sr-RS") == ["app.i18n.sr-Cyrl.js"]  # Serbian is Cyrillic unless the tag says Latin
+    assert preloaded("sr-Latn-BA,sr;q=0.8") == ["app.i18n.sr-Latn.js"]
+    assert preloaded("fa-AF") == ["app.i18n.fa-AF.js"]  # Dari
     assert preloaded("de;q=0.9, fa;q=0.5") == ["app.i18n.fa.js"]
+    assert preloaded("ar-SY,ar;q=0.9") == ["app.i18n.ar.js"]
     assert preloaded("en-US,en;q=0.9,bs;q=0.8") == []  # English comes with the app itself
     assert preloaded("") == []

@@ -1,4 +1,4 @@
-// Bosanski. Complete; a draft not yet reviewed by a practitioner (docs/web.md).
+// Bosanski. Complete; status: draft — written by the project, not yet reviewed by a native-speaking practitioner (docs/web.md).
 export default {
   online: "Na mreži",
   offline: "Bez mreže",

@@ -1,4 +1,4 @@
-// فارسی. Complete, machine-drafted: not yet reviewed by a native-speaking practitioner (docs/web.md).
+// فارسی (Iran). Complete; status: draft — a machine-quality translation by the project, not yet reviewed by a native-speaking practitioner (docs/web.md).
 export default {
   online: "آنلاین",
   offline: "بدون شبکه",

@@ -7,7 +7,7 @@ import { apiLanguage, languagesOffered, questionIndex } from "../questionnaire.j
 
 const DIMENSIONS = ["DR", "CR", "AR", "EX", "CD", "AD"];
 // The screener's languages the screening API explains a result in (`?ui=`); others use this app's catalogue.
-const EXPLAINED_IN = new Set(["en", "bs", "hr", "sr"]);
+const EXPLAINED_IN = new Set(["en", "bs", "hr", "sr", "sr-Latn", "sr-Cyrl"]);
 
 /** The API's explanation in the screener's language: conditions, dimensions with their indicators, who acts by when. */
 function Explanation({ explanation }) {

@@ -7,7 +7,7 @@ import { hiddenAnswers, isShown, progress, questionIndex } from "../questionnair
 import { Answer } from "./wizard.js";
 
 // Vignettes are written in bs and en; a Bosnian, Croatian or Serbian screener reads bs.
-export const trainingLanguage = () => (["bs", "hr", "sr"].includes(uiLanguage()) ? "bs" : "en");
+export const trainingLanguage = () => (["bs", "hr", "sr-Latn", "sr-Cyrl"].includes(uiLanguage()) ? "bs" : "en");
 const TRAINERS = new Set(["admin", "coordinator"]);
 
 function Banner() {
