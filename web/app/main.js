@@ -3,6 +3,7 @@ import { html, render, useEffect, useState } from "./html.js";
 import { completeOidcRedirect, currentUser, onSessionChange, signOut } from "./auth.js";
 import { initialUiLanguage, setUiLanguage, t, uiLanguage, UI_LANGUAGES } from "./i18n.js";
 import { SignIn } from "./screens/signin.js";
+import { screensPeople } from "./roles.js";
 
 // Started at once, awaited by nothing the sign-in page needs.
 const screens = import("./screens/index.js");
@@ -107,7 +108,8 @@ function App() {
   const [, setLanguage] = useState(uiLanguage());
   useEffect(() => onSessionChange(setUser), []);
   useEffect(() => {
-    if (user) screens.then((m) => m.startSync());
+    // The offline queue and the questionnaire copies are for those who screen; other roles would get 403s.
+    if (screensPeople(user)) screens.then((m) => m.startSync());
   }, [user]);
   const changeLanguage = (lang) => {
     setUiLanguage(lang).then(() => setLanguage(uiLanguage()));

@@ -4,7 +4,8 @@
 // as a whole and a second submit is refused (409), so every step can be repeated safely.
 // A Web Lock keeps two presses, or two tabs, from sending at the same time.
 import { ApiError, get, patch, post } from "./api.js";
-import { currentToken } from "./auth.js";
+import { currentToken, currentUser } from "./auth.js";
+import { screensPeople } from "./roles.js";
 import { dequeue, isUnlocked, markQueued, openQueued, queued } from "./store.js";
 
 export const WARN_AFTER_MS = 72 * 3600 * 1000;
@@ -42,7 +43,8 @@ async function sendOne(meta) {
 }
 
 async function run() {
-  if (!currentToken() || !isUnlocked() || !navigator.onLine) return;
+  // A later sign-in in the same tab by another role (a coordinator) sends nothing: its token would be refused.
+  if (!currentToken() || !screensPeople(currentUser()) || !isUnlocked() || !navigator.onLine) return;
   const work = async () => {
     for (const meta of await queued()) await sendOne(meta);
   };

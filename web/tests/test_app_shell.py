@@ -77,3 +77,28 @@ def test_the_worker_keeps_only_the_catalogue_chosen_and_starts_in_it_offline(con
         assert page.get_by_role("link", name=catalogue("sr-Cyrl")["work_offline"]).is_visible()
     finally:
         context.set_offline(False)
+
+
+def refused_requests_and_errors(page: Any) -> list[str]:
+    """What goes wrong on this page from now on: console errors, uncaught errors, failed or refused requests."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    return problems
+
+
+def test_roles_that_do_not_screen_sign_in_without_a_refused_request(context: Any) -> None:
+    """Questionnaires and the offline queue are for police and social workers: a coordinator or a
+    safe house signing in asks the API for nothing its role is refused (no 403, no console error)."""
+    for user in ("coordinator", "safe-house-zenica"):
+        page = context.new_page()
+        problems = refused_requests_and_errors(page)
+        sign_in(page, user)
+        # The questionnaires were fetched once the service worker controlled the page: wait for that, then some.
+        wait_until(page, "navigator.serviceWorker.controller !== null")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1500)
+        assert problems == [], user
+        page.close()

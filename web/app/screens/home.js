@@ -4,8 +4,7 @@ import { get } from "../api.js";
 import { t } from "../i18n.js";
 import { QueueStatus } from "./queue.js";
 import { hasConsole } from "../console/roles.js";
-
-const FRONTLINE = new Set(["police", "social_worker"]);
+import { screensPeople } from "../roles.js";
 
 function Drafts() {
   const [drafts, setDrafts] = useState([]);
@@ -26,7 +25,7 @@ function Drafts() {
 }
 
 export function Home({ user, online }) {
-  const frontline = user.roles.some((r) => FRONTLINE.has(r));
+  const frontline = screensPeople(user);
   const provider = user.roles.includes("service_provider");
   const trainee = user.roles.includes("trainee");
   const trainer = user.roles.some((r) => r === "admin" || r === "coordinator");
