@@ -6,6 +6,8 @@ never receive any of it in events.
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from tests.journeys import (
@@ -88,3 +90,70 @@ def test_a_note_that_looks_like_identity_is_refused_through_the_gateway(stack, m
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["body.handover.note"]
     assert "P1234567" not in refused.text
+
+
+def test_the_referrer_sees_the_safe_house_address_only_while_its_referral_is_accepted(stack, make_token):
+    """The officer must bring the person: the address and contact come with the accepted referral, to the
+    referring organisation's officers only (audited), never before, never after, never to anyone else."""
+    officer_sub = f"officer-{uuid.uuid4().hex[:8]}"
+    police = make_token("police", org="demo-police-una-sana", sub=officer_sub)
+    other_police = make_token("police", org="demo-police-elsewhere")
+    partner = make_token("partner", org="demo-police-una-sana")  # the referrer's own partner system
+    provider = make_token("service_provider", org="demo-safe-house-zenica")
+    admin = make_token("admin", org="demo-admin")
+    with httpx.Client(base_url=stack.url, timeout=30) as client:
+
+        def answers(token: str, url: str, box: str) -> list[dict]:
+            listed = ok(client.get(f"/api/v1/referrals?box={box}&limit=100", headers=bearer(token)))["items"]
+            return [ok(client.get(url, headers=bearer(token))), *[r for r in listed if r["id"] == url.split("/")[-1]]]
+
+        def reveals() -> list[dict]:
+            params = {"action": "reveal_address", "actor": officer_sub, "limit": 500}
+            return ok(client.get("/api/v1/audit/referral", params=params, headers=bearer(admin)))["items"]
+
+        screening = screen(client, police, unique_person(), PRESUMED_ADULT_ANSWERS)
+        body = {
+            "screening_id": screening["id"],
+            "service_id": SAFE_HOUSE,
+            "profile": {"age": 29, "sex": "F", "place": {"municipality": "Bihać"}},
+            "consent": {"recorded": True, "text_version": CONSENT_VERSION},
+        }
+        created = ok(refer(client, police, body), 201)
+        url = f"/api/v1/referrals/{created['id']}"
+        before = [created, *answers(police, url, "sent"), *answers(provider, url, "received")]
+        assert all(r["destination"] is None for r in before)
+        assert "Confidential address" not in str(before)
+
+        accepted = ok(client.post(f"{url}/transitions", headers=bearer(provider), json={"status": "accepted"}))
+        assert accepted["destination"] is None  # the provider knows its own door
+        seen = answers(police, url, "sent")
+        for referral in seen:
+            destination = referral["destination"]
+            assert (destination["organisation_name"], destination["service_name"]) == (
+                "[DEMO] Safe House Zenica",
+                "Safe house for women",
+            )
+            (location,) = destination["locations"]
+            assert location["address"]["address_1"] == "[DEMO] Confidential address 1"
+            assert location["municipality"] == "Zenica" and location["latitude"] is not None
+        # The single read and the list each showed it: both on the audit log, naming the officer.
+        audited = reveals()
+        assert len(audited) == 2 and {(e["object_id"], e["actor_org"]) for e in audited} == {
+            ("demo-loc-safe-house-zenica", "demo-police-una-sana")
+        }
+        # Another police organisation cannot read it at all; the referrer's partner system sees no address.
+        assert client.get(url, headers=bearer(other_police)).status_code == 404
+        listed = ok(client.get("/api/v1/referrals?box=all&limit=100", headers=bearer(other_police)))["items"]
+        assert created["id"] not in {r["id"] for r in listed}
+        assert ok(client.get(url, headers=bearer(partner)))["destination"] is None
+
+        # Once the referral ends (here cancelled by the referrer), the address is gone again.
+        cancelled = ok(client.post(f"{url}/transitions", headers=bearer(police), json={"status": "cancelled"}))
+        assert [r["destination"] for r in (cancelled, *answers(police, url, "sent"))] == [None, None, None]
+        # A declined referral never shows it.
+        declined = ok(refer(client, police, body), 201)
+        url = f"/api/v1/referrals/{declined['id']}"
+        move = {"status": "rejected", "reason_code": "no_capacity"}
+        ok(client.post(f"{url}/transitions", headers=bearer(provider), json=move))
+        assert [r["destination"] for r in answers(police, url, "sent")] == [None, None]
+        assert len(reveals()) == 2

@@ -122,6 +122,7 @@ def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(bro
     assert sent.get_attribute("data-status") == "requested"
     # Other browser tests of this worker share the stack: follow this referral, not the first one listed.
     mine = f'li[data-referral="{sent.get_attribute("data-referral")}"]'
+    assert "Confidential address" not in page.locator(f".referrals {mine}").inner_text()  # not before acceptance
     check_screen(page, "my referrals", seen)
 
     provider_ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
@@ -146,6 +147,12 @@ def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(bro
     # The officer's list polls: "accepted" shows without a reload.
     page.locator(f'.referrals {mine}[data-status="accepted"]').wait_for(timeout=20_000)
     assert page.locator(f".referrals {mine}").inner_text().count("Prihvaćeno") == 1
+    # ... and with it where to bring her: the safe house's confidential address, shown to the referrer now.
+    destination = page.locator(f".referrals {mine} .destination")
+    destination.wait_for()
+    assert "Kamo dovesti osobu" in destination.inner_text()
+    assert "[DEMO] Confidential address 1, Zenica" in destination.locator("address").inner_text()
+    check_screen(page, "my referrals, accepted", seen)
     officer_ctx.close()
     provider_ctx.close()
     assert {name: problems for name, problems in seen.items() if problems} == {}

@@ -75,7 +75,10 @@ async def list_referrals(
 
 @router.get("/referrals/{referral_id}", response_model=ReferralRead)
 async def get_referral(referral_id: ObjectId, principal: Reader, session: DbSession) -> ReferralRead:
-    return referrals.render(await referrals.visible_referral(session, principal, referral_id), principal)
+    (referral,) = await referrals.render_all(
+        session, principal, [await referrals.visible_referral(session, principal, referral_id)]
+    )
+    return referral
 
 
 @router.post("/referrals/{referral_id}/transitions", response_model=ReferralRead)
@@ -84,7 +87,8 @@ async def move_referral(
 ) -> ReferralRead:
     """Accept, reject (with a reason), start, complete, fail (with a reason) or cancel (the referrer)."""
     referral = await referrals.transition(session, principal, referral_id, body.status, body.reason_code, now)
-    return referrals.render(referral, principal)
+    (answer,) = await referrals.render_all(session, principal, [referral])
+    return answer
 
 
 @router.get("/referrals/{referral_id}/history", response_model=list[TransitionRead])

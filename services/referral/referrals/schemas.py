@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
 from putokaz.schemas import StrictModel
-from services.referral.directory.schemas import CaseProfileIn, ObjectId, PlaceRead
+from services.referral.directory.schemas import CaseProfileIn, LocationRead, ObjectId, PlaceRead
 from services.referral.referrals.handover import identity_in_note
 from services.referral.referrals.lifecycle import ReasonCode
 
@@ -132,6 +132,16 @@ class SenderDetails(BaseModel):
     created_by: str
 
 
+class DestinationRead(BaseModel):
+    """Where the referrer brings the person: the service's address and contact, confidential ones included."""
+
+    organisation_name: str
+    service_name: str
+    email: str | None = Field(description="The organisation's contact e-mail")
+    website: str | None
+    locations: list[LocationRead] = Field(description="Every location of the service, with its full address")
+
+
 class ReferralRead(BaseModel):
     id: str
     status: str
@@ -155,6 +165,13 @@ class ReferralRead(BaseModel):
         default=None,
         description="The referrer's contact, expected arrival, interpreter, needs and note: for the provider only "
         "once it has accepted (accepted, in_progress), always for the referring organisation",
+    )
+    destination: DestinationRead | None = Field(
+        default=None,
+        description="The service's address and contact: for the referring organisation's police officers and "
+        "social workers only, and only while the referral is accepted or in_progress (they bring the person); "
+        "never before acceptance, never to the provider's side or anyone else. Each confidential address "
+        "shown is on the audit log (`reveal_address`)",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from putokaz import audit, idempotency
 from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
+from putokaz.roles import FRONTLINE
 from putokaz.schemas import Page
 from putokaz.vocabulary import age_band
 from services.referral.directory import repository as repo
 from services.referral.directory.capacity import give_back_place, take_place
 from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profile, rank
 from services.referral.directory.schemas import PlaceRead
+from services.referral.directory.visibility import render_location
 from services.referral.feed import repository as feed_repo
 from services.referral.models import Referral, ReferralTransition, audit_tables, idempotency_keys
 from services.referral.publish import aware, capacity_changed, referral_changed
@@ -31,6 +34,7 @@ from services.referral.referrals.lifecycle import (
     is_legal,
 )
 from services.referral.referrals.schemas import (
+    DestinationRead,
     HandoverRead,
     ProfileRead,
     ReferralCreate,
@@ -45,7 +49,7 @@ SYSTEM_ACTOR = "putokaz-scheduler"
 # --- reading ---
 
 
-def render(r: Referral, principal: Principal) -> ReferralRead:
+def render(r: Referral, principal: Principal, destination: DestinationRead | None = None) -> ReferralRead:
     p = r.profile
     handover = r.handover or {}
     sender = None
@@ -89,7 +93,52 @@ def render(r: Referral, principal: Principal) -> ReferralRead:
         ended_at=aware(r.ended_at) if r.ended_at else None,
         sender=sender,
         handover=HandoverRead(**handover) if handover and sees_handover(r.status, sender=is_sender) else None,
+        destination=destination,
     )
+
+
+def brings_the_person(r: Referral, principal: Principal) -> bool:
+    """The referring organisation's officers and social workers, while the person is (about to be) placed there."""
+    return (
+        r.from_org == principal.org
+        and r.status in repo.PLACED_STATUSES
+        and any(role in FRONTLINE for role in principal.roles)
+    )
+
+
+async def destinations(
+    session: AsyncSession, principal: Principal, referrals: Sequence[Referral]
+) -> dict[str, DestinationRead]:
+    """Where to bring the person, for each of these referrals the caller brings someone to (docs/referral.md)."""
+    shown = [r for r in referrals if brings_the_person(r, principal)]
+    if not shown:
+        return {}
+    extras = await repo.service_extras(session, sorted({r.service_id for r in shown}))
+    out = {}
+    for r in shown:
+        service = await repo.get_service(session, r.service_id)
+        if service is None:
+            continue
+        organisation = await repo.get_organisation(session, service.organisation_id)
+        locations = extras.locations.get(service.id, [])
+        # A confidential address shown to the referrer of an accepted referral: who saw it is on record.
+        for loc in locations:
+            if loc.confidential:
+                audit.record_for(session, audit_tables, principal, "reveal_address", "location", loc.id)
+        out[r.id] = DestinationRead(
+            organisation_name=organisation.name if organisation else service.organisation_id,
+            service_name=service.name,
+            email=organisation.email if organisation else None,
+            website=organisation.website if organisation else None,
+            locations=[render_location(loc, True) for loc in locations],
+        )
+    return out
+
+
+async def render_all(session: AsyncSession, principal: Principal, referrals: Sequence[Referral]) -> list[ReferralRead]:
+    """Referrals as the caller may see them, each with where to bring the person when the caller does."""
+    shown = await destinations(session, principal, referrals)
+    return [render(r, principal, shown.get(r.id)) for r in referrals]
 
 
 async def visible_referral(
@@ -131,7 +180,7 @@ async def list_referrals(
     )
     for r in rows:
         audit.record_for(session, audit_tables, principal, "list", "referral", r.id)
-    return Page(items=[render(r, principal) for r in rows], total=total, limit=limit, offset=offset)
+    return Page(items=await render_all(session, principal, rows), total=total, limit=limit, offset=offset)
 
 
 async def history(session: AsyncSession, principal: Principal, referral_id: str) -> list[TransitionRead]:
