@@ -45,6 +45,7 @@ POLICY: tuple[Rule, ...] = (
     rule("GET", "/api/v1/questionnaires/{code}", S, *FRONTLINE, "admin"),
     rule("GET", "/api/v1/questionnaires/{code}/versions/{version}", S, *FRONTLINE, "admin"),
     rule("GET", "/api/v1/screenings/audit", S, "admin"),
+    rule("GET", "/api/v1/screenings/pseudonym-keys", S, "admin"),
     rule("GET", "/api/v1/audit/screening", S, "admin"),
     rule("GET", "/api/v1/audit/screening/verify", S, "admin"),
     rule("POST", "/api/v1/screenings/lookup", S, *FRONTLINE),

@@ -1,4 +1,5 @@
-"""The anonymised fact contract (registry.screening_fact / registry.referral_fact) and its validation.
+"""The anonymised fact contract (registry.screening_fact / registry.referral_fact) and its validation,
+and the pseudonym rotation message (registry.subject_key_rotated).
 
 Every field is an enumeration, a number, a boolean, a uuid or a hex pseudonym: there is no field in
 which a name, a date of birth or free text could travel, and unknown keys are refused.
@@ -29,6 +30,8 @@ from putokaz.vocabulary import (  # noqa: F401 - re-exported: the registry's dim
 
 SCREENING_FACT = "registry.screening_fact"
 REFERRAL_FACT = "registry.referral_fact"
+SUBJECT_KEY_ROTATED = "registry.subject_key_rotated"
+PSEUDONYM = r"^[0-9a-f]{16,128}$"
 
 CHILD_AGE_BANDS = frozenset({"0-8", "9-17"})
 ScreeningStatus = Literal["none", "at_risk", "potential", "presumed", "identified", "not_confirmed"]
@@ -76,7 +79,7 @@ class FactBase(StrictModel):
 
 
 class ScreeningFactIn(FactBase):
-    subject_key: str | None = Field(default=None, pattern=r"^[0-9a-f]{16,128}$")
+    subject_key: str | None = Field(default=None, pattern=PSEUDONYM)
     age_band: AgeBand
     sex: Sex
     citizenship: str = Field(pattern=r"^([A-Z]{2}|UNK)$")
@@ -156,9 +159,29 @@ class ReferralFactIn(FactBase):
         }
 
 
+class SubjectKeyRotationIn(StrictModel):
+    """A person's pseudonym under the retiring key and under the new one: nothing else travels."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    old_subject_key: str = Field(pattern=PSEUDONYM)
+    new_subject_key: str = Field(pattern=PSEUDONYM)
+
+    @model_validator(mode="after")
+    def _check_different(self) -> SubjectKeyRotationIn:
+        if self.old_subject_key == self.new_subject_key:
+            raise ValueError("old_subject_key and new_subject_key must differ")
+        return self
+
+
 FACT_MODELS: dict[str, type[ScreeningFactIn] | type[ReferralFactIn]] = {
     SCREENING_FACT: ScreeningFactIn,
     REFERRAL_FACT: ReferralFactIn,
+}
+# Every message of the feed the registry acts on.
+FEED_MODELS: dict[str, type[ScreeningFactIn] | type[ReferralFactIn] | type[SubjectKeyRotationIn]] = {
+    **FACT_MODELS,
+    SUBJECT_KEY_ROTATED: SubjectKeyRotationIn,
 }
 
 

@@ -74,6 +74,8 @@ async def upsert_facts(
         years.update(int(y) for (y,) in found)
     await bump_versions(session, years)
     rows = with_record_keys(table, rows, await record_key_secret(session))
+    if table is SCREENINGS:
+        rows = await _keep_person_keys(session, rows)
     for start in range(0, len(rows), UPSERT_CHUNK):
         chunk = rows[start : start + UPSERT_CHUNK]
         statement = insert(table).values(list(chunk))
@@ -141,6 +143,84 @@ def _person() -> Any:
     return func.coalesce(SCREENINGS.c.subject_key, SCREENINGS.c.fact_id)
 
 
+async def lock_persons(session: AsyncSession, persons: set[str] | Sequence[str]) -> None:
+    """Per-person advisory locks (PostgreSQL) for the transaction, taken in order so two writers never wait
+    on each other in a cycle; taking one again in the same transaction is free."""
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return
+    for person in sorted(set(persons)):
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:person))"), {"person": person})
+
+
+async def rekey_person(session: AsyncSession, old: str, new: str) -> int:
+    """A pseudonym rotation: every fact under `old` gets `new`, in place and in one statement.
+
+    The record keys stay as stored: recomputing them from the new pseudonym would give every cell the
+    person is in a second, independent perturbation that could be averaged with the first. Facts already
+    under `new` (the person screened again during the rotation) join them, so the person is counted
+    once. Returns how many facts changed; a repeat changes none.
+    """
+    await lock_persons(session, {old, new})
+    found = await session.execute(select(SCREENINGS.c.year).where(SCREENINGS.c.subject_key == old).distinct())
+    years = sorted(int(year) for (year,) in found)
+    if not years:
+        return 0
+    await bump_versions(session, years)
+    result = await session.execute(update(SCREENINGS).where(SCREENINGS.c.subject_key == old).values(subject_key=new))
+    await refresh_person_periods(session, years=years, person=new)
+    return max(result.rowcount or 0, 0)
+
+
+async def _keep_person_keys(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A person's record keys per period as already stored, rather than recomputed from the pseudonym.
+
+    They are the same unless the person's pseudonym was rotated: then their facts kept the keys made
+    from the earlier pseudonym, and a new fact of theirs must join those (a person has one record key
+    per period in every table), and a new version of a fact must keep its own.
+    """
+    persons = sorted({row["subject_key"] for row in rows if row.get("subject_key")})
+    own: dict[str, tuple[Any, ...]] = {}
+    per_year: dict[tuple[str, int], int] = {}
+    per_quarter: dict[tuple[str, int, int], int] = {}
+    for start in range(0, len(persons), UPSERT_CHUNK):
+        found = await session.execute(
+            select(
+                SCREENINGS.c.fact_id,
+                SCREENINGS.c.subject_key,
+                SCREENINGS.c.year,
+                SCREENINGS.c.quarter,
+                SCREENINGS.c.rkey_year,
+                SCREENINGS.c.rkey_quarter,
+            )
+            .where(SCREENINGS.c.subject_key.in_(persons[start : start + UPSERT_CHUNK]))
+            .order_by(SCREENINGS.c.fact_id)
+        )
+        for fact_id, person, year, quarter, rkey_year, rkey_quarter in found:
+            own[fact_id] = (person, int(year), int(quarter), int(rkey_year), int(rkey_quarter))
+            per_year.setdefault((person, int(year)), int(rkey_year))
+            per_quarter.setdefault((person, int(year), int(quarter)), int(rkey_quarter))
+    if not own:
+        return list(rows)
+    out = []
+    for row in rows:
+        person, year, quarter = row.get("subject_key"), int(row["year"]), int(row["quarter"])
+        if not person:
+            out.append(row)
+            continue
+        mine = own.get(row["fact_id"])
+        keyed = dict(row)
+        if mine is not None and mine[:2] == (person, year):
+            keyed["rkey_year"] = mine[3]
+        else:
+            keyed["rkey_year"] = per_year.get((person, year), row["rkey_year"])
+        if mine is not None and mine[:3] == (person, year, quarter):
+            keyed["rkey_quarter"] = mine[4]
+        else:
+            keyed["rkey_quarter"] = per_quarter.get((person, year, quarter), row["rkey_quarter"])
+        out.append(keyed)
+    return out
+
+
 async def refresh_person_periods(session: AsyncSession, *, years: Sequence[int], person: str | None = None) -> None:
     """Re-mark each person's highest-status fact per year and per quarter (ties: latest month, then fact_id).
 
@@ -148,8 +228,8 @@ async def refresh_person_periods(session: AsyncSession, *, years: Sequence[int],
     an import. On PostgreSQL a per-person advisory lock keeps two concurrent facts of one person from
     both (or neither) being marked.
     """
-    if person is not None and session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:person))"), {"person": person})
+    if person is not None:
+        await lock_persons(session, [person])
     order = (SCREENINGS.c.status_rank.desc(), SCREENINGS.c.month.desc(), SCREENINGS.c.fact_id)
     ranked = select(
         SCREENINGS.c.fact_id.label("ranked_id"),

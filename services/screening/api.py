@@ -18,7 +18,7 @@ from putokaz.query import reject_unknown_query
 from putokaz.roles import Admin, Frontline, FrontlineOrAdmin
 from putokaz.schemas import Limit, Offset
 from putokaz.vocabulary import RTL_LANGUAGES, UiLanguage
-from services.screening import explain, instruments, protection, repository, screenings
+from services.screening import explain, instruments, protection, pseudonyms, repository, screenings
 from services.screening.models import Decision, Screening
 from services.screening.schemas import (
     AnswersUpdate,
@@ -35,6 +35,7 @@ from services.screening.schemas import (
     LookupMatch,
     LookupRequest,
     LookupResult,
+    PseudonymKeysRead,
     QuestionnaireList,
     QuestionnaireRead,
     ScreeningCreate,
@@ -249,6 +250,17 @@ async def screening_audit(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
+@router.get(
+    "/screenings/pseudonym-keys",
+    response_model=PseudonymKeysRead,
+    tags=["data protection"],
+    dependencies=KNOWN_QUERY_ONLY,
+)
+async def pseudonym_keys(_: Admin, session: DbSession, keys: Keys) -> dict[str, Any]:
+    """Pseudonym key rotation: how many screenings each key still keys, and which keys can be retired."""
+    return await pseudonyms.key_status(session, keys.keyring)
+
+
 @router.post("/screenings/lookup", response_model=LookupResult, tags=["screenings"])
 async def lookup_screenings(
     principal: Frontline, session: DbSession, keys: Keys, body: LookupRequest
@@ -375,9 +387,9 @@ async def submit_screening(
     responses=problem_answers(409),
 )
 async def record_decision(
-    principal: Identifier, session: DbSession, screening_id: ScreeningId, body: DecisionCreate, now: Now
+    principal: Identifier, session: DbSession, keys: Keys, screening_id: ScreeningId, body: DecisionCreate, now: Now
 ) -> dict[str, Any]:
-    decision = await screenings.decide(session, principal, str(screening_id), body, now=now)
+    decision = await screenings.decide(session, keys, principal, str(screening_id), body, now=now)
     return decision_read(decision)
 
 

@@ -38,11 +38,28 @@ def new_key() -> str:
 
 
 LEGACY_BLIND_KEY_ID = "b0"
+# The id of the first pseudonym key (PUTOKAZ_IDENTITY_PSEUDONYM_KEY); later ones are named in the configuration.
+LEGACY_PSEUDONYM_KEY_ID = "p0"
+
+
+def _extra_keys(name: str, keys_json: str | None, what: str) -> dict[str, bytes]:
+    """Further keys `{kid: base64}` of a rotation, beside the first one."""
+    if not keys_json:
+        return {}
+    try:
+        extra = json.loads(keys_json)
+    except json.JSONDecodeError as exc:
+        raise KeyringError(f"{name} is not JSON") from exc
+    if not isinstance(extra, dict) or not all(
+        isinstance(k, str) and k and len(k) <= 16 and isinstance(v, str) for k, v in extra.items()
+    ):
+        raise KeyringError(f"{name} must be a JSON object {{kid: base64 key}} (ids of at most 16 characters)")
+    return {kid: _decode_key(f"{what} {kid!r}", value) for kid, value in extra.items()}
 
 
 @dataclass(frozen=True)
 class Keyring:
-    """Encryption keys by id (one active), plus the blind-index keys (by id, one active) and the pseudonym key."""
+    """Encryption keys by id (one active), plus the blind-index and the pseudonym keys (each by id, one active)."""
 
     keys: dict[str, bytes]
     active: str
@@ -51,6 +68,10 @@ class Keyring:
     # Every blind-index key still in use, by id; `blind_index_key` is the active one (`blind_active`).
     blind_index_keys: dict[str, bytes] = field(default_factory=dict)
     blind_active: str = LEGACY_BLIND_KEY_ID
+    # Every pseudonym key still configured, by id; `pseudonym_key` is the active one (`pseudonym_active`).
+    # During a rotation the older ones only recognise a person's earlier pseudonym (never written anew).
+    pseudonym_keys: dict[str, bytes] = field(default_factory=dict)
+    pseudonym_active: str = LEGACY_PSEUDONYM_KEY_ID
 
     @classmethod
     def from_config(
@@ -61,6 +82,8 @@ class Keyring:
         pseudonym_key: str,
         blind_index_keys_json: str | None = None,
         blind_active: str | None = None,
+        pseudonym_keys_json: str | None = None,
+        pseudonym_active: str | None = None,
     ) -> Keyring:
         try:
             raw = json.loads(keys_json)
@@ -76,23 +99,32 @@ class Keyring:
         if active not in keys:
             raise KeyringError("PUTOKAZ_IDENTITY_ACTIVE_KEY names no key in PUTOKAZ_IDENTITY_KEYS")
         blind_keys = {LEGACY_BLIND_KEY_ID: _decode_key("PUTOKAZ_IDENTITY_BLIND_INDEX_KEY", blind_index_key)}
-        if blind_index_keys_json:
-            try:
-                extra = json.loads(blind_index_keys_json)
-            except json.JSONDecodeError as exc:
-                raise KeyringError("PUTOKAZ_IDENTITY_BLIND_INDEX_KEYS is not JSON") from exc
-            if not isinstance(extra, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
-            ):
-                raise KeyringError("PUTOKAZ_IDENTITY_BLIND_INDEX_KEYS must be a JSON object {kid: base64 key}")
-            blind_keys |= {kid: _decode_key(f"blind-index key {kid!r}", value) for kid, value in extra.items()}
+        blind_keys |= _extra_keys("PUTOKAZ_IDENTITY_BLIND_INDEX_KEYS", blind_index_keys_json, "blind-index key")
         chosen = blind_active or LEGACY_BLIND_KEY_ID
         if chosen not in blind_keys:
             raise KeyringError("PUTOKAZ_IDENTITY_BLIND_INDEX_ACTIVE_KEY names no blind-index key")
-        pseudonym = _decode_key("PUTOKAZ_IDENTITY_PSEUDONYM_KEY", pseudonym_key)
-        if pseudonym in blind_keys.values():
+        # The first key may be left out once a rotation has retired it.
+        pseudonym_keys = (
+            {LEGACY_PSEUDONYM_KEY_ID: _decode_key("PUTOKAZ_IDENTITY_PSEUDONYM_KEY", pseudonym_key)}
+            if pseudonym_key or not pseudonym_keys_json
+            else {}
+        )
+        pseudonym_keys |= _extra_keys("PUTOKAZ_IDENTITY_PSEUDONYM_KEYS", pseudonym_keys_json, "pseudonym key")
+        pseudonym_chosen = pseudonym_active or LEGACY_PSEUDONYM_KEY_ID
+        if pseudonym_chosen not in pseudonym_keys:
+            raise KeyringError("PUTOKAZ_IDENTITY_PSEUDONYM_ACTIVE_KEY names no pseudonym key")
+        if set(pseudonym_keys.values()) & set(blind_keys.values()):
             raise KeyringError("the blind-index and pseudonym keys must differ")
-        return cls(keys, active, blind_keys[chosen], pseudonym, blind_keys, chosen)
+        return cls(
+            keys,
+            active,
+            blind_keys[chosen],
+            pseudonym_keys[pseudonym_chosen],
+            blind_keys,
+            chosen,
+            pseudonym_keys,
+            pseudonym_chosen,
+        )
 
     def encrypt(self, plaintext: bytes, context: str) -> str:
         """`kid:base64(nonce|ciphertext)`; `context` (e.g. "screening:<id>:identity") is bound as AAD."""
@@ -130,8 +162,14 @@ class Keyring:
     def blind_key_ids(self) -> list[str]:
         return sorted(self.blind_index_keys or {self.blind_active: self.blind_index_key})
 
-    def subject_key(self, normalised: str) -> str:
-        return hmac.new(self.pseudonym_key, normalised.encode(), hashlib.sha256).hexdigest()
+    def subject_key(self, normalised: str, key_id: str | None = None) -> str:
+        """The registry pseudonym under the active pseudonym key, or under `key_id` (a person's earlier one)."""
+        key = self.pseudonym_key if key_id is None else (self.pseudonym_keys or {})[key_id]
+        return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+
+    def retiring_pseudonym_key_ids(self) -> list[str]:
+        """The pseudonym keys configured beside the active one: a rotation is under way while there are any."""
+        return sorted(kid for kid in self.pseudonym_keys if kid != self.pseudonym_active)
 
 
 def normalise_text(value: str) -> str:

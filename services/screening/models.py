@@ -85,7 +85,10 @@ class Screening(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     forms: Mapped[list[str] | None] = mapped_column(JSON)
-    subject_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    subject_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    # Which pseudonym key made `subject_key`; NULL when it is random (anonymous, no name, erased), which no
+    # key rotation can recompute. Rows under an older key are re-keyed in the background (pseudonyms.py).
+    subject_key_id: Mapped[str | None] = mapped_column(String(16))
     fact_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
     fact_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

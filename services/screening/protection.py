@@ -45,6 +45,7 @@ async def erase(session: AsyncSession, vault: Vault, screening: Screening, reaso
     # The pseudonym could be recomputed from a guessed identity with the pseudonym key: sever the link.
     # Facts already in the registry keep their pseudonym (it holds no key and no identity).
     screening.subject_key = secrets.token_hex(32)
+    screening.subject_key_id = None
     screening.erased_at = now
     screening.erasure_reason = reason
     return True

@@ -12,6 +12,7 @@ from putokaz import audit
 from putokaz.retention import Task, delivered_events_task, idempotency_keys_task
 from services.screening.models import Screening, audit_tables, event_tables, idempotency_keys
 from services.screening.protection import erase
+from services.screening.pseudonyms import pseudonym_rotation_task
 from services.screening.reindex import blind_index_reindex_task
 from services.screening.settings import Settings
 from services.screening.training.models import training_idempotency_keys
@@ -58,6 +59,7 @@ def retention_tasks(vault: Vault, settings: Settings) -> list[Task]:
     return [
         expired_identities_task(vault, settings),
         blind_index_reindex_task(vault),
+        pseudonym_rotation_task(vault),
         delivered_events_task(event_tables, timedelta(days=settings.retention_delivered_events_days)),
         idempotency_keys_task(idempotency_keys, timedelta(hours=settings.retention_idempotency_hours)),
         replace(

@@ -375,3 +375,14 @@ class QuestionnaireList(BaseModel):
 
 class DecisionList(BaseModel):
     items: list[DecisionRead]
+
+
+class PseudonymKeysRead(BaseModel):
+    """Progress of a pseudonym key rotation: a retiring key keying no screening can be removed."""
+
+    active_key: str
+    configured_keys: list[str]
+    screenings_by_key: dict[str, int] = Field(description="screenings whose registry pseudonym each key made")
+    random_pseudonyms: int = Field(description="anonymous, unnamed or erased screenings: nothing to re-key")
+    rotation_done: bool
+    retirable_keys: list[str] = Field(description="configured keys beside the active one that key no screening")

@@ -14,7 +14,7 @@ from putokaz.auth import Principal
 from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.events import emit
 from putokaz.vocabulary import age_band
-from services.screening import instruments, repository
+from services.screening import instruments, pseudonyms, repository
 from services.screening.answers import evaluate, merge_answers, missing_required
 from services.screening.definitions import InstrumentDefinition
 from services.screening.identity import Keyring, legacy_normalise_person, normalise_document, normalise_person
@@ -113,7 +113,8 @@ async def start(
     identity = None if anonymous else _identity_payload(subject)
     normalised = normalise_person(subject.given_name, subject.family_name, _iso(subject.date_of_birth))
     # Without a name (or anonymous) the person cannot be re-recognised: a random pseudonym counts them once.
-    subject_key = keyring.subject_key(normalised) if normalised and not anonymous else secrets.token_hex(32)
+    keyed = normalised is not None and not anonymous
+    subject_key = keyring.subject_key(normalised) if keyed else secrets.token_hex(32)
     screening = Screening(
         id=screening_id,
         org_id=principal.org,
@@ -138,6 +139,7 @@ async def start(
         state="draft",
         urgent=False,
         subject_key=subject_key,
+        subject_key_id=keyring.pseudonym_active if keyed else None,
         fact_id=str(uuid.uuid4()),
         fact_version=0,
         started_at=now,
@@ -145,6 +147,9 @@ async def start(
     )
     session.add(screening)
     await session.flush()
+    if keyed and normalised is not None:
+        # Announced before this screening's own fact: the registry re-keys the person's earlier facts first.
+        await pseudonyms.announce_earlier_pseudonyms(session, keyring, normalised, subject_key, screening.fact_id)
     if not anonymous:
         _add_blind_index(session, keyring, screening, subject, normalised)
     await emit_consent_state(session, screening, now)
@@ -285,6 +290,7 @@ async def record_consent(
         screening.anonymous = True
         screening.identity_ct = None
         screening.subject_key = secrets.token_hex(32)
+        screening.subject_key_id = None
         await repository.delete_blind_index(session, screening.id)
     screening.consent_text_version = body.text_version
     screening.consent_referral = body.referral
@@ -353,7 +359,7 @@ async def submit(
         },
         aggregate_id=screening.id,
     )
-    await emit_fact(session, screening)
+    await emit_fact(session, vault, screening)
     repository.audit(session, principal, "submit", screening.id)
     return screening
 
@@ -376,8 +382,11 @@ async def emit_consent_state(session: AsyncSession, screening: Screening, now: d
     )
 
 
-async def emit_fact(session: AsyncSession, screening: Screening) -> None:
+async def emit_fact(session: AsyncSession, vault: Vault, screening: Screening) -> None:
     """The anonymised registry fact; re-emitted with version+1 whenever the outcome changes."""
+    # Never a fact under a pseudonym key being retired: it would count the person apart from their
+    # facts already re-keyed in the registry.
+    await pseudonyms.ensure_active_key(session, vault, screening)
     screening.fact_version += 1
     when = screening.submitted_at or screening.started_at
     await emit(
@@ -405,7 +414,7 @@ async def emit_fact(session: AsyncSession, screening: Screening) -> None:
 
 
 async def decide(
-    session: AsyncSession, principal: Principal, screening_id: str, body: DecisionCreate, *, now: datetime
+    session: AsyncSession, vault: Vault, principal: Principal, screening_id: str, body: DecisionCreate, *, now: datetime
 ) -> Decision:
     screening = await load(session, principal, screening_id, for_update=True, action="decide")
     if screening.state != "submitted":
@@ -439,7 +448,7 @@ async def decide(
         },
         aggregate_id=screening.id,
     )
-    await emit_fact(session, screening)
+    await emit_fact(session, vault, screening)
     repository.audit(session, principal, "decide", screening.id)
     return decision
 

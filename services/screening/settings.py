@@ -23,6 +23,9 @@ class Settings(KernelSettings):
     identity_blind_index_keys: str | None = None
     identity_blind_index_active_key: str | None = None
     identity_pseudonym_key: str | None = None
+    # Pseudonym rotation: further keys {kid: base64} beside the first ("p0"), and which one writes.
+    identity_pseudonym_keys: str | None = None
+    identity_pseudonym_active_key: str | None = None
     identity_dev_keys_file: Path = DEV_KEYS_FILE
     # Where the per-screening data keys live (crypto-shredding). A database apart from the screening
     # database, so its dumps and replicas hold no data key; see docs/data-protection.md.
@@ -50,7 +53,13 @@ class Settings(KernelSettings):
 
     def _configured(self) -> bool:
         return any(
-            (self.identity_keys, self.identity_active_key, self.identity_blind_index_key, self.identity_pseudonym_key)
+            (
+                self.identity_keys,
+                self.identity_active_key,
+                self.identity_blind_index_key,
+                self.identity_pseudonym_key,
+                self.identity_pseudonym_keys,
+            )
         )
 
     def keyring(self) -> Keyring:
@@ -60,12 +69,14 @@ class Settings(KernelSettings):
                     self.identity_keys,
                     self.identity_active_key,
                     self.identity_blind_index_key,
-                    self.identity_pseudonym_key,
+                    # The first pseudonym key ("p0") may go once a rotation has retired it.
+                    self.identity_pseudonym_key or self.identity_pseudonym_keys,
                 )
             ):
                 raise KeyringError(
                     "PUTOKAZ_IDENTITY_KEYS, PUTOKAZ_IDENTITY_ACTIVE_KEY, PUTOKAZ_IDENTITY_BLIND_INDEX_KEY and "
-                    "PUTOKAZ_IDENTITY_PSEUDONYM_KEY are all required; refusing to start"
+                    "PUTOKAZ_IDENTITY_PSEUDONYM_KEY (or, after a rotation, PUTOKAZ_IDENTITY_PSEUDONYM_KEYS) are all "
+                    "required; refusing to start"
                 )
             return Keyring.from_config(
                 self.identity_keys or "",
@@ -74,6 +85,8 @@ class Settings(KernelSettings):
                 self.identity_pseudonym_key or "",
                 self.identity_blind_index_keys,
                 self.identity_blind_index_active_key,
+                self.identity_pseudonym_keys,
+                self.identity_pseudonym_active_key,
             )
         dev = load_or_create_dev_keys(self.identity_dev_keys_file)
         return Keyring.from_config(
@@ -83,4 +96,6 @@ class Settings(KernelSettings):
             dev["identity_pseudonym_key"],
             self.identity_blind_index_keys,
             self.identity_blind_index_active_key,
+            self.identity_pseudonym_keys,
+            self.identity_pseudonym_active_key,
         )

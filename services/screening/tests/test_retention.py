@@ -79,6 +79,7 @@ async def test_each_retention_period_is_crossed_on_a_controlled_clock(own_app, m
     assert await job.run_once(ten_years) == {
         "expired_identities": 0,
         "blind_index_reindex": 0,
+        "pseudonym_rotation": 0,
         "delivered_events": 0,
         "idempotency_keys": 0,
         "training_idempotency_keys": 0,
