@@ -6,7 +6,7 @@ Serbian has one orthography in two scripts, letter for letter (Gaj's Latin ↔ V
 Cyrillic catalogue is the Latin one transliterated (the gazetteer's letter table), as the
 questionnaires' sr-Cyrl texts are. Left in Latin: placeholders (`{name}`), country codes given as
 examples, and the Latin-script abbreviations a screener types or reads as they are (API, CSV, PDF,
-SOS, Eurostat's table name).
+SOS, Eurostat's table name crim_thb, the source geoBoundaries, the hour h).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ SOURCE = I18N / "sr-Latn.js"
 OUT = I18N / "sr-Cyrl.js"
 
 # Kept as written: placeholders, URLs and these words (whole words only).
-KEEP = re.compile(r"\{[a-z]+\}|https?://\S*|\b(?:AF|SY|BA|API|CSV|PDF|SOS|OIDC|crim_thb|Eurostat|uPlot)\b")
+KEEP = re.compile(r"\{[a-z]+\}|https?://\S*|\b(?:AF|SY|BA|API|CSV|PDF|SOS|OIDC|crim_thb|geoBoundaries|h)\b")
 
 
 def to_cyrillic(text: str) -> str:

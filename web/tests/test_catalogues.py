@@ -8,10 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from web import cyrillic
 
 I18N = Path(__file__).resolve().parents[1] / "app" / "i18n"
+# The registry's labels of its codes (what its CSV exports write); the console shows the same.
+REGISTRY_LABELS = Path(__file__).resolve().parents[2] / "services" / "registry" / "labels.yaml"
 ENTRY = re.compile(r'^  ([a-zA-Z_][\w]*): ("(?:[^"\\]|\\.)*"),?$', re.M)
 OFFERED = re.compile(r'^\s*\["([a-zA-Z-]+)", "[^"]+"\],?$', re.M)
 PLACEHOLDER = re.compile(r"\{[a-z]+\}")
@@ -40,7 +43,8 @@ def test_the_languages_offered_each_have_a_catalogue() -> None:
     # Each catalogue's entries are all it has: a line the pattern misses would be a key the test never sees.
     for language in offered():
         text = (I18N / f"{language}.js").read_text()
-        body = text[text.index("export default {") :].splitlines()[1:-1]
+        lines = text[text.index("export default {") :].splitlines()[1:-1]
+        body = [line for line in lines if not line.strip().startswith("//")]
         assert len(body) == len(catalogue(language)), language
 
 
@@ -74,3 +78,15 @@ def test_the_right_to_left_catalogues_are_written_in_their_script(language: str)
 def test_the_cyrillic_catalogue_is_the_latin_one_transliterated() -> None:
     assert (I18N / "sr-Cyrl.js").read_text() == cyrillic.render((I18N / "sr-Latn.js").read_text())
     assert cyrillic.to_cyrillic("Ljubljana, džep, {name}, API, SOS") == "Љубљана, џеп, {name}, API, SOS"
+
+
+@pytest.mark.parametrize("language", sorted(CONSOLE_LANGUAGES))
+def test_the_consoles_labels_of_registry_codes_are_the_registrys(language: str) -> None:
+    labels = yaml.safe_load(REGISTRY_LABELS.read_text())
+    wanted = {
+        f"console_{dimension}_{code}": names[language]
+        for dimension, codes in labels["values"].items()
+        for code, names in codes.items()
+    } | {f"console_common_{code}": names[language] for code, names in labels["common"].items()}
+    texts = catalogue(language)
+    assert {key: texts.get(key) for key in wanted} == {key: text[:1].upper() + text[1:] for key, text in wanted.items()}

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from services.registry.seed import DEMO_YEARS
 from web.tests.browser import serious_violations, sign_in
+from web.tests.test_catalogues import catalogue
 
 YEAR = max(DEMO_YEARS)  # the released demo year
 DESK = {"width": 1280, "height": 900}
@@ -146,6 +147,37 @@ def test_the_annual_report_marks_hidden_cells_and_prints(desk: Any, api: Any) ->
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(page.pdf(format="A4"))).pages)
     flat = " ".join(text.split())
     assert f"the year {YEAR}" in flat and "<5" in flat and HIDDEN_TEXT in flat
+
+
+def test_the_console_speaks_bosnian_with_the_bosnian_ui(desk: Any, api: Any) -> None:
+    bs = catalogue("bs")
+    page = desk.new_page()
+    sign_in(page, "coordinator", ui_language="bs")
+    page.goto(f"/#/console/dashboard/{YEAR}")
+    page.locator('[data-kpi="screenings"] .kpi-value').wait_for()
+    assert page.locator("div.console").get_attribute("lang") == "bs"
+    assert page.locator("main h1").inner_text() == bs["console_title"]
+    nav = page.get_by_role("navigation", name=bs["console_nav"])
+    for key in ("console_dashboard", "console_annual_report", "console_strategy_monitor"):
+        assert nav.get_by_role("link", name=bs[key]).is_visible()
+    assert page.locator("#dashboard-title").inner_text() == bs["console_dashboard_title"].replace("{year}", str(YEAR))
+    assert page.locator('[data-kpi="presumed"] dt').inner_text() == bs["console_kpi_presumed"]
+    figure = page.locator("#fig-sex-victims")
+    assert figure.locator("h3").inner_text() == f"{bs['console_fig_sex']}, {YEAR}"
+    by_sex = _get(api, f"/api/v1/stats/victims?year={YEAR}&by=sex")
+    shown = figure.locator("tbody th").all_inner_texts()  # the registry's codes under the registry's bs labels
+    assert bs["console_sex_F"] in shown and bs["console_common_total"] in shown and len(shown) == len(by_sex["cells"])
+    assert figure.get_by_role("link", name=bs["console_download_csv"]).is_visible()
+    seen: dict[str, list[str]] = {}
+    _axe(page, "dashboard (bs)", seen)
+
+    page.goto(f"/#/console/report/{YEAR}")
+    page.locator("#report-title").wait_for()
+    assert page.locator("#report-title").inner_text() == bs["console_report_title"].replace("{year}", str(YEAR))
+    assert page.locator(".legend li", has_text=bs["console_marker_lt5"]).count() >= 1  # "<5" explained in Bosnian
+    assert page.get_by_role("button", name=bs["console_print_pdf"]).is_visible()
+    _axe(page, "report (bs)", seen)
+    assert seen == {"dashboard (bs)": [], "report (bs)": []}
 
 
 def _achieved(page: Any, code: str) -> str:

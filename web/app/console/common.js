@@ -1,5 +1,6 @@
 // The console's building blocks: labels, markers, CSV files, and a figure = chart + data table + CSV download.
 import { html, useEffect, useRef, useState } from "../html.js";
+import { t, uiLanguage } from "../i18n.js";
 import uPlot from "../vendor/uplot.js";
 
 // The console's own stylesheets (uPlot's and ours), added once: linked files, so the CSP's `style-src 'self'` holds.
@@ -16,70 +17,37 @@ for (const href of [new URL("../vendor/uplot.css", here), new URL("console.css",
 export const TOTAL = "total";
 
 // What each marker of a protected table means, said where the marker is shown.
-export const MARKERS = {
-  "<5": "fewer than 5, hidden to protect the people counted",
-  "<10": "fewer than 10, hidden to protect the people counted (children or cantons)",
-  x: "hidden so that a hidden cell cannot be worked out from the others",
-};
+const MARKERS = { "<5": "console_marker_lt5", "<10": "console_marker_lt10", x: "console_marker_x" };
 export const isShown = (count) => typeof count === "number";
-export const markerText = (count) => MARKERS[count] ?? "hidden to protect the people counted";
+export const markerText = (count) => t(MARKERS[count] ?? "console_marker_other");
 
-const CANTONS = {
-  1: "Una-Sana Canton",
-  2: "Posavina Canton",
-  3: "Tuzla Canton",
-  4: "Zenica-Doboj Canton",
-  5: "Bosnian-Podrinje Canton Goražde",
-  6: "Central Bosnia Canton",
-  7: "Herzegovina-Neretva Canton",
-  8: "West Herzegovina Canton",
-  9: "Sarajevo Canton",
-  10: "Canton 10",
-  none: "outside the Federation (RS, Brčko District)",
-};
-const LABELS = {
-  sex: { F: "Female", M: "Male", X: "X (other)", UNK: "Unknown" },
-  entity: { FBIH: "Federation of BiH", RS: "Republika Srpska", BD: "Brčko District", unknown: "Unknown" },
-  canton: CANTONS,
-  citizenship: { national: "National", eu: "Other EU", non_eu: "Non-EU", unknown: "Unknown", UNK: "Unknown" },
-  nationality: { national: "Citizens of BiH", foreign: "Foreign citizens", unknown: "Unknown" },
-  urgent: { urgent: "Urgent", routine: "Routine" },
-  answer_time: { "<2h": "under 2 h", "2-24h": "2–24 h", "24-48h": "24–48 h", ">48h": "over 48 h", none: "no answer" },
-  placement_time: { "<24h": "under 24 h", "1-7d": "1–7 days", ">7d": "over 7 days", none: "not placed" },
-  age_group: { child: "Children", adult: "Adults" },
-  child: { child: "Children", adult: "Adults" },
-};
+// The console's texts are in the coordinator's office languages (en, bs, hr, sr-Latn, sr-Cyrl); in any
+// other UI language `t` gives the English text, and numbers are written the English way with it.
+const OFFICE_LANGUAGES = new Set(["bs", "hr", "sr-Latn", "sr-Cyrl"]);
+export const consoleLocale = () => (OFFICE_LANGUAGES.has(uiLanguage()) ? uiLanguage() : "en-GB");
+/** The console's own language: the UI's when it is an office language, else English (marked so, so that a
+ * screen reader reads it as English and an Arabic page does not mirror English text). */
+export const consoleLanguage = () => (OFFICE_LANGUAGES.has(uiLanguage()) ? uiLanguage() : "en");
+const known = (key) => (t(key) === key ? null : t(key));
+// Time bands as catalogue keys ("<2h" → console_answer_time_under_2h).
+const BANDS = { "<2h": "under_2h", "2-24h": "2_24h", "24-48h": "24_48h", ">48h": "over_48h", "<24h": "under_24h", "1-7d": "1_7d", ">7d": "over_7d" };
 
+/** A registry code's label in the console's language: the registry's own labels (its labels.yaml, as its
+ * CSV exports give them, copied into the catalogues as console_<dimension>_<code>; test_catalogues keeps
+ * the two equal), a referral status as the frontline says it, else the code itself, readable. */
 export function label(dimension, code) {
-  if (code === TOTAL) return "Total";
-  const known = LABELS[dimension]?.[code];
-  if (known) return known;
-  const text = String(code).replaceAll("_", " ");
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  const name = String(BANDS[code] ?? code).replace(/\W/g, "_");
+  const text =
+    known(`console_${dimension}_${name}`) ?? known(`console_common_${name}`) ?? (dimension === "status" ? known(`status_${name}`) : null);
+  if (text) return text;
+  const plain = String(code).replaceAll("_", " ");
+  return plain.charAt(0).toUpperCase() + plain.slice(1);
 }
 
-export const DIMENSION_NAMES = {
-  sex: "Sex",
-  age_band: "Age band",
-  form: "Form of exploitation",
-  citizenship: "Citizenship",
-  nationality: "Nationality",
-  entity: "Entity",
-  canton: "Canton (FBiH)",
-  status: "Status",
-  answer_time: "Time to answer",
-  placement_time: "Time to placement",
-  service_type: "Service",
-  urgent: "Urgency",
-  age_group: "Age group",
-  form_group: "Form of exploitation",
-  quarter: "Quarter",
-  citizenship_group: "Citizenship",
-};
-export const dimensionName = (d) => DIMENSION_NAMES[d] ?? label("", d);
+export const dimensionName = (d) => known(`console_dim_${d}`) ?? label("", d);
 
 export function formatCount(count) {
-  return isShown(count) ? count.toLocaleString("en") : count;
+  return isShown(count) ? count.toLocaleString(consoleLocale()) : count;
 }
 
 export function change(now, before) {
@@ -98,7 +66,7 @@ export function csvText(columns, rows, legend = []) {
 
 export function CsvLink({ filename, columns, rows, legend }) {
   const href = `data:text/csv;charset=utf-8,${encodeURIComponent(csvText(columns, rows, legend))}`;
-  return html`<a class="button csv no-print" href=${href} download=${filename}>Download CSV<span class="visually-hidden"> (${filename})</span></a>`;
+  return html`<a class="button csv no-print" href=${href} download=${filename}>${t("console_download_csv")}<span class="visually-hidden"> (${filename})</span></a>`;
 }
 
 // A count as shown in a table: the number, or the marker with its meaning beside it.
@@ -114,7 +82,7 @@ export function Legend({ markers }) {
   const used = [...new Set(markers.filter((m) => !isShown(m) && m !== null && m !== undefined))];
   if (!used.length) return null;
   return html`<ul class="legend">
-    ${used.map((m) => html`<li><span class="count suppressed">${m}</span> ${markerText(m)}; not zero, and never drawn as a number.</li>`)}
+    ${used.map((m) => html`<li><span class="count suppressed">${m}</span> ${t("console_legend_hidden", { meaning: markerText(m) })}</li>`)}
   </ul>`;
 }
 
@@ -242,7 +210,7 @@ export function Figure({ id, title, note, chart, dimension, columns, rows, filen
 }
 
 export function Loading() {
-  return html`<p role="status">Loading…</p>`;
+  return html`<p role="status">${t("loading")}</p>`;
 }
 
 export function Problem({ error }) {
@@ -267,7 +235,7 @@ function useMap() {
 // Federation have no canton and are drawn grey on the canton map).
 export function BihMap({ dimension, values }) {
   const data = useMap();
-  if (data === false) return html`<p class="hint">The map could not be loaded; the table below has every figure.</p>`;
+  if (data === false) return html`<p class="hint">${t("console_map_failed")}</p>`;
   if (!data) return html`<div class="map-box"></div>`;
   const keyOf = (m) => (dimension === "entity" ? m.entity : m.canton === null ? null : String(m.canton));
   // The scale spans only what is drawn (the canton map leaves "outside the Federation" grey).
@@ -295,16 +263,16 @@ export function BihMap({ dimension, values }) {
       </defs>
       ${data.municipalities.map((m) => {
         const key = keyOf(m);
-        const v = key === null ? "outside the Federation" : values[key];
+        const v = key === null ? t("console_outside_federation") : values[key];
         return html`<path d=${m.d} fill=${fillOf(key)} stroke="#555" stroke-width="0.6"><title>${m.name}: ${label(dimension, key ?? "none")} ${v ?? ""}</title></path>`;
       })}
     </svg>
     <ul class="map-legend">
       ${bands.map(([i, text]) => html`<li><span class=${`swatch s${i}`}></span>${text}</li>`)}
       <li><span class="swatch zero"></span>0</li>
-      ${anyHidden && html`<li><span class="swatch hatched"></span>hidden (see the table)</li>`}
-      ${dimension === "canton" && html`<li><span class="swatch grey"></span>outside the Federation</li>`}
+      ${anyHidden && html`<li><span class="swatch hatched"></span>${t("console_map_hidden")}</li>`}
+      ${dimension === "canton" && html`<li><span class="swatch grey"></span>${t("console_outside_federation")}</li>`}
     </ul>
-    <p class="hint source">Boundaries: ${data.source.split(",")[0]}; ${data.licence.split(";")[0]}.</p>
+    <p class="hint source">${t("console_map_source", { source: data.source.split(",")[0], licence: data.licence.split(";")[0] })}</p>
   </div>`;
 }

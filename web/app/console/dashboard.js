@@ -3,6 +3,7 @@
 // registry's explorer (perturbed by the cell key method); every chart has its table and its CSV.
 import { html, useEffect, useState } from "../html.js";
 import { get } from "../api.js";
+import { t } from "../i18n.js";
 import { BarChart, BihMap, change, Figure, formatCount, label, LineChart, Loading, Problem, TOTAL } from "./common.js";
 
 // The requests of the first view, in one place (the bench in bench/console.py asks the same ones).
@@ -41,7 +42,7 @@ function Kpi({ id, name, now, before, year }) {
       <span class="kpi-change"
         >${delta === null
           ? `${year - 1}: ${formatCount(before ?? "–")}`
-          : `${delta > 0 ? "+" : ""}${delta} % on ${year - 1} (${formatCount(before)})`}</span
+          : t("console_kpi_change", { delta: `${delta > 0 ? "+" : ""}${delta}`, year: year - 1, before: formatCount(before) })}</span
       >
     </dd>
   </div>`;
@@ -53,14 +54,16 @@ function headline(answers, year) {
   const victims = (status, i) => cellOf(answers.victims.periods[i].cells, { status });
   const referrals = answers.referrals.periods.map((p) => cellOf(p.cells, { status: TOTAL }));
   return [
-    { id: "screenings", name: "Screenings", now: screenings[now], before: screenings[before] },
-    { id: "presumed", name: "Presumed victims (persons)", now: victims("presumed", now), before: victims("presumed", before) },
-    { id: "identified", name: "Identified victims (persons)", now: victims("identified", now), before: victims("identified", before) },
-    { id: "referrals", name: "Referrals", now: referrals[now], before: referrals[before] },
+    { id: "screenings", name: t("console_kpi_screenings"), now: screenings[now], before: screenings[before] },
+    { id: "presumed", name: t("console_kpi_presumed"), now: victims("presumed", now), before: victims("presumed", before) },
+    { id: "identified", name: t("console_kpi_identified"), now: victims("identified", now), before: victims("identified", before) },
+    { id: "referrals", name: t("console_referrals"), now: referrals[now], before: referrals[before] },
   ].map((k) => ({ ...k, year }));
 }
 
-function breakdownFigure(answer, dimension, title, year, unit) {
+// The title and the unit are given as catalogue keys.
+function breakdownFigure(answer, dimension, titleKey, year, unitKey) {
+  const [title, unit] = [t(titleKey), t(unitKey)];
   const rows = answer.cells.map((c) => ({ key: c[dimension], label: label(dimension, c[dimension]), values: [c.count] }));
   const parts = rows.filter((r) => r.key !== TOTAL);
   return html`<${Figure}
@@ -70,7 +73,7 @@ function breakdownFigure(answer, dimension, title, year, unit) {
     columns=${[unit]}
     rows=${rows}
     filename=${`${answer.table}-${year}-by-${dimension}.csv`}
-    legend=${["Perturbed counts (cell key method): each cell, totals included, may be off by up to 2; parts need not add up."]}
+    legend=${[t("console_perturbed_legend")]}
     chart=${MAPPED.has(dimension)
       ? html`<${BihMap} dimension=${dimension} values=${Object.fromEntries(parts.map((r) => [r.key, r.values[0]]))} />`
       : html`<${BarChart} categories=${parts.map((r) => r.label)} values=${parts.map((r) => r.values[0])} name=${unit} />`}
@@ -89,7 +92,7 @@ function quarterFigure(id, title, series, periods, filename) {
     columns=${series.map((s) => s.name)}
     rows=${rows}
     filename=${filename}
-    legend=${["Perturbed counts (cell key method)."]}
+    legend=${[t("console_perturbed_short")]}
     chart=${html`<${LineChart} periods=${periods} series=${series} />`}
   />`;
 }
@@ -108,45 +111,40 @@ export function Dashboard({ year }) {
   if (error) return html`<${Problem} error=${error} />`;
   if (!answers) return html`<${Loading} />`;
   const quarters = answers.victimsByQuarter.periods.map((p) => p.period.label);
+  const span = { from: year - 2, to: year };
   const victimSeries = VICTIM_STATUSES.map((status) => ({
     name: label("status", status),
     values: answers.victimsByQuarter.periods.map((p) => cellOf(p.cells, { status })),
   }));
-  const screeningSeries = [{ name: "Screenings", values: answers.screeningsByQuarter.periods.map((p) => p.cells[0].count) }];
+  const screeningSeries = [{ name: t("console_kpi_screenings"), values: answers.screeningsByQuarter.periods.map((p) => p.cells[0].count) }];
   return html`<section class="dashboard" aria-labelledby="dashboard-title">
-    <h2 id="dashboard-title">The year ${year} at a glance</h2>
-    <p class="hint">
-      Counts from the registry's explorer, protected by the cell key method: each may be off by up to 2, and
-      parts need not add up to their total. The official, exact figures are in the annual report.
-    </p>
+    <h2 id="dashboard-title">${t("console_dashboard_title", { year })}</h2>
+    <p class="hint">${t("console_dashboard_hint")}</p>
     <dl class="kpis card">${headline(answers, year).map((k) => html`<${Kpi} ...${k} />`)}</dl>
 
-    <h2>Trends by quarter</h2>
-    ${quarterFigure("fig-victims-quarter", `Victims (persons) by quarter, ${year - 2}–${year}`, victimSeries, quarters, `victims-${year - 2}-${year}-by-quarter.csv`)}
-    ${quarterFigure("fig-screenings-quarter", `Screenings by quarter, ${year - 2}–${year}`, screeningSeries, quarters, `screenings-${year - 2}-${year}-by-quarter.csv`)}
+    <h2>${t("console_trends")}</h2>
+    ${quarterFigure("fig-victims-quarter", t("console_fig_victims_quarter", span), victimSeries, quarters, `victims-${year - 2}-${year}-by-quarter.csv`)}
+    ${quarterFigure("fig-screenings-quarter", t("console_fig_screenings_quarter", span), screeningSeries, quarters, `screenings-${year - 2}-${year}-by-quarter.csv`)}
 
-    <h2>Who the victims were</h2>
+    <h2>${t("console_who")}</h2>
     <div class="figures">
-    ${breakdownFigure(answers.sex, "sex", "Victims by sex", year, "Persons")}
-    ${breakdownFigure(answers.age_band, "age_band", "Victims by age band", year, "Persons")}
-    ${breakdownFigure(answers.form, "form", "Victims by form of exploitation", year, "Persons")}
-    ${breakdownFigure(answers.citizenship, "citizenship", "Victims by citizenship", year, "Persons")}
+    ${breakdownFigure(answers.sex, "sex", "console_fig_sex", year, "console_unit_persons")}
+    ${breakdownFigure(answers.age_band, "age_band", "console_fig_age_band", year, "console_unit_persons")}
+    ${breakdownFigure(answers.form, "form", "console_fig_form", year, "console_unit_persons")}
+    ${breakdownFigure(answers.citizenship, "citizenship", "console_fig_citizenship", year, "console_unit_persons")}
     </div>
 
-    <h2>Where</h2>
-    <p class="hint">
-      Each municipality is filled with the figure of its entity or canton (boundaries: geoBoundaries, public
-      domain); the figures are those of the entity or canton, never of the municipality.
-    </p>
+    <h2>${t("console_where")}</h2>
+    <p class="hint">${t("console_where_hint")}</p>
     <div class="figures">
-    ${breakdownFigure(answers.entity, "entity", "Victims by entity", year, "Persons")}
-    ${breakdownFigure(answers.canton, "canton", "Victims by canton of the Federation", year, "Persons")}
+    ${breakdownFigure(answers.entity, "entity", "console_fig_entity", year, "console_unit_persons")}
+    ${breakdownFigure(answers.canton, "canton", "console_fig_canton", year, "console_unit_persons")}
     </div>
 
-    <h2>Referrals</h2>
+    <h2>${t("console_referrals")}</h2>
     <div class="figures">
-    ${breakdownFigure(answers.answer_time, "answer_time", "Referrals by time to answer", year, "Referrals")}
-    ${breakdownFigure(answers.outcome, "status", "Referrals by outcome", year, "Referrals")}
+    ${breakdownFigure(answers.answer_time, "answer_time", "console_fig_answer_time", year, "console_referrals")}
+    ${breakdownFigure(answers.outcome, "status", "console_fig_outcome", year, "console_referrals")}
     </div>
   </section>`;
 }

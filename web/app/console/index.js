@@ -2,10 +2,12 @@
 // and the strategy monitor. A reporter sees only the strategy monitor, scoped to its own measures.
 // Kept apart from the frontline screens: main.js routes `#/console` here and knows nothing else of it.
 import { html } from "../html.js";
+import { t } from "../i18n.js";
 import { Dashboard } from "./dashboard.js";
 import { AnnualReport, Eurostat } from "./report.js";
 import { MeasurePage, PlanProgress } from "./strategy.js";
 import { hasConsole } from "./roles.js";
+import { consoleLanguage } from "./common.js";
 
 export { CONSOLE_ROLES, hasConsole } from "./roles.js";
 
@@ -21,17 +23,17 @@ function yearOf(text) {
 function Nav({ page, year, coordinator }) {
   const link = (name, href, text) =>
     html`<li><a href=${href} aria-current=${page === name ? "page" : undefined}>${text}</a></li>`;
-  return html`<nav class="console-nav no-print" aria-label="Console">
+  return html`<nav class="console-nav no-print" aria-label=${t("console_nav")}>
     <ul>
-      ${coordinator && link("dashboard", `#/console/dashboard/${year}`, "Dashboard")}
-      ${coordinator && link("report", `#/console/report/${year}`, "Annual report")}
-      ${coordinator && link("eurostat", `#/console/eurostat/${year}`, "Eurostat crim_thb")}
-      ${link("plan", "#/console/plan", coordinator ? "Strategy monitor" : "My measures")}
+      ${coordinator && link("dashboard", `#/console/dashboard/${year}`, t("console_dashboard"))}
+      ${coordinator && link("report", `#/console/report/${year}`, t("console_annual_report"))}
+      ${coordinator && link("eurostat", `#/console/eurostat/${year}`, t("console_eurostat"))}
+      ${link("plan", "#/console/plan", t(coordinator ? "console_strategy_monitor" : "console_my_measures"))}
     </ul>
     ${coordinator &&
     ["dashboard", "report", "eurostat"].includes(page) &&
     html`<label class="year"
-      >Year
+      >${t("console_year")}
       <select value=${year} onChange=${(e) => (location.hash = `#/console/${page}/${e.target.value}`)}>
         ${YEARS.map((y) => html`<option value=${y}>${y}</option>`)}
       </select></label
@@ -41,7 +43,7 @@ function Nav({ page, year, coordinator }) {
 
 export function Console({ user, route }) {
   const coordinator = user.roles.includes("coordinator");
-  if (!hasConsole(user)) return html`<p class="card error" role="alert">The console is for the coordinator and reporters.</p>`;
+  if (!hasConsole(user)) return html`<p class="card error" role="alert">${t("console_only_for")}</p>`;
   let [page, arg] = route;
   if (!coordinator && page !== "measure") page = "plan";
   page = page || "dashboard";
@@ -52,8 +54,9 @@ export function Console({ user, route }) {
   else if (page === "plan") body = html`<${PlanProgress} user=${user} planId=${arg} />`;
   else if (page === "measure") body = html`<${MeasurePage} user=${user} id=${arg} />`;
   else body = html`<${Dashboard} year=${year} />`;
-  return html`<div class="console">
-    <h1>${coordinator ? "Coordinator's console" : "Strategy monitor"}</h1>
+  const lang = consoleLanguage();
+  return html`<div class="console" lang=${lang} dir=${lang === "en" ? "ltr" : undefined}>
+    <h1>${t(coordinator ? "console_title" : "console_strategy_monitor")}</h1>
     <${Nav} page=${page} year=${year} coordinator=${coordinator} />
     ${body}
   </div>`;

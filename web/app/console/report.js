@@ -2,10 +2,10 @@
 // print (console.css keeps only the report on paper), and the Eurostat crim_thb tables of the explorer.
 import { html, useEffect, useState } from "../html.js";
 import { ApiError, get, post } from "../api.js";
-import { Loading, Problem } from "./common.js";
+import { t } from "../i18n.js";
+import { consoleLocale, label, Loading, Problem } from "./common.js";
 import { PublishedTable } from "./tables.js";
 
-const RELEASE_LEGEND = ["Exact counts of the registry's release; small cells hidden (primary and secondary suppression)."];
 
 export function AnnualReport({ year }) {
   const [release, setRelease] = useState(null);
@@ -35,32 +35,28 @@ export function AnnualReport({ year }) {
   if (error) return html`<${Problem} error=${error} />`;
   if (missing)
     return html`<section class="card">
-      <h2>Annual report ${year}</h2>
-      <p>The year ${year} has not been released yet: its official tables are computed, protected and frozen when it is.</p>
-      <button type="button" class="primary" disabled=${busy} onClick=${publish}>Release the year ${year}</button>
+      <h2>${t("console_report_heading", { year })}</h2>
+      <p>${t("console_not_released", { year })}</p>
+      <button type="button" class="primary" disabled=${busy} onClick=${publish}>${t("console_release_button", { year })}</button>
     </section>`;
   if (!release) return html`<${Loading} />`;
   const hidden = release.audit?.counts ?? {};
+  const computed = new Date(release.created_at).toLocaleDateString(consoleLocale());
   return html`<article class="report" aria-labelledby="report-title">
     <header class="report-head">
-      <h2 id="report-title">Trafficking in human beings in Bosnia and Herzegovina: the year ${year}</h2>
-      <p>
-        Official figures of the registry's release, version ${release.version} of ${release.versions}, computed
-        ${new Date(release.created_at).toLocaleDateString("en-GB")}. Counts are exact; a cell of too few people is
-        hidden and marked, and a few more are hidden so that it cannot be worked out from the others. Every hidden
-        cell's protection was checked by an audit stored with the release.
-      </p>
-      <p class="hint">${Object.entries(hidden).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`).join(" · ")}</p>
-      <button type="button" class="no-print" onClick=${() => window.print()}>Print or save as PDF</button>
+      <h2 id="report-title">${t("console_report_title", { year })}</h2>
+      <p>${t("console_report_intro", { version: release.version, versions: release.versions, date: computed })}</p>
+      <p class="hint">${Object.entries(hidden).map(([k, v]) => `${label("audit", k)}: ${v}`).join(" · ")}</p>
+      <button type="button" class="no-print" onClick=${() => window.print()}>${t("console_print_pdf")}</button>
     </header>
     ${Object.entries(release.tables).map(
       ([name, table]) => html`<${PublishedTable}
         name=${name}
         table=${table}
         title=${`${table.title}, ${year}`}
-        unit=${table.unit === "persons" ? "Persons" : "Registered victims"}
+        unit=${t(table.unit === "persons" ? "console_unit_persons" : "console_unit_registered")}
         filename=${`release-${year}-v${release.version}-${name}.csv`}
-        legend=${RELEASE_LEGEND}
+        legend=${[t("console_release_legend")]}
       />`,
     )}
   </article>`;
@@ -77,20 +73,20 @@ export function Eurostat({ year }) {
   if (error) return html`<${Problem} error=${error} />`;
   if (!report) return html`<${Loading} />`;
   return html`<section aria-labelledby="eurostat-title">
-    <h2 id="eurostat-title">Eurostat crim_thb, ${year}</h2>
+    <h2 id="eurostat-title">${t("console_eurostat")}, ${year}</h2>
     <p>${report.definition}</p>
     <p class="hint">
-      ${report.notes.join(" ")} The figures to send to Eurostat are the release's crim_thb tables, in the annual report
-      (<a href=${`#/console/report/${year}`}>annual report ${year}</a>).
+      ${report.notes.join(" ")} ${t("console_eurostat_hint")}
+      (<a href=${`#/console/report/${year}`}>${t("console_report_link", { year })}</a>).
     </p>
     ${Object.entries(report.tables).map(
       ([name, table]) => html`<${PublishedTable}
         name=${`eurostat-${name}`}
         table=${table}
-        title=${`Registered victims ${name.replaceAll("_", " ")}, ${year}`}
-        unit="Registered victims"
+        title=${t("console_eurostat_table", { name: label("eurostat", name).toLowerCase(), year })}
+        unit=${t("console_unit_registered")}
         filename=${`eurostat-crim_thb-${year}-${name}.csv`}
-        legend=${["Perturbed counts (cell key method) of registered victims (presumed and identified)."]}
+        legend=${[t("console_eurostat_legend")]}
       />`,
     )}
   </section>`;

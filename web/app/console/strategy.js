@@ -3,13 +3,13 @@
 import { html, useEffect, useState } from "../html.js";
 import { get, post } from "../api.js";
 import { currentToken } from "../auth.js";
-import { Loading, Problem } from "./common.js";
+import { t } from "../i18n.js";
+import { label, Loading, Problem } from "./common.js";
 
-const STATUS_TEXT = { on_track: "on track", at_risk: "at risk", late: "late", done: "done" };
 const percent = (share) => (share === null || share === undefined ? "–" : `${Math.round(share * 100)} %`);
 
 function StatusChip({ status }) {
-  return html`<span class=${`chip progress-${status}`}>${STATUS_TEXT[status] ?? status}</span>`;
+  return html`<span class=${`chip progress-${status}`}>${label("progress", status).toLowerCase()}</span>`;
 }
 
 function isCoordinator(user) {
@@ -38,7 +38,7 @@ async function downloadProgress(planId, code) {
     cache: "no-store",
     credentials: "omit",
   });
-  if (!response.ok) throw new Error(`The export failed (${response.status})`);
+  if (!response.ok) throw new Error(t("console_export_failed", { status: response.status }));
   const url = URL.createObjectURL(await response.blob());
   const link = Object.assign(document.createElement("a"), { href: url, download: `progress-${code}.csv` });
   document.body.append(link);
@@ -57,32 +57,29 @@ export function PlanProgress({ user, planId: wanted }) {
     if (planId) load();
   }, [planId]);
   if (planError || error) return html`<${Problem} error=${planError || error} />`;
-  if (none) return html`<p class="card">${isCoordinator(user) ? "No plan has been loaded yet." : "No measure is assigned to your organisation."}</p>`;
+  if (none) return html`<p class="card">${t(isCoordinator(user) ? "console_no_plan" : "console_no_measure")}</p>`;
   if (!progress) return html`<${Loading} />`;
   const refresh = () => {
-    setNote("Recomputing the indicators from the registry…");
+    setNote(t("console_recomputing"));
     post(`/api/v1/plans/${planId}/refresh`)
       .then(() => {
-        setNote("Computed indicators refreshed from the registry's protected statistics.");
+        setNote(t("console_refreshed"));
         load();
       })
       .catch(setError);
   };
   return html`<section class="plan" aria-labelledby="plan-title">
     <h2 id="plan-title">${progress.plan_title}</h2>
-    <p class="hint">
-      Progress as of ${progress.as_of}
-      ${isCoordinator(user) ? "" : " — the measures assigned to your organisation"}.
-    </p>
-    <ul class="chips counts" aria-label="Measures by status">
+    <p class="hint">${t(isCoordinator(user) ? "console_progress_as_of" : "console_progress_as_of_mine", { date: progress.as_of })}</p>
+    <ul class="chips counts" aria-label=${t("console_measures_by_status")}>
       ${Object.entries(progress.counts).map(([status, n]) => html`<li data-status=${status}><${StatusChip} status=${status} /> ${n}</li>`)}
     </ul>
-    <details class="card rule"><summary>How the status is decided</summary><p>${progress.rule}</p></details>
+    <details class="card rule"><summary>${t("console_how_status")}</summary><p>${progress.rule}</p></details>
     ${isCoordinator(user) &&
     html`<p class="actions no-print">
-      <button type="button" onClick=${refresh}>Refresh computed indicators</button>
-      <button type="button" onClick=${() => window.print()}>Print the progress report</button>
-      <button type="button" onClick=${() => downloadProgress(planId, progress.plan_code).catch(setError)}>Download the progress report (CSV)</button>
+      <button type="button" onClick=${refresh}>${t("console_refresh")}</button>
+      <button type="button" onClick=${() => window.print()}>${t("console_print_progress")}</button>
+      <button type="button" onClick=${() => downloadProgress(planId, progress.plan_code).catch(setError)}>${t("console_download_progress")}</button>
     </p>`}
     ${note && html`<p role="status" class="notice">${note}</p>`}
     ${progress.goals.map(
@@ -91,15 +88,15 @@ export function PlanProgress({ user, planId: wanted }) {
         <p class="hint">${goal.part}</p>
         <div class="table-wrap">
           <table class="data measures">
-            <caption class="visually-hidden">Measures of goal ${goal.code}</caption>
+            <caption class="visually-hidden">${t("console_measures_of_goal", { code: goal.code })}</caption>
             <thead>
               <tr>
-                <th scope="col">Measure</th>
-                <th scope="col">Status</th>
-                <th scope="col">Achieved</th>
-                <th scope="col">Expected by now</th>
-                <th scope="col">Deadline</th>
-                <th scope="col">Reports awaiting review</th>
+                <th scope="col">${t("console_measure")}</th>
+                <th scope="col">${t("console_status")}</th>
+                <th scope="col">${t("console_achieved")}</th>
+                <th scope="col">${t("console_expected")}</th>
+                <th scope="col">${t("console_deadline")}</th>
+                <th scope="col">${t("console_awaiting_review")}</th>
               </tr>
             </thead>
             <tbody>
@@ -150,26 +147,26 @@ function ReportForm({ indicator, deadline, onDone }) {
     setBusy(true);
     setError(null);
     post(`/api/v1/indicators/${indicator.id}/reports`, { period, value: Number(value), comment, evidence_url: evidence || null })
-      .then(() => onDone("Your report was sent; it counts once the coordinator accepts it."))
+      .then(() => onDone(t("console_report_sent")))
       .catch((e) => setError(e.problem?.errors ? `${e.message}: ${e.problem.errors.map((x) => `${x.field} ${x.message}`).join("; ")}` : e.message))
       .finally(() => setBusy(false));
   };
   return html`<form class="report-form" onSubmit=${submit} aria-labelledby=${`${id}-title`}>
-    <h5 id=${`${id}-title`}>Report on ${indicator.code}</h5>
+    <h5 id=${`${id}-title`}>${t("console_report_on", { code: indicator.code })}</h5>
     <div class="row">
-      <label class="field"><span class="label">Period</span>
+      <label class="field"><span class="label">${t("console_period")}</span>
         <select name="period" value=${period} onChange=${(e) => setPeriod(e.target.value)}>
           ${periods.map((p) => html`<option value=${p}>${p}</option>`)}
         </select></label>
-      <label class="field"><span class="label">Value (${indicator.unit})</span>
+      <label class="field"><span class="label">${t("console_value_in", { unit: indicator.unit })}</span>
         <input name="value" type="number" step="any" required value=${value} onInput=${(e) => setValue(e.target.value)} /></label>
     </div>
-    <label class="field"><span class="label">Comment</span>
+    <label class="field"><span class="label">${t("console_comment")}</span>
       <textarea name="comment" rows="2" value=${comment} onInput=${(e) => setComment(e.target.value)}></textarea></label>
-    <label class="field"><span class="label">Evidence (a link to the document)</span>
+    <label class="field"><span class="label">${t("console_evidence_link")}</span>
       <input name="evidence_url" type="url" required placeholder="https://" value=${evidence} onInput=${(e) => setEvidence(e.target.value)} /></label>
     ${error && html`<p class="error" role="alert">${error}</p>`}
-    <button type="submit" class="primary" disabled=${busy}>Send the report</button>
+    <button type="submit" class="primary" disabled=${busy}>${t("console_send_report")}</button>
   </form>`;
 }
 
@@ -179,31 +176,31 @@ function Review({ indicator, report, onDone }) {
   const decide = (decision) => {
     setError(null);
     post(`/api/v1/indicators/${indicator.id}/reports/${report.id}/review`, { decision, comment })
-      .then(() => onDone(decision === "accept" ? "Report accepted: it now counts towards progress." : "Report returned to the reporter."))
+      .then(() => onDone(t(decision === "accept" ? "console_report_accepted" : "console_report_returned")))
       .catch((e) => setError(e.message));
   };
   const id = `review-${report.id}`;
-  return html`<div class="review" role="group" aria-label=${`Review the report for ${report.period}`}>
-    <label class="field"><span class="label">Comment (required to return)</span>
+  return html`<div class="review" role="group" aria-label=${t("console_review_for", { period: report.period })}>
+    <label class="field"><span class="label">${t("console_comment_to_return")}</span>
       <textarea id=${id} rows="2" value=${comment} onInput=${(e) => setComment(e.target.value)}></textarea></label>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <div class="actions">
-      <button type="button" class="primary" onClick=${() => decide("accept")}>Accept</button>
-      <button type="button" onClick=${() => decide("return")}>Return</button>
+      <button type="button" class="primary" onClick=${() => decide("accept")}>${t("accept")}</button>
+      <button type="button" onClick=${() => decide("return")}>${t("console_return")}</button>
     </div>
   </div>`;
 }
 
 function ComputedValues({ values }) {
-  if (!values.length) return html`<p class="hint">Not computed yet (the coordinator refreshes computed indicators).</p>`;
+  if (!values.length) return html`<p class="hint">${t("console_not_computed")}</p>`;
   return html`<table class="data">
-    <caption class="visually-hidden">Computed values</caption>
-    <thead><tr><th scope="col">Year</th><th scope="col">Value</th><th scope="col">Note</th></tr></thead>
+    <caption class="visually-hidden">${t("console_computed_values")}</caption>
+    <thead><tr><th scope="col">${t("console_year")}</th><th scope="col">${t("console_value")}</th><th scope="col">${t("console_note")}</th></tr></thead>
     <tbody>
       ${values.map(
         (v) => html`<tr data-period=${v.period}>
           <th scope="row">${v.period}</th>
-          <td>${v.status === "ok" ? v.value : html`<span class="count suppressed">${v.status === "suppressed" ? "withheld" : "not available"}</span>`}</td>
+          <td>${v.status === "ok" ? v.value : html`<span class="count suppressed">${t(v.status === "suppressed" ? "console_withheld" : "console_not_available")}</span>`}</td>
           <td class="hint">${v.note}</td>
         </tr>`,
       )}
@@ -216,21 +213,22 @@ function Indicator({ indicator, measure, user, onChange }) {
   return html`<section class="indicator card" data-indicator=${indicator.code} aria-labelledby=${`ind-${indicator.id}`}>
     <h4 id=${`ind-${indicator.id}`}>${indicator.code} ${indicator.title}</h4>
     <p class="hint">
-      ${indicator.kind === "computed" ? "Computed from the registry's protected statistics" : "Reported by the responsible institution"}
-      · baseline ${indicator.baseline} → target ${indicator.target} ${indicator.unit} · ${indicator.frequency}
+      ${t(indicator.kind === "computed" ? "console_kind_computed" : "console_kind_reported")}
+      · ${t("console_baseline_target", { baseline: indicator.baseline, target: indicator.target })} ${indicator.unit} ·
+      ${label("frequency", indicator.frequency).toLowerCase()}
     </p>
     ${indicator.definition && html`<p class="hint">${indicator.definition}</p>`}
     ${indicator.kind === "computed" && html`<${ComputedValues} values=${indicator.values} />`}
     ${indicator.kind === "reported" &&
     html`<ul class="reports">
-      ${indicator.reports.length === 0 && html`<li class="hint">No report yet.</li>`}
+      ${indicator.reports.length === 0 && html`<li class="hint">${t("console_no_report")}</li>`}
       ${indicator.reports.map(
         (r) => html`<li data-report=${r.period} data-status=${r.status}>
-          <strong>${r.period}: ${r.value} ${indicator.unit}</strong> <span class=${`status status-${r.status}`}>${r.status}</span>
+          <strong>${r.period}: ${r.value} ${indicator.unit}</strong> <span class=${`status status-${r.status}`}>${label("report_status", r.status).toLowerCase()}</span>
           <span class="hint"> · ${r.org_id}</span>
           ${r.comment && html`<p>${r.comment}</p>`}
-          ${r.evidence_url && html`<p><a href=${r.evidence_url} rel="noopener noreferrer" target="_blank">Evidence</a></p>`}
-          ${r.review_comment && html`<p class="hint">Coordinator: ${r.review_comment}</p>`}
+          ${r.evidence_url && html`<p><a href=${r.evidence_url} rel="noopener noreferrer" target="_blank">${t("console_evidence")}</a></p>`}
+          ${r.review_comment && html`<p class="hint">${t("console_coordinator_said", { comment: r.review_comment })}</p>`}
           ${coordinator && r.status === "submitted" && html`<${Review} indicator=${indicator} report=${r} onDone=${onChange} />`}
         </li>`,
       )}
@@ -262,17 +260,22 @@ export function MeasurePage({ user, id }) {
     load();
   };
   return html`<section class="measure" aria-labelledby="measure-title">
-    <p class="no-print"><a href="#/console/plan">← The plan's progress</a></p>
+    <p class="no-print"><a href="#/console/plan">${t("console_back_to_plan")}</a></p>
     <h2 id="measure-title">${measure.code} ${measure.title}</h2>
-    <p class="hint">Goal ${measure.goal_code}: ${measure.goal_title} · deadline ${measure.deadline} · ${measure.organisations.join(", ")}</p>
+    <p class="hint">
+      ${t("console_measure_meta", { code: measure.goal_code, title: measure.goal_title, deadline: measure.deadline })} ·
+      ${measure.organisations.join(", ")}
+    </p>
     ${measure.description && html`<p>${measure.description}</p>`}
     ${note && html`<p role="status" class="notice">${note}</p>`}
-    <h3>Activities</h3>
+    <h3>${t("console_activities")}</h3>
     <ul class="activities">
-      ${measure.activities.map((a) => html`<li>${a.code}) ${a.title} — ${a.status.replaceAll("_", " ")}, by ${a.deadline}</li>`)}
-      ${measure.activities.length === 0 && html`<li class="hint">None.</li>`}
+      ${measure.activities.map(
+        (a) => html`<li>${a.code}) ${a.title} — ${label("activity", a.status).toLowerCase()}, ${t("console_by_date", { date: a.deadline })}</li>`,
+      )}
+      ${measure.activities.length === 0 && html`<li class="hint">${t("console_nothing")}</li>`}
     </ul>
-    <h3>Indicators</h3>
+    <h3>${t("console_indicators")}</h3>
     ${indicators.map((i) => html`<${Indicator} indicator=${i} measure=${measure} user=${user} onChange=${changed} />`)}
   </section>`;
 }
