@@ -3,6 +3,7 @@ pseudonym announced, a background job re-keying the rest, and the old key retire
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime
@@ -10,10 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from putokaz.clock import FakeClock
+from putokaz.db import async_url
+from putokaz.migrations import upgrade
 from putokaz.retention import RetentionJob
-from putokaz.testing import auth
+from putokaz.testing import auth, service_migrations
 from services.screening.identity import Keyring, KeyringError, new_key, normalise_person
 from services.screening.pseudonyms import SUBJECT_KEY_ROTATED, pseudonym_rotation_task
 from services.screening.tests.conftest import SECRET_DOB, SECRET_FAMILY, SECRET_GIVEN, adult_subject
@@ -166,3 +171,75 @@ def test_pseudonym_keys_are_checked_at_start() -> None:
         with_pseudonym_keys(old, old.pseudonym_key, {"p1": old.blind_index_key}, "p1")
     with pytest.raises(KeyringError, match="PSEUDONYM_KEYS is not JSON"):
         Keyring.from_config(json.dumps({"k1": new_key()}), "k1", new_key(), new_key(), None, None, "{", "p0")
+
+
+async def test_two_replicas_share_the_rotation_and_announce_each_screening_once(own_app, make_token) -> None:
+    client: httpx.AsyncClient = own_app.state.test_client
+    police = auth(make_token("police", org="org-pseudonym-replicas"))
+    people = [await screened(client, police, given_name=f"Osoba{n}") for n in range(7)]
+    old: Keyring = own_app.state.vault.keyring
+    rotated = with_pseudonym_keys(old, old.pseudonym_key, {"p1": base64.b64decode(new_key())}, "p1")
+    vault = Vault(rotated, own_app.state.vault.store)
+    mark = (await registry_events(own_app))[-1][0]
+
+    # Two replicas' jobs at once, in small batches, on the same database (SKIP LOCKED between them).
+    def replica() -> RetentionJob:
+        return RetentionJob(
+            own_app.state.db, [pseudonym_rotation_task(vault)], own_app.state.metrics, FakeClock(), batch=2
+        )
+
+    first, second = await asyncio.gather(replica().run_once(), replica().run_once())
+    assert first["pseudonym_rotation"] + second["pseudonym_rotation"] == len(people)
+    names = [normalise_person(f"Osoba{n}", SECRET_FAMILY, SECRET_DOB) or "" for n in range(len(people))]
+    # Each screening announced exactly once (none twice, none missed), and stored under p1.
+    announced = [d["old_subject_key"] for _, t, d in await registry_events(own_app, mark) if t == SUBJECT_KEY_ROTATED]
+    assert sorted(announced) == sorted(old.subject_key(name) for name in names)
+    keys = await keys_of(own_app)
+    assert [keys[sid] for sid in people] == [(rotated.subject_key(name), "p1") for name in names]
+    assert await replica().run_once() == {"pseudonym_rotation": 0}
+
+
+def test_migration_gives_keyed_pseudonyms_p0_and_random_ones_no_key(postgres_server) -> None:
+    """Screenings written before key ids existed: a stored identity means the pseudonym came from the first
+    key; no identity (anonymous, erased) means it is random, and no rotation may announce it."""
+    url = postgres_server.create_database("pseudonym_migration")
+    migrations = service_migrations("screening")
+    upgrade(migrations, url, "c3d4e5f6a716")
+    now = datetime.now(UTC)
+    row = (
+        "INSERT INTO screenings (id, org_id, screener_sub, questionnaire_id, instrument_code, instrument_version,"
+        " instrument_kind, language, consent_referral, anonymous, child, age_band, sex, citizenship, identity_ct,"
+        " state, urgent, subject_key, fact_id, fact_version, started_at, updated_at, erased_at) VALUES"
+        " (:id, 'org', 'u', 1, 'adult', 1, 'adult', 'en', 'given', :anonymous, false, '24-26', 'F', 'BA',"
+        " :identity, 'submitted', false, :id, :id, 1, :now, :now, :erased)"
+    )
+
+    async def write() -> None:
+        engine = create_async_engine(async_url(url))
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO questionnaires (id, code, version, kind, definition, checksum, published_at,"
+                    " published_by) VALUES (1, 'adult', 1, 'adult', '{}', 'x', :now, 'test')"
+                ),
+                {"now": now},
+            )
+            for sid, anonymous, identity, erased in (
+                ("named", False, "dk:sealed", None),
+                ("anonymous", True, None, None),
+                ("erased", False, None, now),
+            ):
+                params = {"id": sid, "anonymous": anonymous, "identity": identity, "erased": erased, "now": now}
+                await conn.execute(text(row), params)
+        await engine.dispose()
+
+    async def read() -> dict[str, str | None]:
+        engine = create_async_engine(async_url(url))
+        async with engine.connect() as conn:
+            found = dict((await conn.execute(text("SELECT id, subject_key_id FROM screenings"))).all())
+        await engine.dispose()
+        return found
+
+    asyncio.run(write())
+    upgrade(migrations, url)
+    assert asyncio.run(read()) == {"named": "p0", "anonymous": None, "erased": None}
