@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import cProfile
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +31,24 @@ from putokaz.settings import KernelSettings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 logger = logging.getLogger("putokaz.app")
+# Benches only (`python -m bench.load --profile DIR`): a directory where the process writes a cProfile
+# of its whole life (<service>-<pid>.prof) when it stops. Never set in production: profiling costs CPU.
+PROFILE_DIR_VARIABLE = "PUTOKAZ_PROFILE_DIR"
+
+
+def _start_profile() -> cProfile.Profile | None:
+    if not os.environ.get(PROFILE_DIR_VARIABLE):
+        return None
+    profile = cProfile.Profile()
+    profile.enable()
+    return profile
+
+
+def _write_profile(profile: cProfile.Profile | None, name: str) -> None:
+    if profile is None:
+        return
+    profile.disable()
+    profile.dump_stats(os.path.join(os.environ[PROFILE_DIR_VARIABLE], f"{name}-{os.getpid()}.prof"))
 
 
 async def _reseal_secrets(app: FastAPI) -> None:
@@ -85,6 +105,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        profile = _start_profile()
         for hook in on_startup:
             await hook(app)
         if app.state.event_tables is not None:
@@ -111,6 +132,7 @@ def create_service_app(
             if app.state.revocations is not None:
                 await app.state.revocations.store.close()
             await app.state.db.dispose()
+            _write_profile(profile, name)
 
     app = FastAPI(
         title=f"Putokaz {name}",

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import aiohttp
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.clock import SYSTEM_CLOCK, Clock
@@ -119,6 +119,9 @@ class Dispatcher:
         self._partner_http: aiohttp.ClientSession | None = None
         self._internal_http: aiohttp.ClientSession | None = None
         self._synced = False
+        # Successful attempts waiting to be written together (see `_record_delivered`).
+        self._delivered: list[tuple[DeliveryJob, AttemptOutcome, asyncio.Future[None]]] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -151,6 +154,11 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._recorder is not None:
+            self._recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._recorder
+            self._recorder = None
         await self.close()
 
     async def run(self) -> None:
@@ -372,7 +380,10 @@ class Dispatcher:
     async def deliver(self, job: DeliveryJob) -> AttemptOutcome:
         outcome = await self._post(job)
         try:
-            await self._record(job, outcome)
+            if outcome.succeeded:
+                await self._record_delivered(job, outcome)
+            else:
+                await self._record(job, outcome)
         except Exception as exc:
             # The lease will expire and the delivery be retried: a duplicate, never a loss.
             logger.error("could not record a webhook attempt", extra={"error_type": type(exc).__name__})
@@ -413,7 +424,69 @@ class Dispatcher:
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             return AttemptOutcome(None, None, f"connection failed: {type(exc).__name__}"[:200], elapsed(), None)
 
+    async def _record_delivered(self, job: DeliveryJob, outcome: AttemptOutcome) -> None:
+        """Record a successful attempt together with the others that succeeded meanwhile (a group commit).
+
+        A busy service delivers each of its events to one or two feeds: recorded one by one, every delivery
+        cost a transaction of its own (five round trips). One writer records all successes waiting at that
+        moment in one transaction; those arriving while it writes go in its next one. Returns once this
+        attempt is committed; a failed write fails every attempt of its batch, whose leases then expire and
+        are retried (a duplicate the receiver ignores, never a loss), as before.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._delivered.append((job, outcome, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._write_delivered(), name="putokaz-dispatcher-recorder")
+        await done
+
+    async def _write_delivered(self) -> None:
+        while self._delivered:
+            batch, self._delivered = self._delivered, []
+            try:
+                await self._record_many_delivered([(job, outcome) for job, outcome, _ in batch])
+            except Exception as exc:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def _record_many_delivered(self, batch: list[tuple[DeliveryJob, AttemptOutcome]]) -> None:
+        a, d, e = self.t.attempts, self.t.deliveries, self.t.endpoints
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            await session.execute(
+                insert(a),
+                [
+                    {
+                        "delivery_id": job.delivery_id,
+                        "attempted_at": now,
+                        "succeeded": True,
+                        "response_status": outcome.status,
+                        "response_body": outcome.body,
+                        "error": outcome.error,
+                        "duration_ms": outcome.duration_ms,
+                    }
+                    for job, outcome in batch
+                ],
+            )
+            # Only the holder of the current lease moves a delivery on (a replay may have reset it).
+            await session.execute(
+                update(d)
+                .where(d.c.id == bindparam("b_id"), d.c.attempt_count == bindparam("b_attempt"), d.c.status == PENDING)
+                .values(status=DELIVERED, delivered_at=now, next_attempt_at=None),
+                [{"b_id": job.delivery_id, "b_attempt": job.attempt_number} for job, _ in batch],
+            )
+            await session.execute(
+                update(e)
+                .where(e.c.id.in_(sorted({job.endpoint_id for job, _ in batch})), e.c.failing_since.is_not(None))
+                .values(failing_since=None)
+            )
+
     async def _record(self, job: DeliveryJob, outcome: AttemptOutcome) -> None:
+        """A failed attempt: retry later, or give up, or disable the partner endpoint (410, five days failing)."""
         a, d, e = self.t.attempts, self.t.deliveries, self.t.endpoints
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
@@ -430,16 +503,6 @@ class Dispatcher:
             )
             # Only the holder of the current lease moves the delivery on (a replay may have reset it).
             current = and_(d.c.id == job.delivery_id, d.c.attempt_count == job.attempt_number, d.c.status == PENDING)
-            if outcome.succeeded:
-                await session.execute(
-                    update(d).where(current).values(status=DELIVERED, delivered_at=now, next_attempt_at=None)
-                )
-                await session.execute(
-                    update(e)
-                    .where(e.c.id == job.endpoint_id, e.c.failing_since.is_not(None))
-                    .values(failing_since=None)
-                )
-                return
             if outcome.status == 410 and job.kind == "partner":
                 await session.execute(update(d).where(current).values(status=FAILED, next_attempt_at=None))
                 await self._disable(session, job.endpoint_id, "the receiver answered 410 Gone", now)

@@ -51,8 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events=event_tables,
     )
     app.state.keyring = keyring
-    # The key store is read once per request at most (keys are cached): a small pool of its own.
-    keystore = Database(settings.keystore_url(), pool_size=2, max_overflow=8)
+    # The key store is read once per request at most (keys are cached), one short statement: a small pool of its own.
+    keystore = Database(
+        settings.keystore_url(), pool_size=settings.keystore_pool_size, max_overflow=settings.keystore_max_overflow
+    )
     app.state.vault = Vault(keyring, DataKeyStore(keystore, keyring))
     app.state.audit_tables = audit_tables
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from putokaz.settings import VAR_DIR, KernelSettings
 from services.screening.identity import Keyring, KeyringError, load_or_create_dev_keys
@@ -30,6 +30,10 @@ class Settings(KernelSettings):
     # Where the per-screening data keys live (crypto-shredding). A database apart from the screening
     # database, so its dumps and replicas hold no data key; see docs/data-protection.md.
     keystore_database_url: str | None = None
+    # Its own pool: connections kept open to the key store, and how many more at a peak (one short
+    # statement per request, so far fewer than the service database's).
+    keystore_pool_size: int = Field(default=2, ge=1)
+    keystore_max_overflow: int = Field(default=8, ge=0)
     # Identity retention: NO_INDICATORS after 12 months; every other screening 10 years after its last activity.
     retention_no_indicators_days: int = 365
     retention_identity_days: int = 3653
