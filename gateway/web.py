@@ -33,7 +33,7 @@ logger = logging.getLogger("putokaz.gateway")
 BUNDLE = BOOT_NAME
 # Screens that need the network anyway (the console's figures come from the API): the service worker
 # does not keep them, so a phone's first load does not fetch a chart library it may never use.
-ONLINE_ONLY = ("console/", "app.console.", "vendor/uplot.")
+ONLINE_ONLY = ("console/", "app.console.", "vendor/uplot.", "i18n/console/", "app.i18n.console.")
 # UI catalogues other than English: the worker keeps the one a screener uses when it is fetched
 # (web/sw.js), not all twelve languages on every phone's first load.
 KEPT_WHEN_USED = re.compile(r"(app\.i18n\.|i18n/)(?!en\.js$)[\w-]+\.js$")
@@ -181,7 +181,7 @@ class WebFrontend:
         # announces it too, so it comes in the same round trip as the app (no English flash, no wait).
         self.localised = {
             lang: index(name)
-            for lang in (p.stem for p in self._files("app/i18n") if p.stem != "en")
+            for lang in (p.stem for p in (self.root / "app" / "i18n").glob("*.js") if p.stem != "en")
             for name in (f"app.i18n.{lang}.js" if f"app.i18n.{lang}.js" in app else f"i18n/{lang}.js",)
         }
         self.pages = {

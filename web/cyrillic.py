@@ -1,4 +1,5 @@
-"""Write the Serbian Cyrillic UI catalogue (web/app/i18n/sr-Cyrl.js) from the Latin one (sr-Latn.js).
+"""Write the Serbian Cyrillic UI catalogues (web/app/i18n/sr-Cyrl.js and the console's
+web/app/i18n/console/sr-Cyrl.js) from the Latin ones (sr-Latn.js).
 
     .venv/bin/python -m web.cyrillic
 
@@ -17,8 +18,8 @@ from pathlib import Path
 from putokaz.gazetteer import latin_to_cyrillic
 
 I18N = Path(__file__).resolve().parent / "app" / "i18n"
-SOURCE = I18N / "sr-Latn.js"
-OUT = I18N / "sr-Cyrl.js"
+# (Latin source, Cyrillic catalogue written from it): the frontline's and the console's.
+PAIRS = [(folder / "sr-Latn.js", folder / "sr-Cyrl.js") for folder in (I18N, I18N / "console")]
 
 # Kept as written: placeholders, URLs and these words (whole words only).
 KEEP = re.compile(r"\{[a-z]+\}|https?://\S*|\b(?:AF|SY|BA|API|CSV|PDF|SOS|OIDC|crim_thb|geoBoundaries|h)\b")
@@ -50,7 +51,8 @@ def render(source: str) -> str:
 
 
 def main() -> None:
-    OUT.write_text(render(SOURCE.read_text()))
+    for source, out in PAIRS:
+        out.write_text(render(source.read_text()))
 
 
 if __name__ == "__main__":

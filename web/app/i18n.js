@@ -18,6 +18,26 @@ const LOAD = {
   fr: () => import("./i18n/fr.js"),
   bn: () => import("./i18n/bn.js"),
 };
+// The coordinator's console has texts of its own (console_ keys) in the office languages, fetched with
+// the console only (a screener's phone never loads them); in another language the console is English.
+const CONSOLE_LOAD = {
+  en: () => import("./i18n/console/en.js"),
+  bs: () => import("./i18n/console/bs.js"),
+  hr: () => import("./i18n/console/hr.js"),
+  "sr-Latn": () => import("./i18n/console/sr-Latn.js"),
+  "sr-Cyrl": () => import("./i18n/console/sr-Cyrl.js"),
+};
+const CONSOLE_TEXTS = {};
+export const CONSOLE_LANGUAGES = Object.keys(CONSOLE_LOAD);
+export const consoleTextsLoaded = () => Boolean(CONSOLE_TEXTS.en && (CONSOLE_TEXTS[current] || !CONSOLE_LOAD[current]));
+
+/** Fetch the console's texts in the screener's language (and English, their fallback) once. */
+export async function loadConsoleTexts() {
+  for (const code of new Set(["en", current])) {
+    if (CONSOLE_LOAD[code] && !CONSOLE_TEXTS[code]) CONSOLE_TEXTS[code] = (await CONSOLE_LOAD[code]()).default;
+  }
+}
+
 export const UI_LANGUAGES = [
   ["en", "English"],
   ["bs", "Bosanski"],
@@ -120,7 +140,7 @@ export function initialUiLanguage() {
 }
 
 export function t(key, vars) {
-  let text = CATALOGUES[current][key] ?? en[key] ?? key;
+  let text = CATALOGUES[current][key] ?? CONSOLE_TEXTS[current]?.[key] ?? en[key] ?? CONSOLE_TEXTS.en?.[key] ?? key;
   if (vars) for (const [name, value] of Object.entries(vars)) text = text.replaceAll(`{${name}}`, String(value));
   return text;
 }

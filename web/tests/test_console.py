@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from services.registry.seed import DEMO_YEARS
 from web.tests.browser import serious_violations, sign_in
-from web.tests.test_catalogues import catalogue
+from web.tests.test_catalogues import console_texts
 
 YEAR = max(DEMO_YEARS)  # the released demo year
 DESK = {"width": 1280, "height": 900}
@@ -150,7 +150,7 @@ def test_the_annual_report_marks_hidden_cells_and_prints(desk: Any, api: Any) ->
 
 
 def test_the_console_speaks_bosnian_with_the_bosnian_ui(desk: Any, api: Any) -> None:
-    bs = catalogue("bs")
+    bs = console_texts("bs")
     page = desk.new_page()
     sign_in(page, "coordinator", ui_language="bs")
     page.goto(f"/#/console/dashboard/{YEAR}")

@@ -1,6 +1,6 @@
 // The console's building blocks: labels, markers, CSV files, and a figure = chart + data table + CSV download.
 import { html, useEffect, useRef, useState } from "../html.js";
-import { t, uiLanguage } from "../i18n.js";
+import { CONSOLE_LANGUAGES, consoleTextsLoaded, loadConsoleTexts, t, uiLanguage } from "../i18n.js";
 import uPlot from "../vendor/uplot.js";
 
 // The console's own stylesheets (uPlot's and ours), added once: linked files, so the CSP's `style-src 'self'` holds.
@@ -23,11 +23,22 @@ export const markerText = (count) => t(MARKERS[count] ?? "console_marker_other")
 
 // The console's texts are in the coordinator's office languages (en, bs, hr, sr-Latn, sr-Cyrl); in any
 // other UI language `t` gives the English text, and numbers are written the English way with it.
-const OFFICE_LANGUAGES = new Set(["bs", "hr", "sr-Latn", "sr-Cyrl"]);
-export const consoleLocale = () => (OFFICE_LANGUAGES.has(uiLanguage()) ? uiLanguage() : "en-GB");
 /** The console's own language: the UI's when it is an office language, else English (marked so, so that a
  * screen reader reads it as English and an Arabic page does not mirror English text). */
-export const consoleLanguage = () => (OFFICE_LANGUAGES.has(uiLanguage()) ? uiLanguage() : "en");
+export const consoleLanguage = () => (CONSOLE_LANGUAGES.includes(uiLanguage()) ? uiLanguage() : "en");
+export const consoleLocale = () => (consoleLanguage() === "en" ? "en-GB" : consoleLanguage());
+
+/** True once the console's texts in the current language are here (fetched on first use, per language);
+ * an Error when they could not be fetched. */
+export function useConsoleTexts() {
+  const [, setFetched] = useState(0);
+  const [error, setError] = useState(null);
+  const language = uiLanguage();
+  useEffect(() => {
+    if (!consoleTextsLoaded()) loadConsoleTexts().then(() => setFetched((n) => n + 1), setError);
+  }, [language]);
+  return error ?? consoleTextsLoaded();
+}
 const known = (key) => (t(key) === key ? null : t(key));
 // Time bands as catalogue keys ("<2h" → console_answer_time_under_2h).
 const BANDS = { "<2h": "under_2h", "2-24h": "2_24h", "24-48h": "24_48h", ">48h": "over_48h", "<24h": "under_24h", "1-7d": "1_7d", ">7d": "over_7d" };

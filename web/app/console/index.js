@@ -7,7 +7,7 @@ import { Dashboard } from "./dashboard.js";
 import { AnnualReport, Eurostat } from "./report.js";
 import { MeasurePage, PlanProgress } from "./strategy.js";
 import { hasConsole } from "./roles.js";
-import { consoleLanguage } from "./common.js";
+import { consoleLanguage, Loading, Problem, useConsoleTexts } from "./common.js";
 
 export { CONSOLE_ROLES, hasConsole } from "./roles.js";
 
@@ -42,6 +42,9 @@ function Nav({ page, year, coordinator }) {
 }
 
 export function Console({ user, route }) {
+  const texts = useConsoleTexts();
+  if (texts instanceof Error) return html`<${Problem} error=${texts} />`;
+  if (!texts) return html`<${Loading} />`;
   const coordinator = user.roles.includes("coordinator");
   if (!hasConsole(user)) return html`<p class="card error" role="alert">${t("console_only_for")}</p>`;
   let [page, arg] = route;
