@@ -1,9 +1,10 @@
 // The frontline app: a hash router over a handful of screens, a top bar, and the offline sync loop.
-import { html, render, useEffect, useState } from "./html.js";
+import { html, render, useEffect, useRef, useState } from "./html.js";
 import { completeOidcRedirect, currentUser, onSessionChange, signOut } from "./auth.js";
 import { initialUiLanguage, setUiLanguage, t, uiLanguage, UI_LANGUAGES } from "./i18n.js";
 import { SignIn } from "./screens/signin.js";
 import { screensPeople } from "./roles.js";
+import { focusHeading } from "./focus.js";
 
 // Started at once, awaited by nothing the sign-in page needs.
 const screens = import("./screens/index.js");
@@ -107,6 +108,13 @@ function App() {
   const [user, setUser] = useState(currentUser());
   const [, setLanguage] = useState(uiLanguage());
   useEffect(() => onSessionChange(setUser), []);
+  // A new address, or signing in or out, is a new screen: the keyboard starts at its heading.
+  const screen = `${route.join("/")}|${user?.sub ?? ""}`;
+  const shown = useRef(screen);
+  useEffect(() => {
+    if (shown.current !== screen) focusHeading();
+    shown.current = screen;
+  }, [screen]);
   useEffect(() => {
     // The offline queue and the questionnaire copies are for those who screen; other roles would get 403s.
     if (screensPeople(user)) screens.then((m) => m.startSync());

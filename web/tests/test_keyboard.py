@@ -1,16 +1,61 @@
-"""Keyboard alone: sign in, start a screening, fill the person, answer a question, move on: no mouse."""
+"""Keyboard alone (Tab, Shift+Tab, Enter, Space, Home and arrow keys; never the mouse): sign in, a whole
+screening to its result, a referral, the provider's acceptance in its inbox and a change of its free places,
+the coordinator's console to a table. Every control reached shows where the focus is, and every new screen
+takes the focus to its heading."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
+from web.tests.browser import wait_until
 
-def tab_to(page: Any, selector: str, limit: int = 80) -> None:
+FOCUSED = "(s) => document.activeElement !== null && document.activeElement.matches(s)"
+# The focus ring of styles.css (`:focus-visible`): a keyboard user must see where they are.
+FOCUS_SHOWN = """() => {
+    const style = getComputedStyle(document.activeElement);
+    return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+}"""
+CHILD_YES = ("act_moved", "worked_for_someone", "ex_begging_quota", "ex_excessive_hours")
+
+
+def tab_to(page: Any, selector: str, limit: int = 120, backwards: bool = False) -> None:
+    key = "Shift+Tab" if backwards else "Tab"
     for _ in range(limit):
-        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+        if page.evaluate(FOCUSED, selector):
+            assert page.evaluate(FOCUS_SHOWN), f"the focus on {selector} is not visible"
             return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
+        page.keyboard.press(key)
+    raise AssertionError(f"{key} never reached {selector}")
+
+
+def focus_on_heading(page: Any, selector: str = "main h1") -> None:
+    """A new screen: the keyboard starts at its heading, not on the page's body."""
+    wait_until(page, f"document.activeElement && document.activeElement.matches({selector!r})")
+
+
+def sign_in_by_keyboard(page: Any, user: str) -> None:
+    page.goto("/")
+    page.locator(f'button[data-user="{user}"]').wait_for()
+    tab_to(page, f'button[data-user="{user}"]')
+    page.keyboard.press("Enter")
+    page.locator("header button.link").wait_for()  # signed in: the header's sign-out
+    focus_on_heading(page)
+
+
+def follow(page: Any, link: str, shown: str) -> None:
+    """Tab to a link, press Enter, wait for the new screen and find the focus on its heading."""
+    tab_to(page, link)
+    page.keyboard.press("Enter")
+    page.locator(shown).first.wait_for(timeout=60_000)
+    focus_on_heading(page)
+
+
+def first_number(text: str) -> int:
+    found = re.search(r"\d+", text)
+    assert found, text
+    return int(found.group())
 
 
 def test_a_screening_can_be_started_and_answered_with_the_keyboard_alone(page: Any) -> None:
@@ -47,3 +92,128 @@ def test_a_screening_can_be_started_and_answered_with_the_keyboard_alone(page: A
     tab_to(page, "button.primary")
     page.keyboard.press("Enter")
     page.get_by_text("Dio 2 od").wait_for()
+
+
+def answer_by_keyboard(page: Any, yes: tuple[str, ...]) -> None:
+    """Every section in turn: Space on 'yes' for the listed questions as they appear, Enter on Next, then Submit."""
+    pending = list(yes)
+    for _ in range(30):
+        focus_on_heading(page)  # each section starts at its heading
+        for question in list(pending):
+            if page.locator(f'li[data-question="{question}"]').count():
+                radio = f'li[data-question="{question}"] input[value="yes"]'
+                tab_to(page, radio)
+                page.keyboard.press("Space")
+                assert page.locator(radio).is_checked()
+                page.get_by_role("status").filter(has_text="Spremljeno").wait_for()
+                pending.remove(question)
+        tab_to(page, "button.primary")
+        last = page.locator("button.primary").inner_text() == "Završi i vidi rezultat"
+        page.keyboard.press("Enter")
+        if last:
+            assert not pending, f"never asked: {pending}"
+            return
+    raise AssertionError("the questionnaire never ended")
+
+
+def test_screening_to_the_result_a_referral_and_the_providers_acceptance_with_the_keyboard_alone(
+    browser: Any, web: Any, page: Any
+) -> None:
+    sign_in_by_keyboard(page, "police-una-sana")
+    follow(page, 'a[href="#/screen/new"]', 'select[name="person-language"]')
+    tab_to(page, 'select[name="person-language"]')
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowDown")  # the second language offered, Bosnian
+    assert page.locator('select[name="person-language"]').input_value() == "bs"
+    tab_to(page, 'button[type="submit"]')
+    page.keyboard.press("Enter")
+    page.locator('input[name="given_name"]').wait_for(timeout=60_000)
+    focus_on_heading(page)
+    tab_to(page, 'input[name="given_name"]')
+    page.keyboard.type(f"Tipka{uuid.uuid4().hex[:6]}")
+    tab_to(page, 'input[name="age_estimate"]')
+    page.keyboard.type("14")
+    tab_to(page, 'select[name="sex"]')
+    page.keyboard.press("Home")  # F
+    page.locator("#municipalities option").first.wait_for(state="attached")
+    tab_to(page, 'input[name="municipality"]')
+    page.keyboard.type("Bihać")
+    tab_to(page, 'button[type="submit"]')
+    page.keyboard.press("Enter")
+    page.locator(".question-list").wait_for(timeout=60_000)
+    answer_by_keyboard(page, CHILD_YES)
+
+    page.locator("[data-outcome]").wait_for(timeout=60_000)
+    focus_on_heading(page)
+    follow(page, 'a[href^="#/refer/"]', ".matches > li")
+    names = page.locator(".matches > li > h2").all_inner_texts()
+    place = names.index("Child protection and guardianship") + 1  # the nearest centre for social welfare
+    tab_to(page, f".matches > li:nth-child({place}) button")
+    page.keyboard.press("Space")
+    focus_on_heading(page, "form h2")  # the form opened below every match takes the focus
+    tab_to(page, 'input[name="contact_name"]')
+    page.keyboard.type("Tarik")
+    tab_to(page, 'input[name="contact_phone"]')
+    page.keyboard.type("+387 61 000 222")
+    tab_to(page, 'input[name="contact_name"]', backwards=True)
+    page.keyboard.press("End")  # the field's text is selected when tabbed into: add to it, not over it
+    page.keyboard.type(" K.")
+    tab_to(page, 'form button[type="submit"]')
+    page.keyboard.press("Enter")
+    wait_until(page, "location.hash.startsWith('#/referrals/')")
+    referral = page.evaluate("location.hash.split('/')[2]")
+    mine = f'li[data-referral="{referral}"]'
+    page.locator(f".referrals {mine}").wait_for()
+    focus_on_heading(page)
+    assert "demo-csw-bihac" in page.locator(f".referrals {mine}").inner_text()
+
+    ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640}, locale="bs-BA")
+    ctx.set_default_timeout(15_000)
+    provider = ctx.new_page()
+    sign_in_by_keyboard(provider, "csw-bihac")
+    follow(provider, 'a[href="#/inbox"]', f".inbox > {mine}")
+    assert "Tarik K." not in provider.locator(f".inbox > {mine}").inner_text()  # before accepting
+    tab_to(provider, f".inbox > {mine} button.primary", limit=600)
+    provider.keyboard.press("Enter")
+    provider.locator(f'.inbox > {mine}[data-status="accepted"]').wait_for()
+    focus_on_heading(provider, f".inbox > {mine} h2")  # the buttons pressed are gone: the focus stays here
+    assert "Tarik K." in provider.locator(f".inbox > {mine}").inner_text()
+    ctx.close()
+    page.locator(f'.referrals {mine}[data-status="accepted"]').wait_for(timeout=20_000)
+
+
+def test_a_safe_house_changes_its_free_places_with_the_keyboard_alone(page: Any) -> None:
+    sign_in_by_keyboard(page, "safe-house-zenica")
+    follow(page, 'a[href="#/inbox"]', ".capacity > li")
+    row = page.locator(".capacity > li").last  # the children's places: no other test takes them
+    capacity = row.get_attribute("data-capacity")
+    here = f'.capacity > li[data-capacity="{capacity}"]'
+    before = first_number(page.locator(f"{here} output").inner_text())
+    first, then = (
+        ("button:first-of-type", "button:last-of-type")
+        if before > 0
+        else ("button:last-of-type", "button:first-of-type")
+    )
+    tab_to(page, f"{here} {first}")
+    page.keyboard.press("Enter")
+    wait_until(page, f"document.querySelector('{here} output').textContent.match(/\\d+/)[0] !== '{before}'")
+    assert page.evaluate(FOCUSED, f"{here} {first}")  # the focus stays on the button after the change
+    tab_to(page, f"{here} {then}", backwards=then == "button:first-of-type")
+    page.keyboard.press("Space")
+    wait_until(page, f"document.querySelector('{here} output').textContent.match(/\\d+/)[0] === '{before}'")
+
+
+def test_the_coordinator_reaches_a_table_of_the_console_with_the_keyboard_alone(page: Any) -> None:
+    sign_in_by_keyboard(page, "coordinator")
+    follow(page, 'a[href="#/console"]', ".console-nav")
+    tab_to(page, 'a[href^="#/console/eurostat/"]')
+    year = int(page.evaluate("document.activeElement.getAttribute('href').split('/').pop()"))
+    page.keyboard.press("Enter")
+    page.locator("main table.data").first.wait_for(timeout=60_000)
+    focus_on_heading(page)
+    tab_to(page, ".console-nav select")
+    page.keyboard.press("ArrowDown")  # the year before
+    wait_until(page, f"location.hash === '#/console/eurostat/{year - 1}'")
+    page.get_by_role("heading", name=f"Eurostat crim_thb, {year - 1}").wait_for(timeout=60_000)
+    tab_to(page, "main a.csv")  # into the table view: its CSV, after the tables' figures
+    assert page.locator("main table.data").first.is_visible()

@@ -1,6 +1,6 @@
 // A provider's inbox: referrals to this organisation, most urgent and nearest deadline first;
 // accept or decline with a reason; capacity kept current with one tap per bed.
-import { html, useEffect, useState } from "../html.js";
+import { html, useEffect, useRef, useState } from "../html.js";
 import { get, post, put } from "../api.js";
 import { t } from "../i18n.js";
 
@@ -43,13 +43,16 @@ function Item({ referral, reload }) {
   const [declining, setDeclining] = useState(false);
   const [reason, setReason] = useState("no_capacity");
   const [error, setError] = useState(null);
+  const heading = useRef(null);
+  // The buttons pressed are gone once answered: the keyboard stays on this referral, at its heading.
   const move = (status, reason_code) =>
     post(`/api/v1/referrals/${referral.id}/transitions`, reason_code ? { status, reason_code } : { status })
       .then(reload)
+      .then(() => heading.current?.focus())
       .catch((e) => setError(e.message));
   const p = referral.profile;
   return html`<li class=${referral.urgent ? "urgent" : ""} data-referral=${referral.id} data-status=${referral.status}>
-    <h2>
+    <h2 tabindex="-1" ref=${heading}>
       ${referral.urgent && html`<span class="badge">${t("urgent")}</span>`} ${t(`service_${referral.service_type}`)} ·
       <span class=${`status status-${referral.status}`}>${t(`status_${referral.status}`)}</span>
     </h2>

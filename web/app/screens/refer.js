@@ -1,5 +1,5 @@
 // Matches with their reasons, then the referral with the handover details the provider needs.
-import { html, useEffect, useState } from "../html.js";
+import { html, useEffect, useRef, useState } from "../html.js";
 import { get, post } from "../api.js";
 import { LANGUAGE_NAMES, t } from "../i18n.js";
 
@@ -51,6 +51,9 @@ function Handover({ screening, match, onSent }) {
   const [form, setForm] = useState({ contact_name: "", contact_phone: "", expected_arrival: "", interpreter_language: screening.language, needs: [], note: "", urgent: Boolean(screening.result?.urgent) });
   const [error, setError] = useState(null);
   const set = (fields) => setForm({ ...form, ...fields });
+  // The form opens below every match: take the keyboard there rather than leave it on the match's button.
+  const heading = useRef(null);
+  useEffect(() => heading.current?.focus(), [match.service_id]);
   const submit = async (e) => {
     e.preventDefault();
     setError(null);
@@ -80,7 +83,7 @@ function Handover({ screening, match, onSent }) {
     }
   };
   return html`<form class="card" onSubmit=${submit}>
-    <h2>${t("handover_title", { name: match.name })}</h2>
+    <h2 tabindex="-1" ref=${heading}>${t("handover_title", { name: match.name })}</h2>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <label class="field"><span class="label">${t("handover_contact")}</span><input name="contact_name" autocomplete="name" value=${form.contact_name} onInput=${(e) => set({ contact_name: e.target.value })} /></label>
     <label class="field"><span class="label">${t("handover_phone")}</span><input type="tel" name="contact_phone" autocomplete="tel" value=${form.contact_phone} onInput=${(e) => set({ contact_phone: e.target.value })} /></label>

@@ -5,6 +5,7 @@ import { html, useEffect, useRef, useState } from "../html.js";
 import { dirOf, QUESTIONNAIRE_LANGUAGE_NAMES, t, uiLanguage } from "../i18n.js";
 import { hiddenAnswers, isChild, isShown, languagesOffered, loadPair, progress, questionIndex } from "../questionnaire.js";
 import { get } from "../api.js";
+import { focusHeading } from "../focus.js";
 
 const ENTITIES = ["FBIH", "RS", "BD"];
 const SEXES = ["F", "M", "X", "UNK"];
@@ -287,6 +288,12 @@ export function Wizard({ draft, setDraft, backend }) {
     setDraft(next);
     backend.remember?.(next);
   };
+  // Each step is a new screen at the same address: the keyboard starts at its heading.
+  const step = useRef(draft.step);
+  useEffect(() => {
+    if (step.current !== draft.step) focusHeading();
+    step.current = draft.step;
+  }, [draft.step]);
   const child = isChild(draft.subject, draft.possiblyMinor);
   const code = draft.instrument ?? (child ? "child" : "adult");
   useEffect(() => {
