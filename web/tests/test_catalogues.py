@@ -80,9 +80,12 @@ def test_a_catalogue_says_it_is_a_draft(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["ar", "fa", "fa-AF", "ps", "ur"])
-def test_the_right_to_left_catalogues_are_written_in_their_script(language: str) -> None:
+def test_the_right_to_left_catalogues_are_written_in_their_script_and_mirror_the_page(language: str) -> None:
     texts = catalogue(language).values()
     assert sum(bool(RTL_SCRIPT.search(text)) for text in texts) >= 0.95 * len(texts)
+    # One path for all five: the code is in the set `dirOf` reads (test_app_shell shows it for ar).
+    rtl = re.search(r"export const RTL = new Set\(\[([^\]]*)\]\)", (I18N.parent / "i18n.js").read_text())
+    assert f'"{language}"' in rtl.group(1)
 
 
 @pytest.mark.parametrize("folder", [I18N, I18N / "console"])
