@@ -6,6 +6,11 @@ Each query is timed computed from the database (the explorer's answer cache empt
 (asked again with nothing written in between); "cold" (a fresh process and connection pool) and
 "repeated" differ otherwise only by PostgreSQL's own caches. The console dashboard's first view is
 its 13 requests at once, computed and cached.
+Then concurrent ingest: N writers (1, 4, 16) each storing facts of the current year through the feed's
+ingest path, one transaction per fact, facts/s with the year's count of writes kept now (`stats_writes`,
+never waited on) and, interleaved in the same run, with the previous commit's counter row per year
+(upserted by each writer and held until its commit). `--only ingest` runs that part alone on an empty
+database.
 The database is dropped at the end.
 """
 
@@ -14,21 +19,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import secrets
+import statistics
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.common import median, percentile, postgres_server, result
 from putokaz.auth import issue_token, new_secret
 from putokaz.db import Database
+from putokaz.events.receiver import WebhookMessage
 from putokaz.testing import TEST_AUDIENCE, TEST_ISSUER, app_client, auth, service_migrations, settings_kwargs
+from services.registry import repository
 from services.registry.app import create_app
 from services.registry.ckm import record_key
 from services.registry.explorer import CACHE
 from services.registry.facts import AGE_BANDS, FORM_BITS, SERVICE_TYPES, STATUS_RANK
+from services.registry.ingest import ingest_message
 from services.registry.repository import REFERRALS, SCREENINGS, refresh_person_periods
 from services.registry.settings import Settings
 
@@ -298,15 +311,135 @@ async def measure_release(url: str, year: int) -> None:
     )
 
 
+INGEST_WRITERS = (1, 4, 16)
+
+
+async def previous_bump_versions(session: AsyncSession, years: set[int] | Sequence[int]) -> None:
+    """The previous commit's bump: a counter row per year, upserted by the writer and held until its commit."""
+    for year in sorted(set(years)):
+        await session.execute(
+            text(
+                "INSERT INTO bench_stats_versions (year, version) VALUES (:year, :version)"
+                " ON CONFLICT (year) DO UPDATE SET version = excluded.version"
+            ),
+            {"year": year, "version": secrets.randbits(62) + 1},
+        )
+
+
+def feed_fact(rng: random.Random, year: int) -> dict[str, Any]:
+    status = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
+    return {
+        "fact_id": str(uuid.UUID(int=rng.getrandbits(128))),
+        "version": 1,
+        "subject_key": uuid.UUID(int=rng.getrandbits(128)).hex * 2,
+        "year": year,
+        "month": 1,
+        "age_band": "24-26",
+        "sex": rng.choice(("F", "M")),
+        "citizenship": rng.choices(CITIZENSHIPS, CITIZENSHIP_WEIGHTS)[0],
+        "entity": "FBIH",
+        "canton": rng.randint(1, 10),
+        "status": status,
+        "forms": [rng.choice(list(FORM_BITS))] if STATUS_RANK[status] >= STATUS_RANK["potential"] else [],
+        "instrument": "adult",
+        "child": False,
+        "anonymous": False,
+    }
+
+
+async def ingest_round(
+    db: Database, url: str, writers: int, seconds: float, rng: random.Random
+) -> tuple[float, list[float], float]:
+    """`writers` concurrent writers, each storing one fact per transaction for `seconds`: facts/s, latencies,
+    and how many writers were waiting on a lock, on average (pg_stat_activity sampled every 20 ms)."""
+    year = datetime.now(UTC).year
+    stop = time.perf_counter() + seconds
+    latencies: list[float] = []
+    waiting: list[int] = []
+
+    async def sampler() -> None:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            while time.perf_counter() < stop:
+                waiting.append(
+                    await conn.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+                await asyncio.sleep(0.02)
+        finally:
+            await conn.close()
+
+    async def writer() -> None:
+        while time.perf_counter() < stop:
+            message = WebhookMessage(
+                "msg_" + uuid.uuid4().hex, "registry.screening_fact", datetime.now(UTC), feed_fact(rng, year)
+            )
+            started = time.perf_counter()
+            async with db.sessionmaker() as session, session.begin():
+                if await ingest_message(session, message) != "stored":
+                    raise SystemExit("ingest: a fact was not stored")
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(sampler(), *(writer() for _ in range(writers)))
+    return len(latencies) / (time.perf_counter() - started), latencies, statistics.mean(waiting or [0])
+
+
+async def measure_ingest(url: str, seconds: float, rounds: int) -> None:
+    """Facts/s of N concurrent ingest writers of one year, the previous counter row and now, interleaved."""
+    db = Database(url, pool_size=max(INGEST_WRITERS) + 2)
+    now_bump = repository.bump_versions
+    rng = random.Random(20261201)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE bench_stats_versions (year integer PRIMARY KEY, version bigint)"))
+        for writers in INGEST_WRITERS:
+            rates: dict[str, list[float]] = {"previous": [], "now": []}
+            latencies: dict[str, list[float]] = {"previous": [], "now": []}
+            blocked: dict[str, list[float]] = {"previous": [], "now": []}
+            for _ in range(rounds):
+                for variant in ("previous", "now"):
+                    repository.bump_versions = previous_bump_versions if variant == "previous" else now_bump  # type: ignore[assignment]
+                    rate, times, waits = await ingest_round(db, url, writers, seconds, rng)
+                    rates[variant].append(rate)
+                    blocked[variant].append(waits)
+                    latencies[variant].extend(times)
+            repository.bump_versions = now_bump  # type: ignore[assignment]
+            before, after = median(rates["previous"]), median(rates["now"])
+            result(f"ingest, {writers} writers, counter row per year held (previous): facts/s", before, "facts/s")
+            result(f"ingest, {writers} writers, stats_writes (now): facts/s", after, "facts/s")
+            result(f"ingest, {writers} writers: now / previous", after / before, "x")
+            result(
+                f"ingest, {writers} writers: median latency previous / now",
+                f"{median(latencies['previous']):.1f} / {median(latencies['now']):.1f}",
+                "ms",
+            )
+            result(
+                f"ingest, {writers} writers: writers waiting on a lock, mean, previous / now",
+                f"{statistics.mean(blocked['previous']):.2f} / {statistics.mean(blocked['now']):.2f}",
+            )
+    finally:
+        repository.bump_versions = now_bump  # type: ignore[assignment]
+        await db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--facts", type=int, default=1_000_000)
     parser.add_argument("--referrals", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--only", choices=("all", "ingest"), default="all")
+    parser.add_argument("--ingest-seconds", type=float, default=5.0)
+    parser.add_argument("--ingest-rounds", type=int, default=3)
     args = parser.parse_args()
     server = postgres_server()
     try:
         url = server.create_database("bench_registry", service_migrations("registry"))
+        if args.only == "ingest":
+            asyncio.run(measure_ingest(url, args.ingest_seconds, args.ingest_rounds))
+            return
         seconds = asyncio.run(load(url, args.facts, args.referrals))
         result("load (COPY, mark top facts, CLUSTER, VACUUM)", seconds, "s")
         result("screening facts", str(args.facts))
@@ -314,6 +447,7 @@ def main() -> None:
         asyncio.run(measure(url, max(5, args.repeats // 3), label="cold"))
         asyncio.run(measure(url, args.repeats, label="repeated"))
         asyncio.run(measure_release(url, 2024))
+        asyncio.run(measure_ingest(url, args.ingest_seconds, args.ingest_rounds))
     finally:
         server.drop_all()
 

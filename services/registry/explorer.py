@@ -5,7 +5,7 @@ A request costs one grouped query (counts and record-key sums per group of store
 cell key are exact sums too, and every cell, margins and grand total included, is perturbed through
 the ptable on its own. Tables are therefore not additive: a total need not equal the sum of its
 perturbed parts (each answer says so). Counts already computed are kept in an in-process cache keyed by
-the values of the years' `stats_versions` rows, which every write replaces (see `AnswerCache`).
+the number of committed writes of each year (`stats_writes`), which every write moves (see `AnswerCache`).
 """
 
 from __future__ import annotations
@@ -136,9 +136,10 @@ def notes(table: str, breakdowns: Sequence[str]) -> list[str]:
 class AnswerCache:
     """Counts and key sums already computed, keyed by the request and the counters of its years.
 
-    Every write of a year's facts moves that year's counter in the same transaction (repository.
-    bump_versions), so an entry is found only while its years are unchanged: a cached answer is the
-    answer the database would give. One small query (the counters) per request; bounded (LRU).
+    Every write of a year's facts adds to that year's count of writes in the same transaction
+    (repository.bump_versions), visible when it commits, so an entry is found only while its years are
+    unchanged: a cached answer is the answer the database would give. One small query (the counts of
+    writes, read before the facts) per request; bounded (LRU).
     """
 
     def __init__(self, size: int = 512) -> None:

@@ -180,14 +180,22 @@ class StatsKey(Base):
     secret: Mapped[bytes] = mapped_column(LargeBinary(64))
 
 
-class StatsVersion(Base):
-    """A value per year, changed by every write of that year's facts (in the writing transaction): the
-    explorer's in-process answer cache is keyed by it, so a cached count is never older than the data."""
+class StatsWrite(Base):
+    """Writes of a year's facts, counted: the explorer's in-process answer cache is keyed by each year's
+    `sum(weight)` (and `max(token)`), so a cached count is never older than the data.
 
-    __tablename__ = "stats_versions"
+    Every writing transaction adds a row of weight 1 for each year it writes (after folding the rows no
+    other transaction holds into it, so a year keeps a handful of rows); it never updates a row another
+    writer may touch, so concurrent writers of one year never wait for each other (repository.bump_versions).
+    """
 
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    __tablename__ = "stats_writes"
+    __table_args__ = (Index("ix_stats_writes_year", "year"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[int] = mapped_column(BigInteger)
+    token: Mapped[int] = mapped_column(BigInteger)
 
 
 class Release(Base):

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.ckm import record_key
 from services.registry.dimensions import DIMENSIONS
 from services.registry.facts import VICTIM_MIN_RANK
-from services.registry.models import FactImport, ReferralFact, Release, ScreeningFact, StatsKey, StatsVersion
+from services.registry.models import FactImport, ReferralFact, Release, ScreeningFact, StatsKey, StatsWrite
 
 SCREENINGS: Table = ScreeningFact.__table__  # type: ignore[assignment]
 REFERRALS: Table = ReferralFact.__table__  # type: ignore[assignment]
@@ -92,34 +92,51 @@ async def upsert_facts(
     return written
 
 
-STATS_VERSIONS: Table = StatsVersion.__table__  # type: ignore[assignment]
+STATS_WRITES: Table = StatsWrite.__table__  # type: ignore[assignment]
 
 
 async def bump_versions(session: AsyncSession, years: set[int] | Sequence[int]) -> None:
-    """Give each year written a new counter value (in the writer's transaction): cached answers of it expire."""
-    if not years:
-        return
-    insert = _insert_for(session)
-    for year in sorted(set(years)):  # in order: two writers of the same years never wait on each other in a cycle
-        # A fresh random value rather than +1: a counter emptied (tests truncate) and counted up again
-        # would meet the keys of answers cached before.
-        statement = insert(STATS_VERSIONS).values(year=year, version=secrets.randbits(62) + 1)
-        statement = statement.on_conflict_do_update(
-            index_elements=["year"], set_={"version": statement.excluded.version}
+    """Count this transaction's write of each year: cached answers of it expire when it commits.
+
+    No row another writer may update is touched, so concurrent writers of one year never wait for each
+    other (a counter row per year, upserted here before, was held by each writer until its commit, and
+    writers of the current year queued behind one another). The year's rows that no other transaction
+    holds are folded into this transaction's own row (their weights summed, so the year's total is
+    unchanged), which keeps a year at a handful of rows. A year's version is the sum of the weights
+    visible to the reader: it grows by exactly one at each writer's commit, and two readers that see
+    the same sum see the same committed writes (visible writes only ever grow).
+    """
+    for year in sorted(set(years)):
+        held = select(STATS_WRITES.c.id).where(STATS_WRITES.c.year == year).with_for_update(skip_locked=True)
+        folded = (
+            await session.execute(
+                delete(STATS_WRITES)
+                .where(STATS_WRITES.c.id.in_(held.scalar_subquery()))
+                .returning(STATS_WRITES.c.weight, STATS_WRITES.c.token)
+            )
+        ).all()
+        # A fresh random token beside the sum: a table emptied (tests truncate) and counted up again
+        # would otherwise meet the keys of answers cached before.
+        token = max([secrets.randbits(62) + 1, *(int(t) for _, t in folded)])
+        await session.execute(
+            STATS_WRITES.insert().values(
+                id=secrets.token_hex(16), year=year, weight=1 + sum(int(w) for w, _ in folded), token=token
+            )
         )
-        await session.execute(statement)
 
 
-async def versions(session: AsyncSession, years: Sequence[int]) -> tuple[tuple[int, int], ...]:
-    """(year, counter) of each year asked (0: no fact written since the table was emptied): part of every
-    cache key."""
-    found = dict(
-        (int(y), int(v))
-        for y, v in await session.execute(
-            select(STATS_VERSIONS.c.year, STATS_VERSIONS.c.version).where(STATS_VERSIONS.c.year.in_(list(years)))
+async def versions(session: AsyncSession, years: Sequence[int]) -> tuple[tuple[int, int, int], ...]:
+    """(year, writes, token) of each year asked ((year, 0, 0): nothing written since the table was
+    emptied): part of every cache key. Read before the counts, so an answer is never older than its key."""
+    found = {
+        int(y): (int(w), int(t))
+        for y, w, t in await session.execute(
+            select(STATS_WRITES.c.year, func.sum(STATS_WRITES.c.weight), func.max(STATS_WRITES.c.token))
+            .where(STATS_WRITES.c.year.in_(list(years)))
+            .group_by(STATS_WRITES.c.year)
         )
-    )
-    return tuple((year, found.get(year, 0)) for year in sorted(set(years)))
+    }
+    return tuple((year, *found.get(year, (0, 0))) for year in sorted(set(years)))
 
 
 def _period_filter(table: Any, period: Period) -> list[Any]:

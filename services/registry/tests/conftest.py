@@ -20,7 +20,7 @@ from services.registry.app import create_app
 from services.registry.settings import Settings
 
 FEED_SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
-TABLES = ("screening_facts", "referral_facts", "fact_imports", "processed_webhooks", "releases", "stats_versions")
+TABLES = ("screening_facts", "referral_facts", "fact_imports", "processed_webhooks", "releases", "stats_writes")
 LAST_YEAR = time.gmtime().tm_year - 1
 
 

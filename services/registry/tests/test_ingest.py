@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from datetime import UTC, datetime
 
+from sqlalchemy import text
+
+from putokaz.events.receiver import WebhookMessage
+from services.registry.ingest import ingest_message
 from services.registry.tests.conftest import (
     LAST_YEAR,
     exact_cells,
@@ -136,3 +142,30 @@ async def test_concurrent_facts_of_one_person_still_count_them_once(registry_app
     assert all(r.status_code == 200 for r in responses)
     counts = await status_counts(registry_app)
     assert counts == {"potential": 0, "presumed": 0, "identified": 10, "total": 10}
+
+
+async def test_writers_of_one_year_never_wait_for_each_other_nor_leave_a_stale_answer(client, registry_app) -> None:
+    """Writers commit in any order: an answer cached between two commits never outlives the earlier writer."""
+    app, _ = registry_app
+    identified = lambda cells: next(c["count"] for c in cells if c["status"] == "identified")  # noqa: E731
+    await send_all(client, [screening_fact(status="identified") for _ in range(3)])
+    async with app.state.db.sessionmaker() as slow:
+        # A writer of the year whose facts are written and whose transaction is still open …
+        fact = screening_fact(status="identified")
+        message = WebhookMessage("msg_" + uuid.uuid4().hex, "registry.screening_fact", datetime.now(UTC), fact)
+        assert await ingest_message(slow, message) == "stored"
+        # … while another writer of the same year commits without waiting for it (a row per year, held
+        # by each writer until its commit, made this wait: the timeout fails the test).
+        await asyncio.wait_for(send_all(client, [screening_fact(status="identified")]), timeout=15)
+        assert identified(await exact_cells(registry_app, "victims", LAST_YEAR, ("status",))) == 4  # now cached
+        await slow.commit()
+    # The first writer committed last: the answer cached before its commit is not served after it.
+    assert identified(await exact_cells(registry_app, "victims", LAST_YEAR, ("status",))) == 5
+    # Each writer folds the rows no one else holds into its own: the two rows of the concurrent writers
+    # become one with the next write, and a year keeps a handful of rows however many writes it had.
+    await send_all(client, [screening_fact(status="none")])
+    async with app.state.db.sessionmaker() as session:
+        rows = await session.execute(
+            text("SELECT count(*), sum(weight) FROM stats_writes WHERE year = :y"), {"y": LAST_YEAR}
+        )
+    assert tuple(rows.one()) == (1, 6)
