@@ -1,140 +1,34 @@
-// The frontline app: a hash router over a handful of screens, a top bar, and the offline sync loop.
-import { html, render, useEffect, useRef, useState } from "./html.js";
-import { completeOidcRedirect, currentUser, onSessionChange, signOut } from "./auth.js";
-import { initialUiLanguage, setUiLanguage, t, uiLanguage, UI_LANGUAGES } from "./i18n.js";
-import { SignIn } from "./screens/signin.js";
-import { screensPeople } from "./roles.js";
-import { focusHeading } from "./focus.js";
+// The entry. On a slow network every round trip counts (Chromium's Slow 3G: 2 s each, ~50 KB/s), so the
+// sign-in screen is drawn first, from this bundle alone (no UI library); the app and its libraries are
+// announced at once and take over when they arrive (docs/web.md, "One file instead of twenty-five").
+import { completeOidcRedirect, currentUser } from "./auth.js";
+import { CONFIG } from "./config.js";
+import { initialUiLanguage } from "./i18n.js";
+import { paintSignInPage } from "./screens/signin.js";
 
-// Started at once, awaited by nothing the sign-in page needs.
-const screens = import("./screens/index.js");
-
-function useRoute() {
-  const [hash, setHash] = useState(location.hash);
-  useEffect(() => {
-    const onChange = () => setHash(location.hash);
-    addEventListener("hashchange", onChange);
-    return () => removeEventListener("hashchange", onChange);
-  }, []);
-  return hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-}
-
-function useOnline() {
-  const [online, setOnline] = useState(navigator.onLine);
-  useEffect(() => {
-    const up = () => setOnline(true);
-    const down = () => setOnline(false);
-    addEventListener("online", up);
-    addEventListener("offline", down);
-    return () => {
-      removeEventListener("online", up);
-      removeEventListener("offline", down);
-    };
-  }, []);
-  return online;
-}
-
-function TopBar({ user, online, onLanguage }) {
-  return html`<header class="topbar">
-    <a class="brand" href="#/">Putokaz</a>
-    <span class=${online ? "net online" : "net offline"} role="status">${online ? t("online") : t("offline")}</span>
-    <label class="ui-lang"
-      ><span class="visually-hidden">${t("ui_language")}</span>
-      <select value=${uiLanguage()} onChange=${(e) => onLanguage(e.target.value)}>
-        ${UI_LANGUAGES.map(([code, name]) => html`<option value=${code} lang=${code}>${name}</option>`)}
-      </select></label
-    >
-    ${user && html`<button type="button" class="link" onClick=${() => signOut().then(() => (location.hash = "#/"))}>${t("sign_out")}</button>`}
-  </header>`;
-}
-
-// The console (charts, the coordinator's figures) only for those who open it.
-const loadConsole = () => import("./console/index.js");
-
-function Later({ load, show }) {
-  const [loaded, setLoaded] = useState(null);
-  useEffect(() => {
-    load().then(setLoaded).catch((e) => console.error(e));
-  }, []);
-  return loaded ? show(loaded) : html`<p>${t("loading")}</p>`;
-}
-
-function useScreens() {
-  const [loaded, setLoaded] = useState(null);
-  useEffect(() => {
-    screens.then(setLoaded).catch((e) => console.error(e));
-  }, []);
-  return loaded;
-}
-
-function Screen({ route, user, online }) {
-  const [name, ...rest] = route;
-  const loaded = useScreens();
-  if (!user && name !== "offline") return html`<${SignIn} online=${online} />`;
-  if (!loaded) return html`<p>${t("loading")}</p>`;
-  const { Home, Screening, Result, Refer, MyReferrals, Inbox, PrintSheet, Offline } = loaded;
-  const { Practice, TrainingHome, TrainerHome, GroupResults } = loaded;
-  if (name === "offline") return html`<${Offline} user=${user} online=${online} localId=${rest[0]} />`;
-  switch (name) {
-    case "screen":
-      return html`<${Screening} user=${user} id=${rest[0]} online=${online} />`;
-    case "result":
-      return html`<${Result} user=${user} id=${rest[0]} />`;
-    case "refer":
-      return html`<${Refer} user=${user} id=${rest[0]} />`;
-    case "referrals":
-      return html`<${MyReferrals} user=${user} />`;
-    case "inbox":
-      return html`<${Inbox} user=${user} />`;
-    case "console":
-      return html`<${Later} load=${loadConsole} show=${(m) => html`<${m.Console} user=${user} route=${rest} />`} />`;
-    case "training":
-      if (rest[0] === "group") return html`<${GroupResults} id=${rest[1]} />`;
-      if (rest[0]) return html`<${Practice} id=${rest[0]} />`;
-      // Trainers (admin, coordinator) run groups; everyone else who may practise, practises.
-      return user.roles.some((r) => r === "admin" || r === "coordinator")
-        ? html`<${TrainerHome} />`
-        : html`<${TrainingHome} user=${user} />`;
-    case "print":
-      return html`<${PrintSheet} code=${rest[0]} lang=${rest[1]} />`;
-    default:
-      return html`<${Home} user=${user} online=${online} />`;
+/** The rest of the app's scripts (its part and libraries, the screens): fetched together, not level by level. */
+function announceTheRest() {
+  for (const href of CONFIG.later ?? []) {
+    const link = document.createElement("link");
+    link.rel = "modulepreload";
+    link.href = href;
+    document.head.append(link);
   }
-}
-
-function App() {
-  const route = useRoute();
-  const online = useOnline();
-  const [user, setUser] = useState(currentUser());
-  const [, setLanguage] = useState(uiLanguage());
-  useEffect(() => onSessionChange(setUser), []);
-  // A new address, or signing in or out, is a new screen: the keyboard starts at its heading.
-  const screen = `${route.join("/")}|${user?.sub ?? ""}`;
-  const shown = useRef(screen);
-  useEffect(() => {
-    if (shown.current !== screen) focusHeading();
-    shown.current = screen;
-  }, [screen]);
-  useEffect(() => {
-    // The offline queue and the questionnaire copies are for those who screen; other roles would get 403s.
-    if (screensPeople(user)) screens.then((m) => m.startSync());
-  }, [user]);
-  const changeLanguage = (lang) => {
-    setUiLanguage(lang).then(() => setLanguage(uiLanguage()));
-  };
-  return html`<${TopBar} user=${user} online=${online} onLanguage=${changeLanguage} />
-    <main id="main" tabindex="-1"><${Screen} route=${route} user=${user} online=${online} /></main>`;
 }
 
 async function boot() {
   await initialUiLanguage();
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
   try {
     await completeOidcRedirect();
   } catch (error) {
     console.warn(error.message);
   }
-  render(html`<${App} />`, document.getElementById("app"));
+  const root = document.getElementById("app");
+  if (!currentUser() && !location.hash.startsWith("#/offline")) paintSignInPage(root);
+  announceTheRest();
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  const { startApp } = await import("./app.js");
+  startApp(root);
 }
 
 boot();
