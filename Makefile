@@ -8,6 +8,7 @@ ROLE ?= police
 ORG ?=
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
+REPLAY ?=
 
 # Without TEST_DATABASE_URL, use a local PostgreSQL if one answers (the tests create and drop
 # their own databases on it); otherwise the fixtures fall back to testcontainers, then fail clearly.
@@ -62,8 +63,9 @@ format: install
 	$(PY) -m ruff format putokaz gateway services deploy tests bench web
 	$(PY) -m ruff check --fix .
 
+# The BiH year replay (minutes) runs only with REPLAY=1: make bench REPLAY=1 (docs/testing.md).
 bench: install
-	$(PY) -m bench
+	$(if $(REPLAY),PUTOKAZ_BENCH_REPLAY=1 ,)$(PY) -m bench
 
 # Refresh the vendored browser libraries (Preact, htm, idb, Swagger UI) from the npm registry.
 web-vendor:

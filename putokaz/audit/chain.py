@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from putokaz.audit.tables import GENESIS, AuditTables
 from putokaz.auth import Principal
+from putokaz.events.outbox import insert_events, take_pending_events
 
 PENDING = "putokaz.audit.pending"
 SYSTEM_ORG = "system"
@@ -143,8 +144,13 @@ def _seal(session: Session) -> None:
     move_head = update(head).where(head.c.id == 1).values(hash=last_hash)
     if session.get_bind().dialect.name == "postgresql":
         # The rows and the head's new hash in one statement: one round trip less while the lock is held
-        # (every commit of the service queues on this lock).
-        session.execute(move_head.add_cte(insert(tables.log).values(rows).cte("logged")))
+        # (every commit of the service queues on this lock). The transaction's outbox events ride along
+        # (putokaz.events.outbox.emit): their positions then follow the order of commits.
+        statement = move_head.add_cte(insert(tables.log).values(rows).cte("logged"))
+        events = take_pending_events(session)
+        if events:
+            statement = statement.add_cte(insert_events(events).cte("emitted"))
+        session.execute(statement)
     else:
         session.execute(insert(tables.log), rows)
         session.execute(move_head)
@@ -154,7 +160,8 @@ def _discard(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
-event.listen(Session, "before_commit", _seal)
+# First among the commit hooks, so that the outbox's own hook finds the events already written.
+event.listen(Session, "before_commit", _seal, insert=True)
 event.listen(Session, "after_rollback", _discard)
 
 

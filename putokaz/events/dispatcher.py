@@ -16,12 +16,14 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.clock import SYSTEM_CLOCK, Clock
@@ -169,9 +171,8 @@ class Dispatcher:
             try:
                 if not self._synced:
                     await self.sync_internal_subscriptions()
-                fanned = await self.fan_out()
                 free = self.settings.dispatcher_concurrency - len(self._inflight)
-                jobs = await self.claim_due(free) if free > 0 else []
+                fanned, jobs = await self.fan_out_and_claim(free)
                 for job in jobs:
                     task = asyncio.create_task(self.deliver(job))
                     self._inflight.add(task)
@@ -252,68 +253,83 @@ class Dispatcher:
 
     # --- fan-out ---------------------------------------------------------------------------------
 
-    async def fan_out(self) -> int:
-        """Create one delivery per (new outbox event × matching enabled endpoint); returns events handled."""
-        o, e, d = self.t.outbox, self.t.endpoints, self.t.deliveries
+    async def fan_out_and_claim(self, limit: int) -> tuple[int, list[DeliveryJob]]:
+        """`fan_out`, then `claim_due(limit)`, in one transaction: the loop's two steps cost one BEGIN and COMMIT."""
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
-            events = (
-                await session.execute(
-                    select(o.c.position, o.c.message_id, o.c.event_type, o.c.aggregate_id, o.c.orgs)
-                    .where(o.c.fanned_out_at.is_(None))
-                    .order_by(o.c.position)
-                    .limit(self.settings.dispatcher_batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not events:
-                return 0
-            endpoints = [
-                (row, json.loads(row.event_types))
-                for row in await session.execute(
-                    select(e.c.id, e.c.kind, e.c.org_id, e.c.event_types).where(e.c.enabled.is_(True))
-                )
-            ]
-            rows = []
-            for event in events:
-                orgs = set(json.loads(event.orgs)) if event.orgs else set()
-                for endpoint, patterns in endpoints:
-                    if not any_matches(patterns, event.event_type):
-                        continue
-                    if endpoint.kind == "partner" and (
-                        event.event_type.startswith(INTERNAL_ONLY_PREFIX) or endpoint.org_id not in orgs
-                    ):
-                        continue
-                    rows.append(
-                        {
-                            "id": new_delivery_id(),
-                            "endpoint_id": endpoint.id,
-                            "message_position": event.position,
-                            "message_id": event.message_id,
-                            "event_type": event.event_type,
-                            "aggregate_id": event.aggregate_id,
-                            "status": PENDING,
-                            "attempt_count": 0,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                        }
-                    )
-            if rows:
-                await session.execute(insert(d), rows)
+            fanned = await self._fan_out(session, now)
+            rows = await self._claim(session, limit, now)
+        return fanned, self._jobs(rows, now)
+
+    async def fan_out(self) -> int:
+        """Create one delivery per (new outbox event × matching enabled endpoint); returns events handled."""
+        async with self.db.sessionmaker() as session, session.begin():
+            return await self._fan_out(session, self.clock.now())
+
+    async def _fan_out(self, session: AsyncSession, now: datetime) -> int:
+        o, e, d = self.t.outbox, self.t.endpoints, self.t.deliveries
+        events = (
             await session.execute(
-                update(o).where(o.c.position.in_([ev.position for ev in events])).values(fanned_out_at=now)
+                select(o.c.position, o.c.message_id, o.c.event_type, o.c.aggregate_id, o.c.orgs)
+                .where(o.c.fanned_out_at.is_(None))
+                .order_by(o.c.position)
+                .limit(self.settings.dispatcher_batch_size)
+                .with_for_update(skip_locked=True)
             )
+        ).all()
+        if not events:
+            return 0
+        endpoints = [
+            (row, json.loads(row.event_types))
+            for row in await session.execute(
+                select(e.c.id, e.c.kind, e.c.org_id, e.c.event_types).where(e.c.enabled.is_(True))
+            )
+        ]
+        rows = []
+        for event in events:
+            orgs = set(json.loads(event.orgs)) if event.orgs else set()
+            for endpoint, patterns in endpoints:
+                if not any_matches(patterns, event.event_type):
+                    continue
+                if endpoint.kind == "partner" and (
+                    event.event_type.startswith(INTERNAL_ONLY_PREFIX) or endpoint.org_id not in orgs
+                ):
+                    continue
+                rows.append(
+                    {
+                        "id": new_delivery_id(),
+                        "endpoint_id": endpoint.id,
+                        "message_position": event.position,
+                        "message_id": event.message_id,
+                        "event_type": event.event_type,
+                        "aggregate_id": event.aggregate_id,
+                        "status": PENDING,
+                        "attempt_count": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                )
+        if rows:
+            await session.execute(insert(d), rows)
+        await session.execute(
+            update(o).where(o.c.position.in_([ev.position for ev in events])).values(fanned_out_at=now)
+        )
         return len(events)
 
     # --- claiming --------------------------------------------------------------------------------
 
     async def claim_due(self, limit: int) -> list[DeliveryJob]:
         """Lease up to `limit` due deliveries, oldest first, never overtaking an earlier event of the same aggregate."""
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            rows = await self._claim(session, limit, now)
+        return self._jobs(rows, now)
+
+    async def _claim(self, session: AsyncSession, limit: int, now: datetime) -> Sequence[Row[Any]]:
         if limit <= 0:
             return []
         o, e, d = self.t.outbox, self.t.endpoints, self.t.deliveries
         earlier = d.alias("earlier")
-        now = self.clock.now()
         blocked = exists().where(
             earlier.c.endpoint_id == d.c.endpoint_id,
             earlier.c.aggregate_id == d.c.aggregate_id,
@@ -346,15 +362,16 @@ class Dispatcher:
             .with_for_update(skip_locked=True, of=d)
         )
         lease_until = now + timedelta(seconds=self.settings.webhook_timeout_seconds) + LEASE_MARGIN
-        async with self.db.sessionmaker() as session, session.begin():
-            rows = (await session.execute(query)).all()
-            if not rows:
-                return []
+        rows = (await session.execute(query)).all()
+        if rows:
             await session.execute(
                 update(d)
                 .where(d.c.id.in_([r.id for r in rows]))
                 .values(attempt_count=d.c.attempt_count + 1, next_attempt_at=lease_until, last_attempt_at=now)
             )
+        return rows
+
+    def _jobs(self, rows: Sequence[Row[Any]], now: datetime) -> list[DeliveryJob]:
         jobs = []
         for r in rows:
             signing = [self.box.open(r.secret, r.endpoint_id)]

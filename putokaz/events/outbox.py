@@ -22,14 +22,19 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     column,
+    event,
     insert,
     table,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.dml import Insert
 
 from putokaz.db import UtcDateTime
 
 PK_BIGINT = BigInteger().with_variant(Integer(), "sqlite")
+# Events emitted in a session's transaction, written at its commit (see `emit`).
+PENDING_EVENTS = "putokaz.events.pending"
 
 
 @dataclass(frozen=True)
@@ -159,21 +164,54 @@ async def emit(
 
     `data` must be non-identifying (ids, statuses, times, anonymised facts). `orgs` names the
     organisations whose partner endpoints may receive it; `registry.*` events never go to partners.
+
+    The row is written when the transaction commits (in the same transaction, just before COMMIT): every
+    event of a transaction in one INSERT, on PostgreSQL in the audit chain's own statement when the
+    transaction also audits (putokaz.audit.chain), instead of one round trip per event. A transaction that
+    rolls back, or ends without committing, writes none. Inside a savepoint the row is written at once, so
+    that rolling back to the savepoint takes the event with it.
     """
     message_id = new_message_id()
     when = (occurred_at or datetime.now(UTC)).astimezone(UTC)
     org_list = sorted({o for o in orgs if o}) if orgs is not None else None
-    # No autoflush: the caller's pending changes are flushed once at commit, in the same transaction, rather
-    # than once per event (a submit that emits two events and then bumps a version would write its row thrice).
-    with session.no_autoflush:
-        await session.execute(
-            insert(_outbox).values(
-                message_id=message_id,
-                event_type=event_type,
-                aggregate_id=aggregate_id,
-                payload=event_body(event_type, data, when),
-                occurred_at=when,
-                orgs=json.dumps(org_list) if org_list else None,
-            )
-        )
+    row = {
+        "message_id": message_id,
+        "event_type": event_type,
+        "aggregate_id": aggregate_id,
+        "payload": event_body(event_type, data, when),
+        "occurred_at": when,
+        "orgs": json.dumps(org_list) if org_list else None,
+    }
+    if session.in_nested_transaction():
+        # No autoflush: the caller's pending changes are flushed once at commit, not once per event.
+        with session.no_autoflush:
+            await session.execute(insert(_outbox).values(row))
+    else:
+        session.info.setdefault(PENDING_EVENTS, []).append(row)
     return message_id
+
+
+def take_pending_events(session: Session) -> list[dict[str, Any]]:
+    """The events emitted in this session's transaction and not yet written (they are the caller's now)."""
+    return session.info.pop(PENDING_EVENTS, None) or []
+
+
+def insert_events(rows: list[dict[str, Any]]) -> Insert:
+    """One INSERT of several outbox rows, in the order they were emitted (their positions follow it)."""
+    return insert(_outbox).values(rows)
+
+
+def _write_pending(session: Session) -> None:
+    rows = take_pending_events(session)
+    if rows:
+        session.execute(insert_events(rows))
+
+
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended: a commit wrote its events already; a rollback or close drops them.
+    if transaction.parent is None:
+        session.info.pop(PENDING_EVENTS, None)
+
+
+event.listen(Session, "before_commit", _write_pending)
+event.listen(Session, "after_transaction_end", _forget_pending)
