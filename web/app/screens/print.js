@@ -3,6 +3,11 @@ import { html, useEffect, useState } from "../html.js";
 import { get } from "../api.js";
 import { dirOf, QUESTIONNAIRE_LANGUAGE_NAMES, t } from "../i18n.js";
 
+// The paper stylesheet comes with the signed-in screens, not before the sign-in screen (docs/web.md).
+const paper = new URL("../print.css", import.meta.url).href;
+if (!document.querySelector(`link[href="${paper}"]`))
+  document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href: paper, media: "print" }));
+
 function Chooser() {
   const [list, setList] = useState(null);
   useEffect(() => {
