@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import statistics
 
-from services.registry.tests.conftest import LAST_YEAR, referral_fact, screening_fact, send_all
+import pytest
+
+from services.registry.tests.conftest import LAST_YEAR, referral_fact, screening_fact, send, send_all
 
 
 async def indicator(client, headers, name: str, **params) -> dict:
@@ -85,6 +87,25 @@ async def test_the_median_hours_from_screening_to_placement_is_withheld_below_te
     assert answer["status"] == "ok"
     assert answer["value"] == round(statistics.median(a + b for a, b in times + more))
     assert abs(answer["denominator"] - 10) <= 2
+
+
+@pytest.mark.parametrize("order", ["without first", "with first"])
+async def test_a_referral_fact_sent_again_with_its_screening_time_counts_whatever_order_it_arrives_in(
+    client, coordinator, order: str
+) -> None:
+    """The referral service sends a referral's fact again, one version higher, once the screening's
+    submission reaches it after the referral (docs/referral.md); the feed may deliver the two versions
+    in either order: the higher one, with `hours_from_screening`, is what counts."""
+    times = [(float(h), 10.0 + h) for h in range(1, 13)]
+    without = [referral_fact(hours_from_screening=None, hours_to_placement=b) for _, b in times]
+    with_time = [{**f, "version": 2, "hours_from_screening": a} for f, (a, _) in zip(without, times, strict=True)]
+    first, second = (without, with_time) if order == "without first" else (with_time, without)
+    await send_all(client, first, "registry.referral_fact")
+    for fact in second:
+        expected = {"status": "stored"} if fact["version"] == 2 else {"status": "superseded"}
+        assert (await send(client, "registry.referral_fact", fact)).json() == expected
+    answer = await indicator(client, coordinator, "median_hours_screening_to_placement")
+    assert (answer["status"], answer["value"]) == ("ok", round(statistics.median(a + b for a, b in times)))
 
 
 async def test_indicators_are_for_the_coordinator_and_refuse_free_filters(client, make_token) -> None:
