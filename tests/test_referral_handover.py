@@ -147,7 +147,11 @@ def test_the_referrer_sees_the_safe_house_address_only_while_its_referral_is_acc
         assert created["id"] not in {r["id"] for r in listed}
         assert ok(client.get(url, headers=bearer(partner)))["destination"] is None
 
-        # Once the referral ends (here cancelled by the referrer), the address is gone again.
+        # While the person is there (in progress) the referrer still has it...
+        ok(client.post(f"{url}/transitions", headers=bearer(provider), json={"status": "in_progress"}))
+        assert ok(client.get(url, headers=bearer(police)))["destination"]["locations"][0]["address"] is not None
+        assert len(reveals()) == 3
+        # ...and once the referral ends (here cancelled by the referrer), the address is gone again.
         cancelled = ok(client.post(f"{url}/transitions", headers=bearer(police), json={"status": "cancelled"}))
         assert [r["destination"] for r in (cancelled, *answers(police, url, "sent"))] == [None, None, None]
         # A declined referral never shows it.
@@ -156,4 +160,4 @@ def test_the_referrer_sees_the_safe_house_address_only_while_its_referral_is_acc
         move = {"status": "rejected", "reason_code": "no_capacity"}
         ok(client.post(f"{url}/transitions", headers=bearer(provider), json=move))
         assert [r["destination"] for r in answers(police, url, "sent")] == [None, None]
-        assert len(reveals()) == 2
+        assert len(reveals()) == 3
