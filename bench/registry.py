@@ -102,7 +102,7 @@ def dashboard_requests(year: int) -> list[tuple[str, dict[str, Any]]]:
         series("screenings", year - 1, "year"),
         series("victims", year - 1, "year", "status"),
         series("referrals", year - 1, "year", "status"),
-        series("victims", year - 2, "quarter", "status"),
+        series("victims", year - 2, "quarter"),
         series("screenings", year - 2, "quarter"),
         *(stats("victims", by) for by in ("sex", "age_band", "form", "citizenship", "entity", "canton")),
         stats("referrals", "answer_time"),

@@ -14,7 +14,7 @@ from putokaz.db import DbSession
 from putokaz.errors import Invalid, NotFound, ProblemError, problem_response
 from putokaz.events.receiver import WebhookMessage, WebhookSignature
 from putokaz.roles import Admin
-from services.registry import explorer, imports, indicators, releases, statistics
+from services.registry import explorer, imports, indicators, released, releases, statistics
 from services.registry.eurostat import eurostat_report
 from services.registry.export import eurostat_csv, release_csv, series_csv, table_csv
 from services.registry.ingest import ingest_message
@@ -46,6 +46,12 @@ Year = Annotated[int, Query(ge=1900, le=9999, description="calendar year")]
 Lang = Annotated[Language, Query(description="language of the CSV labels")]
 Breakdowns = Annotated[list[str], Query(max_length=4, description="up to two breakdowns, repeated or comma-separated")]
 CSV_ANSWER: dict[int | str, dict[str, Any]] = {200: {"content": {CSV_TYPE: {"schema": {"type": "string"}}}}}
+STATS_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **CSV_ANSWER,
+    409: {
+        "description": "victims of a released year by a breakdown its release does not publish: read the tables named"
+    },
+}
 
 
 class UnsupportedMediaType(ProblemError):
@@ -110,7 +116,7 @@ async def get_indicator(
     return JSONResponse(StatsIndicatorRead.model_validate(answer).model_dump(mode="json"))
 
 
-@router.get("/stats/{table}", response_model=StatsTableRead, responses=CSV_ANSWER)
+@router.get("/stats/{table}", response_model=StatsTableRead, responses=STATS_ANSWERS)
 async def get_statistics(
     request: Request,
     session: DbSession,
@@ -124,14 +130,19 @@ async def get_statistics(
     format: Annotated[Format | None, Query()] = None,
     lang: Lang = "en",
 ) -> Any:
-    """A table of counts for one fixed year or quarter, at most two breakdowns, perturbed by the cell key method."""
+    """A table of counts for one fixed year or quarter, at most two breakdowns, perturbed by the cell key method;
+    the victims of a released year are its release's table (or 409 when the release does not publish it)."""
     _reject_unknown_parameters(request, STATS_QUERY)
     settings = _settings(request)
     breakdowns = statistics.parse_breakdowns(table, by)
     fixed = statistics.check_period(period, year, quarter, closed_only=settings.closed_periods_only(), now=now)
-    answer = await explorer.build_table(
-        session, table, breakdowns, fixed, settings.ptable(), closed=statistics.is_closed(fixed, now)
-    )
+    closed = statistics.is_closed(fixed, now)
+    # A released year's victims are its release's tables: never counted (and perturbed) a second time.
+    published = (await released.latest(session, [fixed.year])).get(fixed.year) if table == "victims" else None
+    if published is not None:
+        answer = released.table_answer(published, breakdowns, fixed, settings.ptable().describe(), closed=closed)
+    else:
+        answer = await explorer.build_table(session, table, breakdowns, fixed, settings.ptable(), closed=closed)
     csv = _wants_csv(request, format)
     audit.record_for(
         session,
@@ -147,7 +158,7 @@ async def get_statistics(
     return JSONResponse(StatsTableRead.model_validate(answer).model_dump(mode="json"))
 
 
-@router.get("/stats/{table}/series", response_model=StatsSeriesRead, responses=CSV_ANSWER)
+@router.get("/stats/{table}/series", response_model=StatsSeriesRead, responses=STATS_ANSWERS)
 async def get_series(
     request: Request,
     session: DbSession,
@@ -161,13 +172,21 @@ async def get_series(
     format: Annotated[Format | None, Query()] = None,
     lang: Lang = "en",
 ) -> Any:
-    """One perturbed table per year or quarter from `from` to `to`: a trend in one request."""
+    """One table per year or quarter from `from` to `to`: a trend in one request, perturbed (a released
+    year's victims periods from its release)."""
     _reject_unknown_parameters(request, SERIES_QUERY)
     settings = _settings(request)
     breakdowns = statistics.parse_breakdowns(table, by)
     periods = statistics.series_periods(start, end, step, closed_only=settings.closed_periods_only(), now=now)
     closed = {p: statistics.is_closed(p, now) for p in periods}
-    answer = await explorer.build_series(session, table, breakdowns, periods, settings.ptable(), closed=closed)
+    from_release = {}
+    if table == "victims":
+        from_release = released.series_periods(
+            await released.latest(session, {p.year for p in periods}), breakdowns, periods
+        )
+    answer = await explorer.build_series(
+        session, table, breakdowns, periods, settings.ptable(), closed=closed, released=from_release
+    )
     csv = _wants_csv(request, format)
     audit.record_for(
         session,
@@ -199,11 +218,12 @@ async def get_report(
     format: Annotated[Format | None, Query()] = None,
     lang: Lang = "en",
 ) -> Any:
-    """Registered victims in the Eurostat crim_thb shape, perturbed (the official figures are the release)."""
+    """Registered victims in the Eurostat crim_thb shape: perturbed, or a released year's release tables."""
     _reject_unknown_parameters(request, REPORT_QUERY)
     settings = _settings(request)
     fixed = statistics.check_period("year", year, None, closed_only=settings.closed_periods_only(), now=now)
-    answer = await eurostat_report(session, fixed.year, settings.ptable())
+    published = (await released.latest(session, [fixed.year])).get(fixed.year)
+    answer = await eurostat_report(session, fixed.year, settings.ptable(), published)
     csv = _wants_csv(request, format)
     audit.record_for(
         session,

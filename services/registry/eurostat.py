@@ -3,8 +3,9 @@
 Registered victims = presumed + identified, each person counted once in the year under their highest
 status. Three tables, as Eurostat publishes them: by sex and age group (child/adult), by sex and
 citizenship group (reporting country / other EU / non-EU / unknown), by sex and form of exploitation.
-The official figures of a closed year are those of its release (see `release`); this report is the
-explorer's view of the same tables, perturbed like every explorer answer.
+The official figures of a closed year are those of its release (see `releases`): once a year is released,
+this report is its release's crim_thb tables; before, the explorer's view of them, perturbed like every
+explorer answer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from services.registry.ckm import PTable
 from services.registry.dimensions import NATIONAL_CITIZENSHIP
 from services.registry.explorer import render, tally
 from services.registry.facts import FORM_BITS, STATUS_RANK
+from services.registry.released import NOTE, Published, eurostat_tables
 from services.registry.repository import Period
 
 EUROSTAT_SEXES = ("F", "M", "UNK")
@@ -72,7 +74,22 @@ TABLES = {
 }
 
 
-async def eurostat_report(session: AsyncSession, year: int, ptable: PTable) -> dict[str, Any]:
+async def eurostat_report(
+    session: AsyncSession, year: int, ptable: PTable, published: Published | None = None
+) -> dict[str, Any]:
+    """The crim_thb tables of a year: perturbed, or for a released year its release's crim_thb tables."""
+    if published is not None:
+        return {
+            **_report(year, ptable),
+            "perturbed": False,
+            "additive": True,
+            "release": published.source("crim_thb_by_sex_and_age_group"),
+            "tables": eurostat_tables(published),
+            "notes": [
+                NOTE.format(year=year, version=published.version),
+                *_COMMON_NOTES,
+            ],
+        }
     period = Period(year)
     tables = {}
     for name, (second, raw, mapper, categories) in TABLES.items():
@@ -83,18 +100,30 @@ async def eurostat_report(session: AsyncSession, year: int, ptable: PTable) -> d
         cells = render("victims", ["sex", second], tallies, ptable, fixed=[EUROSTAT_SEXES, categories])
         tables[name] = {"cells": cells}
     return {
+        **_report(year, ptable),
+        "perturbed": True,
+        "additive": False,
+        "tables": tables,
+        "notes": [
+            "Perturbed by the cell key method like every explorer answer; the official figures are the year's release.",
+            *_COMMON_NOTES,
+        ],
+    }
+
+
+_COMMON_NOTES = (
+    "A victim exploited in several forms is counted under each form, once in the totals.",
+    "Sex X (other) is reported with UNK: the Eurostat table has no third category.",
+)
+
+
+def _report(year: int, ptable: PTable) -> dict[str, Any]:
+    return {
         "report": "eurostat",
         "dataset": "crim_thb (registered victims of trafficking in human beings)",
         "year": year,
         "unit": "persons",
         "definition": "registered victims = presumed + identified; each person counted once in the year",
-        "perturbed": True,
-        "additive": False,
         "ptable": ptable.describe(),
-        "tables": tables,
-        "notes": [
-            "Perturbed by the cell key method like every explorer answer; the official figures are the year's release.",
-            "A victim exploited in several forms is counted under each form, once in the totals.",
-            "Sex X (other) is reported with UNK: the Eurostat table has no third category.",
-        ],
+        "release": None,
     }

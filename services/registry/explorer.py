@@ -28,6 +28,10 @@ TOTAL = "total"
 UNITS = {"screenings": "screenings", "victims": "persons", "referrals": "referrals"}
 # Breakdowns counted from another stored value: nationality from citizenship, form from the form bits.
 RAW_NAME = {"nationality": "citizenship", "form": "forms_mask"}
+RELEASED_QUARTERS = (
+    "Quarters of a released year are the release's: each person once in the year, in the quarter of their "
+    "counted screening."
+)
 NOT_ADDITIVE = "Every cell, totals included, is perturbed on its own: parts need not add up to their total."
 
 
@@ -219,20 +223,44 @@ async def build_series(
     ptable: PTable,
     *,
     closed: Mapping[Period, bool],
+    released: Mapping[Period, tuple[list[dict[str, Any]], dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """One perturbed table per period, from one grouped query over the whole range."""
-    counted = await count_periods(session, table, breakdowns, periods, min_rank=VICTIM_MIN_RANK)
+    """One table per period, from one grouped query over the whole range: perturbed, except the periods
+    `released` gives (cells and source) from a year's release."""
+    released = released or {}
+    counted_periods = [p for p in periods if p not in released]
+    counted = (
+        await count_periods(session, table, breakdowns, counted_periods, min_rank=VICTIM_MIN_RANK)
+        if counted_periods
+        else {}
+    )
+    entries = []
+    for p in periods:
+        if p in released:
+            found, source = released[p]
+            entries.append({"period": period_read(p, closed[p]), "perturbed": False, "release": source, "cells": found})
+        else:
+            cells = render(table, breakdowns, counted[p], ptable)
+            entries.append({"period": period_read(p, closed[p]), "perturbed": True, "release": None, "cells": cells})
+    out = notes(table, breakdowns) if counted_periods else []
+    if released:
+        years = sorted({(s["year"], s["version"]) for _, s in released.values()})
+        out.append(
+            "Periods of a released year ("
+            + ", ".join(f"{y}: version {v}" for y, v in years)
+            + ") are the exact figures of its release, hidden cells with the release's marker; the other periods "
+            "are perturbed."
+        )
+        if any(p.quarter is not None for p in released):
+            out.append(RELEASED_QUARTERS)
     return {
         "table": table,
         "unit": UNITS[table],
         "step": "quarter" if periods[0].quarter is not None else "year",
         "breakdowns": list(breakdowns),
-        "perturbed": True,
-        "additive": False,
+        "perturbed": bool(counted_periods),
+        "additive": not counted_periods,
         "ptable": ptable.describe(),
-        "periods": [
-            {"period": period_read(p, closed[p]), "cells": render(table, breakdowns, counted[p], ptable)}
-            for p in periods
-        ],
-        "notes": notes(table, breakdowns),
+        "periods": entries,
+        "notes": out,
     }

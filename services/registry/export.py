@@ -51,13 +51,27 @@ def _values(cell: dict[str, Any], names: Sequence[str], lang: str) -> list[Any]:
     return [value for name in names for value in (cell[name], label(name, str(cell[name]), lang))]
 
 
+def _legend(
+    answer: dict[str, Any], sources: list[dict[str, Any] | None], counts: Iterable[Any], lang: str
+) -> list[str]:
+    """Perturbed counts say so; counts read from a release say which version, and explain its markers."""
+    lines = perturbed_legend(answer["ptable"], lang) if any(s is None for s in sources) else []
+    versions = sorted({(s["year"], s["version"]) for s in sources if s is not None})
+    if versions:
+        lines += [marker("released", lang, year=y, version=v) for y, v in versions]
+        markers = {str(c) for c in counts if not isinstance(c, int)}
+        lines += [line for line in released_legend(markers, lang) if line not in lines]
+    return lines
+
+
 def table_csv(answer: dict[str, Any], lang: str = "en") -> str:
     """One line per cell (totals included): table, period, each breakdown's code and label, count, percent."""
     names = answer["breakdowns"]
     period = answer["period"]["label"]
     rows = [[answer["table"], period, *_values(c, names, lang), c["count"], c["percent"]] for c in answer["cells"]]
     header = ["table", "period", *_coded(names), "count", "percent"]
-    return _write(perturbed_legend(answer["ptable"], lang), header, rows)
+    legend = _legend(answer, [answer.get("release")], (c["count"] for c in answer["cells"]), lang)
+    return _write(legend, header, rows)
 
 
 def series_csv(answer: dict[str, Any], lang: str = "en") -> str:
@@ -69,7 +83,9 @@ def series_csv(answer: dict[str, Any], lang: str = "en") -> str:
         for c in entry["cells"]
     ]
     header = ["table", "period", *_coded(names), "count", "percent"]
-    return _write(perturbed_legend(answer["ptable"], lang), header, rows)
+    sources = [entry.get("release") for entry in answer["periods"]]
+    counts = (c["count"] for entry in answer["periods"] for c in entry["cells"])
+    return _write(_legend(answer, sources, counts, lang), header, rows)
 
 
 def eurostat_csv(report: dict[str, Any], lang: str = "en") -> str:
@@ -90,7 +106,8 @@ def eurostat_csv(report: dict[str, Any], lang: str = "en") -> str:
                 ]
             )
     header = ["year", "table", "sex", "sex_label", "category", "category_label", "count"]
-    return _write(perturbed_legend(report["ptable"], lang), header, rows)
+    legend = _legend(report, [report.get("release")], (row[-1] for row in rows), lang)
+    return _write(legend, header, rows)
 
 
 def release_csv(answer: dict[str, Any], lang: str = "en") -> str:

@@ -32,9 +32,20 @@ class PTableRead(ReadModel):
     smallest_count: int
 
 
+class ReleaseSourceRead(ReadModel):
+    """The release an answer about a released year's victims was read from (its latest version)."""
+
+    year: int
+    version: int
+    table: str
+    href: str
+
+
 class StatsTableRead(ReadModel):
     """Cells carry one key per breakdown ("total" on margins), `count` (perturbed) and `percent` of the
-    perturbed grand total. Every cell is perturbed on its own, so the table is not additive."""
+    perturbed grand total. Every cell is perturbed on its own, so the table is not additive. A victims
+    table of a released year is its release's table instead (`release`, `perturbed: false`): `count` is
+    exact, or the release's marker (`<t`, `x`) with `percent` null."""
 
     table: str
     unit: str
@@ -43,6 +54,7 @@ class StatsTableRead(ReadModel):
     perturbed: bool
     additive: bool
     ptable: PTableRead
+    release: ReleaseSourceRead | None = None
     cells: list[dict[str, Any]]
     notes: list[str]
 
@@ -65,11 +77,13 @@ class StatsIndicatorRead(ReadModel):
 
 class SeriesPeriodRead(ReadModel):
     period: PeriodRead
+    perturbed: bool
+    release: ReleaseSourceRead | None
     cells: list[dict[str, Any]]
 
 
 class StatsSeriesRead(ReadModel):
-    """One perturbed table per period (cells as in a single table)."""
+    """One table per period (cells as in a single table): perturbed, or from a released year's release."""
 
     table: str
     unit: str
@@ -95,6 +109,7 @@ class EurostatReportRead(ReadModel):
     perturbed: bool
     additive: bool
     ptable: PTableRead
+    release: ReleaseSourceRead | None
     tables: dict[str, EurostatTableRead]
     notes: list[str]
 

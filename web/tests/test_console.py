@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -100,6 +101,61 @@ def test_the_dashboard_shows_the_apis_figures_with_tables_and_csv(desk: Any, api
     page.locator("#tbl-eurostat-by_sex_and_age_group tbody tr").first.wait_for()
     _axe(page, "eurostat", seen)
     assert seen == {"dashboard": [], "eurostat": []}
+
+
+def _shown(figure: Any) -> dict[str, Any]:
+    """What a figure's table shows per row: the number, or the marker of a hidden cell."""
+    out = {}
+    for row in figure.locator("table.data tbody tr").all():
+        hidden = row.locator(".count.suppressed")
+        key = row.get_attribute("data-key")
+        out[key] = (
+            hidden.first.get_attribute("data-marker")
+            if hidden.count()
+            else int(row.locator("td").first.inner_text().replace(",", ""))
+        )
+    return out
+
+
+def test_the_dashboard_of_a_released_year_shows_the_releases_victims(desk: Any, api: Any) -> None:
+    """The demo year is released: its victims figures are the release's exact tables, a hidden cell is its
+    marker (never 0), and form and citizenship (refused by the explorer for a released year) are the release
+    tables the refusal names."""
+    release = _get(api, f"/api/v1/releases/{YEAR}")
+    refused = api.get(f"/api/v1/stats/victims?year={YEAR}&by=form")
+    assert refused.status_code == 409 and refused.json()["release"]["tables"][0] == "by_form_group"
+
+    def table(name: str, dim: str) -> dict[str, Any]:
+        return {c[dim]: c["count"] for c in release["tables"][name]["cells"]}
+
+    page = desk.new_page()
+    sign_in(page, "coordinator")
+    page.goto(f"/#/console/dashboard/{YEAR}")
+    hint = page.locator(f'p.hint[data-released="{release["version"]}"]')
+    hint.wait_for()
+    assert f"The year {YEAR} is released" in hint.inner_text()
+    figures = {
+        "#fig-form-victims": table("by_form_group", "form_group"),
+        "#fig-citizenship-victims": table("by_citizenship", "citizenship"),
+        "#fig-canton-victims": table("by_canton", "canton"),
+        "#fig-sex-victims": table("by_sex", "sex"),
+    }
+    hidden = 0
+    for selector, expected in figures.items():
+        figure = page.locator(selector)
+        assert _shown(figure) == expected, selector
+        assert f"From the release of {YEAR}, version {release['version']}" in figure.inner_text()
+        csv_href = unquote(figure.get_by_role("link", name="Download CSV").get_attribute("href"))
+        assert "Exact counts of the release" in csv_href and "Perturbed" not in csv_href
+        hidden += sum(isinstance(v, str) for v in expected.values())
+    assert hidden > 0, "the demo release hides a cell the dashboard shows"
+    quarters = _shown(page.locator("#fig-victims-quarter"))
+    assert {k: v for k, v in quarters.items() if k.startswith(f"{YEAR}-")} == {
+        f"{YEAR}-Q{q}": v for q, v in table("by_quarter", "quarter").items() if q != "total"
+    }
+    seen: dict[str, list[str]] = {}
+    _axe(page, "dashboard (released)", seen)
+    assert seen == {"dashboard (released)": []}
 
 
 def test_the_annual_report_marks_hidden_cells_and_prints(desk: Any, api: Any) -> None:

@@ -65,13 +65,26 @@ def possible_truths(ptable: PTable, published: int) -> tuple[int, int]:
 
 
 class Intruder:
-    def __init__(self) -> None:
-        self.rows: list[tuple[frozenset[int], float, float]] = []
+    """The LP over the persons' atoms; with `screenings`, also over screening atoms (the same attributes, a
+    victim status), each at least the persons of its atom: a person is counted under the status, place and
+    attributes of one of their screenings, so a count of screenings bounds the persons from above."""
+
+    def __init__(self, *, screenings: bool = False) -> None:
+        self.rows: list[tuple[list[int], list[float], float, float]] = []
+        self.width = len(ATOMS) * (2 if screenings else 1)
         self._highs: Any = None
+        if screenings:
+            for i in range(len(ATOMS)):
+                self.rows.append(([len(ATOMS) + i, i], [1.0, -1.0], 0.0, UNBOUNDED))
 
     def know(self, atoms: frozenset[int], low: float, high: float) -> None:
-        self.rows.append((atoms, low, high))
+        self.rows.append((sorted(atoms), [1.0] * len(atoms), low, high))
         self._highs = None
+
+    def know_screenings(self, atoms: frozenset[int], low: float, high: float) -> None:
+        """A published count of screenings whose status is a victim status, over these atoms."""
+        assert self.width == 2 * len(ATOMS), "an intruder made without screenings"
+        self.know(frozenset(len(ATOMS) + i for i in atoms), low, high)
 
     def _model(self) -> Any:
         import highspy
@@ -79,21 +92,21 @@ class Intruder:
 
         highs = highspy.Highs()
         highs.setOptionValue("output_flag", False)
-        width = len(ATOMS)
-        highs.addVars(width, np.zeros(width), np.full(width, highspy.kHighsInf))
-        starts, indices = [], []
-        for atoms, _, _ in self.rows:
+        highs.addVars(self.width, np.zeros(self.width), np.full(self.width, highspy.kHighsInf))
+        starts, indices, values = [], [], []
+        for columns, coefficients, _, _ in self.rows:
             starts.append(len(indices))
-            indices.extend(sorted(atoms))
+            indices.extend(columns)
+            values.extend(coefficients)
         inf = highspy.kHighsInf
         highs.addRows(
             len(self.rows),
-            np.array([low for _, low, _ in self.rows], dtype=float),
-            np.array([high if math.isfinite(high) else inf for _, _, high in self.rows], dtype=float),
+            np.array([low for _, _, low, _ in self.rows], dtype=float),
+            np.array([high if math.isfinite(high) else inf for _, _, _, high in self.rows], dtype=float),
             len(indices),
             np.array(starts, dtype=np.int32),
             np.array(indices, dtype=np.int32),
-            np.ones(len(indices)),
+            np.array(values, dtype=float),
         )
         return highs
 
@@ -105,10 +118,9 @@ class Intruder:
         if self._highs is None:
             self._highs = self._model()
         highs = self._highs
-        width = len(ATOMS)
-        costs = np.zeros(width)
+        costs = np.zeros(self.width)
         costs[sorted(atoms)] = 1.0
-        highs.changeColsCost(width, np.arange(width, dtype=np.int32), costs)
+        highs.changeColsCost(self.width, np.arange(self.width, dtype=np.int32), costs)
         ends = []
         for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
             highs.changeObjectiveSense(sense)

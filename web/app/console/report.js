@@ -1,5 +1,6 @@
 // The annual report: the year's release (exact official tables, small cells hidden and audited), ready to
-// print (console.css keeps only the report on paper), and the Eurostat crim_thb tables of the explorer.
+// print (console.css keeps only the report on paper), and the Eurostat crim_thb tables of the explorer
+// (a released year's are its release's).
 import { html, useEffect, useState } from "../html.js";
 import { ApiError, get, post } from "../api.js";
 import { t } from "../i18n.js";
@@ -86,7 +87,7 @@ export function Eurostat({ year }) {
         title=${t("console_eurostat_table", { name: label("eurostat", name).toLowerCase(), year })}
         unit=${t("console_unit_registered")}
         filename=${`eurostat-crim_thb-${year}-${name}.csv`}
-        legend=${[t("console_eurostat_legend")]}
+        legend=${[report.release ? t("console_eurostat_released_legend", { year, version: report.release.version }) : t("console_eurostat_legend")]}
       />`,
     )}
   </section>`;
