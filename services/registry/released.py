@@ -176,7 +176,7 @@ def cells(
     grand = published.grand_total()
     out = []
     for cell in layout("victims", breakdowns, {}):
-        count = found[cell if breakdowns else ()]
+        count = found.get(cell if breakdowns else ())
         row: dict[str, Any] = dict(zip(breakdowns, cell, strict=True)) if breakdowns else {}
         row["count"] = count
         row["percent"] = _percent(count, grand)

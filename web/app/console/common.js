@@ -118,6 +118,8 @@ export function BarChart({ categories, values, name }) {
     (width, element) => {
       const xs = categories.map((_, i) => i);
       const ys = values.map((v) => (isShown(v) ? v : null));
+      // Many categories or long names ("Sexual exploitation") would overlap side by side.
+      const slanted = categories.length > 5 || categories.some((c) => String(c).length > 12);
       const markerHook = (u) => {
         const ctx = u.ctx;
         ctx.save();
@@ -143,8 +145,8 @@ export function BarChart({ categories, values, name }) {
             {
               values: (u, splits) => splits.map((i) => (Number.isInteger(i) && categories[i] !== undefined ? categories[i] : "")),
               splits: () => xs,
-              rotate: categories.length > 5 ? -30 : 0,
-              size: categories.length > 5 ? 90 : 40,
+              rotate: slanted ? -30 : 0,
+              size: slanted ? 90 : 40,
             },
             {},
           ],
