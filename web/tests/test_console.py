@@ -224,6 +224,9 @@ def test_the_console_speaks_bosnian_with_the_bosnian_ui(desk: Any, api: Any) -> 
     shown = figure.locator("tbody th").all_inner_texts()  # the registry's codes under the registry's bs labels
     assert bs["console_sex_F"] in shown and bs["console_common_total"] in shown and len(shown) == len(by_sex["cells"])
     assert figure.get_by_role("link", name=bs["console_download_csv"]).is_visible()
+    version = _get(api, f"/api/v1/releases/{YEAR}")["version"]
+    released = bs["console_dashboard_released_hint"].replace("{year}", str(YEAR)).replace("{version}", str(version))
+    assert page.locator("p.hint[data-released]").inner_text() == released  # the released year, said in Bosnian
     seen: dict[str, list[str]] = {}
     _axe(page, "dashboard (bs)", seen)
 
