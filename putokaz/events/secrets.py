@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import or_, select, update
+from sqlalchemy import String, or_, select, update
 
 from putokaz.db import Database
 from putokaz.events.outbox import EventTables
@@ -29,6 +29,10 @@ PREFIX = "enc:"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 DEV_KEYS_FILE = VAR_DIR / "webhook-secret-keys.json"
+# Column widths of webhook_endpoints.secret / previous_secret before and after sealing: an envelope
+# (enc:<kid>:base64(nonce|ciphertext|tag)) is about 110 characters.
+PLAIN_SECRET_LENGTH = 100
+SEALED_SECRET_LENGTH = 255
 
 
 class SecretKeyError(ValueError):
@@ -151,3 +155,22 @@ async def reseal_endpoint_secrets(db: Database, tables: EventTables, box: Secret
         changed += len(rows)
         if len(rows) < batch:
             return changed
+
+
+def resize_secret_columns(length: int, existing_length: int) -> None:
+    """Alembic operation (called from each service's own migration): webhook_endpoints' two secret columns
+    from `existing_length` to `length` characters. The rows themselves are sealed by `reseal_endpoint_secrets`
+    at start, where the key is.
+    """
+    from alembic import op  # only inside a migration: the running service does not load Alembic
+
+    if op.get_bind().dialect.name == "sqlite":
+        return  # SQLite does not enforce VARCHAR lengths
+    for column, nullable in (("secret", False), ("previous_secret", True)):
+        op.alter_column(
+            "webhook_endpoints",
+            column,
+            type_=String(length=length),
+            existing_type=String(length=existing_length),
+            existing_nullable=nullable,
+        )

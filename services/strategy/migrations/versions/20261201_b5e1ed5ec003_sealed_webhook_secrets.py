@@ -7,39 +7,17 @@ Create Date: 2026-12-01 02:00:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from putokaz.events.secrets import PLAIN_SECRET_LENGTH, SEALED_SECRET_LENGTH, resize_secret_columns
 
 revision: str = "b5e1ed5ec003"
 down_revision: str | None = "55a3bbd6a4b8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Secrets are stored sealed (enc:<kid>:base64(nonce|ciphertext|tag)), about 110 characters; the rows
-# themselves are sealed by the service at start (putokaz/events/secrets.py), where the key is.
-
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        return  # SQLite does not enforce VARCHAR lengths
-    for column, nullable in (("secret", False), ("previous_secret", True)):
-        op.alter_column(
-            "webhook_endpoints",
-            column,
-            type_=sa.String(length=255),
-            existing_type=sa.String(length=100),
-            existing_nullable=nullable,
-        )
+    resize_secret_columns(SEALED_SECRET_LENGTH, PLAIN_SECRET_LENGTH)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        return
-    for column, nullable in (("secret", False), ("previous_secret", True)):
-        op.alter_column(
-            "webhook_endpoints",
-            column,
-            type_=sa.String(length=100),
-            existing_type=sa.String(length=255),
-            existing_nullable=nullable,
-        )
+    resize_secret_columns(PLAIN_SECRET_LENGTH, SEALED_SECRET_LENGTH)
