@@ -35,6 +35,8 @@ class EventSettings(BaseSettings):
     webhook_require_https: bool | None = None
     dispatcher_enabled: bool = True
     dispatcher_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    # After a round that found a few events (no backlog), wait this long so the next round takes several.
+    dispatcher_gather_seconds: float = Field(default=0.05, ge=0, le=5)
     dispatcher_batch_size: int = Field(default=100, ge=1, le=1000)
     dispatcher_concurrency: int = Field(default=16, ge=1, le=256)
     webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)

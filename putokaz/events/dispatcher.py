@@ -186,8 +186,12 @@ class Dispatcher:
                 logger.error("dispatcher cycle failed", extra={"error_type": type(exc).__name__})
                 await asyncio.sleep(min(poll * 2**failures, 30.0))
                 continue
-            if jobs or fanned:
-                await asyncio.sleep(0)
+            if fanned >= self.settings.dispatcher_batch_size or (jobs and len(jobs) >= free):
+                await asyncio.sleep(0)  # a backlog: the next batch at once
+            elif jobs or fanned:
+                # Events trickle in from concurrent requests: looping at once would cost a transaction per
+                # event or two. A short wait gathers the next ones into one fan-out, one claim and one record.
+                await asyncio.sleep(self.settings.dispatcher_gather_seconds)
             elif self._inflight and free <= 0:
                 await asyncio.wait(set(self._inflight), timeout=poll, return_when=asyncio.FIRST_COMPLETED)
             else:
