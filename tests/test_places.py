@@ -89,6 +89,12 @@ def test_places_lookup_lists_municipalities_for_the_forms(client, make_token):
     found = ok(client.get("/api/v1/places", params={"q": "kotor"}, headers=bearer(police)))["items"]
     assert [p["name"] for p in found] == ["Kotor Varoš"]
     assert found[0]["official_cyrillic"] == "Котор Варош" and found[0]["region"] == "Banja Luka"
+    # The public fields of the gazetteer entry, the variants as a list; its comprises and notes stay out.
+    assert set(found[0]) == {
+        *("name", "official_latin", "official_cyrillic", "kind", "entity", "canton", "region"),
+        *("latitude", "longitude", "centroid", "variants"),
+    }
+    assert isinstance(found[0]["variants"], list)
     everything = ok(client.get("/api/v1/places", headers=bearer(police)))
     assert everything["total"] == 145
     assert client.get("/api/v1/places").status_code == 401

@@ -15,6 +15,8 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unknown_query)
 
 
 class PlaceRead(BaseModel):
+    """The public part of a gazetteer `Municipality` (its `comprises` and `notes` stay out of the API)."""
+
     name: str
     official_latin: str
     official_cyrillic: str
@@ -41,20 +43,5 @@ async def list_places(
 ) -> PlaceList:
     """Municipalities and cities of BiH (docs/domain.md §2), best match first; public data, no person's."""
     found = search(q, limit=limit) if q else list(municipalities())[:limit]
-    items = [
-        PlaceRead(
-            name=p.name,
-            official_latin=p.official_latin,
-            official_cyrillic=p.official_cyrillic,
-            kind=p.kind,
-            entity=p.entity,
-            canton=p.canton,
-            region=p.region,
-            latitude=p.latitude,
-            longitude=p.longitude,
-            centroid=p.centroid,
-            variants=list(p.variants),
-        )
-        for p in found
-    ]
+    items = [PlaceRead.model_validate(p, from_attributes=True) for p in found]
     return PlaceList(items=items, total=len(items))
