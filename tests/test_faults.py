@@ -24,7 +24,7 @@ from putokaz.db import Database, create_engine, new_metadata
 from putokaz.events import define_event_tables, emit
 from putokaz.events.config import EventSettings
 from putokaz.events.dispatcher import Dispatcher
-from putokaz.events.endpoints import create_endpoint
+from putokaz.events.endpoints import EndpointStore
 from putokaz.events.secrets import secret_box
 from putokaz.events.testing import ScriptedAnswer, database_with_tables, loopback_receiver
 from putokaz.testing import PostgresServer, UvicornProcess
@@ -237,9 +237,8 @@ async def test_partner_down_for_a_day_gets_every_event_in_order_when_back(postgr
     async with loopback_receiver() as receiver:
         receiver.default = ScriptedAnswer(status=503, body="maintenance")
         async with db.sessionmaker() as session, session.begin():
-            await create_endpoint(
+            await EndpointStore(tables).create_endpoint(
                 session,
-                tables,
                 org_id="org-ngo",
                 url=receiver.url(),
                 event_types=["referral.*"],

@@ -16,7 +16,7 @@ from putokaz.db import Database, new_metadata
 from putokaz.events import define_event_tables, emit
 from putokaz.events.config import EventSettings, InternalSubscription
 from putokaz.events.dispatcher import Dispatcher, pending_count
-from putokaz.events.endpoints import create_endpoint, replay_delivery, replay_failed_since, rotate_secret
+from putokaz.events.endpoints import EndpointStore
 from putokaz.events.receiver import define_receiver_tables
 from putokaz.events.schedule import RETRY_DELAYS
 from putokaz.events.secrets import secret_box
@@ -26,6 +26,7 @@ from putokaz.testing import PostgresServer
 
 metadata = new_metadata()
 T = define_event_tables(metadata)
+STORE = EndpointStore(T)
 define_receiver_tables(metadata)
 FEED_SECRET = new_webhook_secret()
 # The dev key the dispatchers built here use too (no keys configured: var/webhook-secret-keys.json).
@@ -67,9 +68,8 @@ def dispatcher(db: Database, clock: FakeClock | None = None, **kw: object) -> Di
 
 async def add_endpoint(db: Database, url: str, org: str = "org-a", types: list[str] | None = None) -> tuple[str, str]:
     async with db.sessionmaker() as session, session.begin():
-        endpoint, secret = await create_endpoint(
+        endpoint, secret = await STORE.create_endpoint(
             session,
-            T,
             org_id=org,
             url=url,
             event_types=types or ["referral.*"],
@@ -247,8 +247,8 @@ async def test_endpoint_failing_for_five_days_is_disabled(db: Database, receiver
 async def test_rotation_sends_both_signatures(db: Database, receiver: LoopbackReceiver) -> None:
     endpoint_id, old_secret = await add_endpoint(db, receiver.url())
     async with db.sessionmaker() as session, session.begin():
-        new_secret, _ = await rotate_secret(
-            session, T, endpoint_id, "org-a", datetime.now(UTC), timedelta(hours=24), BOX
+        new_secret, _ = await STORE.rotate_secret(
+            session, endpoint_id, "org-a", datetime.now(UTC), timedelta(hours=24), BOX
         )
     await emit_one(db)
     d = dispatcher(db, FakeClock())
@@ -335,13 +335,13 @@ async def test_replay_one_and_replay_failed_since(db: Database, receiver: Loopba
     receiver.default = ScriptedAnswer(status=204)
     async with db.sessionmaker() as session, session.begin():
         first = await delivery(db, messages[0])
-        await replay_delivery(session, T, endpoint_id, str(first["id"]), "org-a", clock.now())
+        await STORE.replay_delivery(session, endpoint_id, str(first["id"]), "org-a", clock.now())
     await d.run_once()
     assert (await delivery(db, messages[0]))["status"] == "delivered"
     assert (await delivery(db, messages[1]))["status"] == "failed"
     async with db.sessionmaker() as session, session.begin():
-        count = await replay_failed_since(
-            session, T, endpoint_id, "org-a", clock.now() - timedelta(days=3), clock.now()
+        count = await STORE.replay_failed_since(
+            session, endpoint_id, "org-a", clock.now() - timedelta(days=3), clock.now()
         )
     assert count == 2
     await d.run_once()

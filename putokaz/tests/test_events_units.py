@@ -17,7 +17,7 @@ from putokaz.events import define_event_tables, emit
 from putokaz.events.catalogue import is_known_partner_pattern, type_matches
 from putokaz.events.config import EventSettings
 from putokaz.events.dispatcher import Dispatcher
-from putokaz.events.endpoints import create_endpoint
+from putokaz.events.endpoints import EndpointStore
 from putokaz.events.schedule import (
     JITTER,
     MAX_RETRY_AFTER,
@@ -125,9 +125,8 @@ async def test_dispatcher_delivers_on_sqlite(tmp_path: Path) -> None:
         await conn.run_sync(metadata.create_all)
     async with loopback_receiver() as receiver:
         async with db.sessionmaker() as session, session.begin():
-            _, secret = await create_endpoint(
+            _, secret = await EndpointStore(tables).create_endpoint(
                 session,
-                tables,
                 org_id="org-a",
                 url=receiver.url(),
                 event_types=["referral.*"],

@@ -11,7 +11,7 @@ from putokaz.errors import Forbidden, Invalid
 from putokaz.events.catalogue import PARTNER_EVENT_TYPES
 from putokaz.events.secrets import SecretBox
 from putokaz.events.ssrf import TargetRefused, validate_target_url
-from services.referral.webhooks import repository as repo
+from services.referral.webhooks.repository import store
 from services.referral.webhooks.schemas import (
     AttemptRead,
     DeliveryPage,
@@ -49,18 +49,18 @@ async def create_endpoint(
     org = body.org_id or principal.org
     if org != principal.org and "admin" not in principal.roles:
         raise Forbidden("Partners register endpoints only for their own organisation")
-    endpoint, secret = await repo.create_endpoint(
+    endpoint, secret = await store.create_endpoint(
         session, org_id=org, url=url, event_types=body.event_types, description=body.description, now=now, box=box
     )
     return EndpointCreated(**endpoint, secret=secret)
 
 
 async def list_endpoints(session: AsyncSession, principal: Principal) -> Items[EndpointRead]:
-    return Items(items=[EndpointRead(**e) for e in await repo.list_endpoints(session, owner_scope(principal))])
+    return Items(items=[EndpointRead(**e) for e in await store.list_endpoints(session, owner_scope(principal))])
 
 
 async def get_endpoint(session: AsyncSession, principal: Principal, endpoint_id: str) -> EndpointRead:
-    return EndpointRead(**await repo.get_endpoint(session, endpoint_id, owner_scope(principal)))
+    return EndpointRead(**await store.get_endpoint(session, endpoint_id, owner_scope(principal)))
 
 
 async def update_endpoint(
@@ -69,11 +69,11 @@ async def update_endpoint(
     changes = body.model_dump(exclude_unset=True)
     if url is not None:
         changes["url"] = url
-    return EndpointRead(**await repo.update_endpoint(session, endpoint_id, owner_scope(principal), changes, now))
+    return EndpointRead(**await store.update_endpoint(session, endpoint_id, owner_scope(principal), changes, now))
 
 
 async def delete_endpoint(session: AsyncSession, principal: Principal, endpoint_id: str) -> None:
-    await repo.delete_endpoint(session, endpoint_id, owner_scope(principal))
+    await store.delete_endpoint(session, endpoint_id, owner_scope(principal))
 
 
 async def rotate_secret(
@@ -84,18 +84,18 @@ async def rotate_secret(
     overlap: timedelta,
     box: SecretBox,
 ) -> SecretRotated:
-    secret, until = await repo.rotate_secret(session, endpoint_id, owner_scope(principal), now, overlap, box)
+    secret, until = await store.rotate_secret(session, endpoint_id, owner_scope(principal), now, overlap, box)
     return SecretRotated(secret=secret, previous_secret_valid_until=until)
 
 
 async def send_test_event(session: AsyncSession, principal: Principal, endpoint_id: str, now: datetime) -> DeliveryRead:
-    return DeliveryRead(**await repo.enqueue_test_event(session, endpoint_id, owner_scope(principal), now))
+    return DeliveryRead(**await store.enqueue_test_event(session, endpoint_id, owner_scope(principal), now))
 
 
 async def list_deliveries(
     session: AsyncSession, principal: Principal, endpoint_id: str, *, status: str | None, limit: int, offset: int
 ) -> DeliveryPage:
-    rows = await repo.list_deliveries(
+    rows = await store.list_deliveries(
         session, endpoint_id, owner_scope(principal), status=status, limit=limit, offset=offset
     )
     return DeliveryPage(items=[DeliveryRead(**r) for r in rows], limit=limit, offset=offset)
@@ -104,14 +104,14 @@ async def list_deliveries(
 async def list_attempts(
     session: AsyncSession, principal: Principal, endpoint_id: str, delivery_id: str
 ) -> Items[AttemptRead]:
-    rows = await repo.list_attempts(session, endpoint_id, delivery_id, owner_scope(principal))
+    rows = await store.list_attempts(session, endpoint_id, delivery_id, owner_scope(principal))
     return Items(items=[AttemptRead(**{k: v for k, v in r.items() if k != "delivery_id"}) for r in rows])
 
 
 async def replay_delivery(
     session: AsyncSession, principal: Principal, endpoint_id: str, delivery_id: str, now: datetime
 ) -> DeliveryRead:
-    return DeliveryRead(**await repo.replay_delivery(session, endpoint_id, delivery_id, owner_scope(principal), now))
+    return DeliveryRead(**await store.replay_delivery(session, endpoint_id, delivery_id, owner_scope(principal), now))
 
 
 async def replay_failed(
@@ -119,5 +119,5 @@ async def replay_failed(
 ) -> ReplayResult:
     if since > now:
         raise Invalid("since must not be in the future", field="since")
-    count = await repo.replay_failed_since(session, endpoint_id, owner_scope(principal), since, now)
+    count = await store.replay_failed_since(session, endpoint_id, owner_scope(principal), since, now)
     return ReplayResult(replayed=count)
