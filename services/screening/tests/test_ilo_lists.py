@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.screening.answers import evaluate
-from services.screening.instruments import INSTRUMENTS_DIR, indicator_catalogue, resolve
+from services.screening.instruments import CATALOGUE_FILE, INSTRUMENTS_DIR, indicator_catalogue, resolve
 from services.screening.scoring import DIMENSIONS, LISTS, Assessment, Indicator, Outcome, Strength, decide
 
 S, M, W = Strength.STRONG, Strength.MEDIUM, Strength.WEAK
@@ -49,7 +49,9 @@ LABOUR_LISTS = {
     "AD.past_difficulties": "WM",
     "AD.personal_characteristics": "WM",
 }
-# Where the sexual-exploitation lists differ from the labour lists.
+# Where the sexual-exploitation lists differ from the labour lists, as the labour-list transcription notes;
+# no stored copy of the brochure reaches its pp.5 and 7, so these and every other sexual-list strength
+# and every page number stay marked unverified (test below).
 SEXUAL_DIFFERENCES = {
     ("CD.forced_tasks", "adult_sexual"): "S",
     ("EX.excessive_hours", "adult_sexual"): "M",
@@ -87,6 +89,26 @@ def test_each_indicator_has_the_brochure_strength_in_each_list_and_cites_it(code
     for name, value in expected.items():
         if value:
             assert f"{name.replace('_', ' ')} p.{PAGES[name]} {value}" in entry["cite"]
+
+
+@pytest.mark.parametrize("code", sorted(ilo_indicators()))
+def test_what_was_not_checked_against_the_brochure_stays_marked_on_each_indicator(code: str) -> None:
+    # Nothing reachable shows the brochure's sexual-exploitation lists or its page layout: an entry may
+    # lose a mark only in the commit that checks it, and that commit changes this test.
+    unverified = ilo_indicators()[code]["unverified"]
+    assert "adult_sexual" in unverified and "child_sexual" in unverified and unverified.endswith("; pages")
+    if any(indicator == code for indicator, _ in SEXUAL_DIFFERENCES):
+        assert "rests only on the transcription" in unverified or "rest only on the transcription" in unverified
+    else:
+        assert "assumed equal to" in unverified
+
+
+def test_the_catalogue_header_says_what_is_unverified_and_which_stored_copies_were_searched() -> None:
+    header = CATALOGUE_FILE.read_text(encoding="utf-8").split("\nindicators:\n", 1)[0]
+    assert "adult_sexual and child_sexual: NOT verified against the brochure" in header
+    assert "studylib.net/doc/18207627" in header and "vdocuments.us" in header
+    assert "every page number is unverified" in header
+    assert not any("unverified" in e for e in indicator_catalogue().values() if e.get("addition"))
 
 
 def test_additions_are_marked_with_their_source_and_never_counted_as_ilo() -> None:
