@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.processes import GATEWAY_APP, SERVICES
-from putokaz.testing import PostgresServer, UvicornProcess, free_port
+from deploy.processes import GATEWAY_APP, SERVICES, ServiceProcess
+from putokaz.testing import PostgresServer, UvicornProcess, free_port, start_all, stop_all
 
 
 @dataclass
@@ -46,11 +46,14 @@ class Stack:
 
     def stop(self) -> None:
         # `services` may hold a replacement (a fault test restarts a process); stopping twice is harmless.
-        for process in {*self.gateways, self.gateway, *self.services.values(), *self.all_replicas()}:
-            process.stop()
+        stop_all({*self.gateways, self.gateway, *self.services.values(), *self.all_replicas()})
 
     def all_replicas(self) -> list[UvicornProcess]:
         return [process for processes in self.replicas.values() for process in processes]
+
+
+def _demo_loader(service: ServiceProcess) -> Callable[[str], None]:
+    return lambda url: asyncio.run(service.load_demo_data(url))
 
 
 def start_stack(
@@ -89,9 +92,13 @@ def start_stack(
             },
         ]
     )
-    urls = {s.name: postgres_server.create_database(f"stack_{s.name}", s.migrations_dir) for s in SERVICES}
-    for service in SERVICES:
-        asyncio.run(service.load_demo_data(urls[service.name]))
+    # Each worker migrates and loads the demo data once per service, into a template every stack copies.
+    urls = {
+        s.name: postgres_server.create_database(
+            f"stack_{s.name}", s.migrations_dir, prepare=_demo_loader(s), prepared_as="demo"
+        )
+        for s in SERVICES
+    }
     # Few idle connections (a test run starts several stacks on one PostgreSQL, max_connections often 100),
     # room for bursts (twelve concurrent accepts wait on one row lock, each holding a connection).
     common = {
@@ -102,35 +109,33 @@ def start_stack(
     }
     replicas: dict[str, list[UvicornProcess]] = {service.name: [] for service in SERVICES}
     gateways: list[UvicornProcess] = []
-    try:
-        for n in range(replicas_each):
-            for service in SERVICES:
-                env = {
-                    **common,
-                    "PUTOKAZ_DATABASE_URL": urls[service.name],
-                    "PUTOKAZ_REGISTRY_FEED_SECRET": feed_secret,
-                    "PUTOKAZ_INTERNAL_SUBSCRIPTIONS": screening_feeds if service.name == "screening" else registry_feed,
-                    "PUTOKAZ_REFERRAL_FEED_SECRET": referral_feed_secret,
-                    # The strategy service reads the registry's statistics directly (service to service).
-                    "PUTOKAZ_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
-                    **extra_env.get(service.name, {}),
-                }
-                port = ports[service.name] if n == 0 else free_port()
-                log = log_dir / f"{service.name}{'' if n == 0 else f'-{n + 1}'}.log"
-                replicas[service.name].append(UvicornProcess(service.app, env, port=port, log_path=log).start())
-        # Every gateway balances over every replica of each service (comma-separated URLs).
-        gateway_env = {
-            **common,
-            **{f"PUTOKAZ_{name.upper()}_URL": ",".join(p.url for p in ps) for name, ps in replicas.items()},
-            **extra_env.get("gateway", {}),
-        }
-        for n in range(replicas_each):
-            log = log_dir / f"gateway{'' if n == 0 else f'-{n + 1}'}.log"
-            gateways.append(UvicornProcess(GATEWAY_APP, gateway_env, log_path=log).start())
-    except BaseException:
-        for process in [*gateways, *(p for processes in replicas.values() for p in processes)]:
-            process.stop()
-        raise
+    for n in range(replicas_each):
+        for service in SERVICES:
+            env = {
+                **common,
+                "PUTOKAZ_DATABASE_URL": urls[service.name],
+                "PUTOKAZ_REGISTRY_FEED_SECRET": feed_secret,
+                "PUTOKAZ_INTERNAL_SUBSCRIPTIONS": screening_feeds if service.name == "screening" else registry_feed,
+                "PUTOKAZ_REFERRAL_FEED_SECRET": referral_feed_secret,
+                # The strategy service reads the registry's statistics directly (service to service).
+                "PUTOKAZ_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
+                **extra_env.get(service.name, {}),
+            }
+            port = ports[service.name] if n == 0 else free_port()
+            log = log_dir / f"{service.name}{'' if n == 0 else f'-{n + 1}'}.log"
+            replicas[service.name].append(UvicornProcess(service.app, env, port=port, log_path=log))
+    # Every gateway balances over every replica of each service (comma-separated URLs).
+    gateway_env = {
+        **common,
+        **{f"PUTOKAZ_{name.upper()}_URL": ",".join(p.url for p in ps) for name, ps in replicas.items()},
+        **extra_env.get("gateway", {}),
+    }
+    for n in range(replicas_each):
+        log = log_dir / f"gateway{'' if n == 0 else f'-{n + 1}'}.log"
+        gateways.append(UvicornProcess(GATEWAY_APP, gateway_env, log_path=log))
+    # Side by side: a service that starts before another only retries its deliveries (the outbox keeps them),
+    # and the gateway answers 502/503 for a replica not yet up — but nothing is used before all are healthy.
+    start_all([*(p for processes in replicas.values() for p in processes), *gateways])
     return Stack(
         gateway=gateways[0],
         services={name: processes[0] for name, processes in replicas.items()},

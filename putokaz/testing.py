@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -69,7 +69,7 @@ class PostgresServer:
         self.admin_url = async_url(admin_url)
         self.base_name = urlsplit(self.admin_url).path.lstrip("/") or "postgres"
         self.created: list[str] = []
-        self.templates: dict[Path, str] = {}
+        self.templates: dict[tuple[Path, str], str] = {}
 
     def _new_name(self, label: str) -> str:
         return f"{self.base_name}_{worker_id()}_{label}_{uuid.uuid4().hex[:8]}".lower()[:63]
@@ -80,16 +80,34 @@ class PostgresServer:
         self.created.append(name)
         return _with_database(self.admin_url, name)
 
-    def template_for(self, migrations_dir: Path) -> str:
-        """The name of this worker's migrated template for these migrations (migrated on first use)."""
-        if migrations_dir not in self.templates:
-            name = self._new_name(f"tpl_{migrations_dir.parent.name}")
-            upgrade(migrations_dir, self._create(name))
-            self.templates[migrations_dir] = name
-        return self.templates[migrations_dir]
+    def template_for(
+        self, migrations_dir: Path, prepare: Callable[[str], None] | None = None, prepared_as: str = ""
+    ) -> str:
+        """The name of this worker's migrated template for these migrations (migrated on first use).
 
-    def create_database(self, label: str, migrations_dir: Path | None = None) -> str:
-        template = self.template_for(migrations_dir) if migrations_dir is not None else None
+        With `prepare` (e.g. loading demo data), a second template is made from the migrated one and
+        prepared once under the name `prepared_as`: whole stacks copy it instead of loading data each time.
+        """
+        key = (migrations_dir, prepared_as if prepare else "")
+        if key not in self.templates:
+            if prepare is None:
+                name = self._new_name(f"tpl_{migrations_dir.parent.name}")
+                upgrade(migrations_dir, self._create(name))
+            else:
+                name = self._new_name(f"tpl_{migrations_dir.parent.name}_{prepared_as}")
+                prepare(self._create(name, self.template_for(migrations_dir)))
+            self.templates[key] = name
+        return self.templates[key]
+
+    def create_database(
+        self,
+        label: str,
+        migrations_dir: Path | None = None,
+        prepare: Callable[[str], None] | None = None,
+        prepared_as: str = "",
+    ) -> str:
+        """A fresh database, copied from the migrated (and, with `prepare`, prepared) template if given."""
+        template = self.template_for(migrations_dir, prepare, prepared_as) if migrations_dir is not None else None
         return self._create(self._new_name(label), template)
 
     def drop_all(self) -> None:
@@ -208,6 +226,10 @@ class UvicornProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90.0) -> UvicornProcess:
+        return self.spawn().wait_healthy(timeout)
+
+    def spawn(self) -> UvicornProcess:
+        """Start the process without waiting: several processes then import and start side by side."""
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [
@@ -229,6 +251,10 @@ class UvicornProcess:
             stdout=log,
             stderr=log,
         )
+        return self
+
+    def wait_healthy(self, timeout: float = 90.0) -> UvicornProcess:
+        assert self.process is not None, "spawn() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -243,16 +269,45 @@ class UvicornProcess:
         raise RuntimeError(f"{self.app} did not become healthy in {timeout}s")
 
     def stop(self, kill: bool = False) -> None:
+        self.signal_stop(kill)
+        self.wait_stopped()
+
+    def signal_stop(self, kill: bool = False) -> None:
+        """Ask the process to stop (SIGTERM: uvicorn's graceful shutdown; SIGKILL with `kill`)."""
         if self.process and self.process.poll() is None:
             if kill:
                 self.process.kill()
             else:
                 self.process.terminate()
+
+    def wait_stopped(self, timeout: float = 10.0) -> None:
+        if self.process and self.process.returncode is None:
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def start_all(processes: list[UvicornProcess], timeout: float = 180.0) -> None:
+    """Start the processes side by side and wait until every one is healthy (all stopped if one fails)."""
+    try:
+        for process in processes:
+            process.spawn()
+        for process in processes:
+            process.wait_healthy(timeout)
+    except BaseException:
+        stop_all(processes)
+        raise
+
+
+def stop_all(processes: Iterable[UvicornProcess]) -> None:
+    """Stop the processes side by side: each graceful shutdown runs while the others run theirs."""
+    processes = list(processes)
+    for process in processes:
+        process.signal_stop()
+    for process in processes:
+        process.wait_stopped()
 
 
 def schema_cases(operation: Any, count: int) -> list[Any]:
