@@ -410,7 +410,7 @@ async def ingest_round(
             )
             started = time.perf_counter()
             async with db.sessionmaker() as session, session.begin():
-                if await ingest_message(session, message) != "stored":
+                if await ingest_message(session, message, message.timestamp) != "stored":
                     raise SystemExit("ingest: a fact was not stored")
             latencies.append((time.perf_counter() - started) * 1000)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from putokaz.clock import SYSTEM_CLOCK
 from putokaz.db import Database
 from putokaz.gazetteer import find_municipality
 from services.referral.directory.matching import ACCOMMODATION_TYPES
@@ -414,7 +415,7 @@ def demo_rows(now: datetime) -> list[Any]:
 
 async def load_demo_data(db: Database) -> None:
     """Insert each demo row that is not there yet; never overwrites what users changed since."""
-    now = datetime.now(UTC)
+    now = SYSTEM_CLOCK.now()  # run by the deployment before any service (and its clock) is up
     async with db.sessionmaker() as session, session.begin():
         for row in demo_rows(now):
             if await session.get(type(row), row.id) is None:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from putokaz import audit
 from putokaz.auth import Authorize, Principal
-from putokaz.clock import Now
+from putokaz.clock import Now, clock_of
 from putokaz.db import DbSession
 from putokaz.errors import Invalid, NotFound, ProblemError, problem_response
 from putokaz.events.receiver import WebhookMessage, WebhookSignature
@@ -344,6 +344,7 @@ async def create_import(
     session: DbSession,
     principal: Admin,
     background: BackgroundTasks,
+    now: Now,
     kind: Annotated[imports.ImportKind, Query(description="screening or referral facts")] = "screening",
 ) -> Any:
     """Import historical anonymised facts from CSV: every row valid, or nothing imported."""
@@ -359,7 +360,7 @@ async def create_import(
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid("The file is not UTF-8 text", field="body") from None
-    record = imports.new_import(kind, principal.sub, principal.org)
+    record = imports.new_import(kind, principal.sub, principal.org, now)
     audit.record_for(session, audit_tables, principal, "import", "import", record.id, detail={"kind": kind})
     if text.count("\n") > settings.import_inline_rows:
         # Committed before the 202 (DbSession), then processed after the answer has been sent.
@@ -369,6 +370,7 @@ async def create_import(
             request.app.state.db,
             record.id,
             text,
+            clock=clock_of(request),
             max_rows=settings.import_max_rows,
         )
         return JSONResponse(
@@ -376,7 +378,7 @@ async def create_import(
             status_code=202,
             headers={"Location": f"/api/v1/imports/{record.id}"},
         )
-    record = await imports.run_import(session, record, text, max_rows=settings.import_max_rows)
+    record = await imports.run_import(session, record, text, now=now, max_rows=settings.import_max_rows)
     read = ImportRead.of(record)
     if record.status == "rejected":
         # Answered, not raised: the rejected import itself is kept so its report can be read again.
@@ -412,6 +414,7 @@ def _feed_secrets(request: Request) -> list[str]:
 async def receive_event(
     session: DbSession,
     message: Annotated[WebhookMessage, Depends(WebhookSignature(_feed_secrets))],
+    now: Now,
 ) -> IngestRead:
     """The internal feed (Standard Webhooks, signed with PUTOKAZ_REGISTRY_FEED_SECRET); never public."""
-    return IngestRead(status=await ingest_message(session, message))
+    return IngestRead(status=await ingest_message(session, message, now))

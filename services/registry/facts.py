@@ -7,10 +7,10 @@ which a name, a date of birth or free text could travel, and unknown keys are re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from putokaz.schemas import StrictModel
 from putokaz.vocabulary import (  # noqa: F401 - re-exported: the registry's dimensions are these codes
@@ -52,6 +52,15 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}
 MIN_YEAR = 2000
 
 
+def clock_now(info: ValidationInfo) -> datetime:
+    """The service clock's now, which every caller passes: `model_validate(data, context={"now": now})`
+    (a test's clock decides what "in the future" is)."""
+    if not info.context or "now" not in info.context:
+        # Not a ValueError: a caller that forgot the clock is a bug (500), not a bad fact (422).
+        raise RuntimeError('facts are validated with context={"now": <the clock\'s now>}')
+    return info.context["now"]
+
+
 class FactBase(StrictModel):
     # strict: a JSON string "2025" is not a year, "true" is not a boolean; extra: an unknown key
     # (a name, a date of birth, a note) rejects the whole fact.
@@ -65,10 +74,10 @@ class FactBase(StrictModel):
     canton: int | None = Field(default=None, ge=1, le=10)
 
     @model_validator(mode="after")
-    def _check_place_and_time(self) -> FactBase:
+    def _check_place_and_time(self, info: ValidationInfo) -> FactBase:
         if self.canton is not None and self.entity != "FBIH":
             raise ValueError("canton is only valid with entity FBIH")
-        now = datetime.now(UTC)
+        now = clock_now(info)
         if (self.year, self.month) > (now.year, now.month):
             raise ValueError("a fact cannot be dated in the future")
         return self
@@ -101,7 +110,7 @@ class ScreeningFactIn(FactBase):
             raise ValueError("subject_key is required unless the fact is anonymous")
         return self
 
-    def row(self, source: str) -> dict[str, Any]:
+    def row(self, source: str, now: datetime) -> dict[str, Any]:
         mask = 0
         for form in self.forms:
             mask |= FORM_BITS[form]
@@ -124,7 +133,7 @@ class ScreeningFactIn(FactBase):
             "child": self.child,
             "anonymous": self.anonymous,
             "source": source,
-            "updated_at": datetime.now(UTC),
+            "updated_at": now,
         }
 
 
@@ -138,7 +147,7 @@ class ReferralFactIn(FactBase):
     child: bool
     urgent: bool
 
-    def row(self, source: str) -> dict[str, Any]:
+    def row(self, source: str, now: datetime) -> dict[str, Any]:
         return {
             "fact_id": self.fact_id.lower(),
             "version": self.version,
@@ -155,7 +164,7 @@ class ReferralFactIn(FactBase):
             "child": self.child,
             "urgent": self.urgent,
             "source": source,
-            "updated_at": datetime.now(UTC),
+            "updated_at": now,
         }
 
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from putokaz.clock import SYSTEM_CLOCK
 from putokaz.db import Database
 from services.registry import imports
 from services.registry.settings import Settings
@@ -45,11 +46,13 @@ async def import_file(text: str, kind: imports.ImportKind, database_url: str, ma
     db = Database(database_url)
     try:
         async with db.sessionmaker() as session, session.begin():
-            record = imports.new_import(kind, "command-line", "command-line")
+            now = SYSTEM_CLOCK.now()
+            record = imports.new_import(kind, "command-line", "command-line", now)
             record = await imports.run_import(
                 session,
                 record,
                 text,
+                now=now,
                 max_rows=max_rows,
                 progress=ProgressBar("validating"),
                 write_progress=ProgressBar("writing"),

@@ -10,12 +10,13 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz.clock import Clock
 from putokaz.db import Database
 from services.registry import repository
 from services.registry.facts import REFERRAL_FACT, SCREENING_FACT, ReferralFactIn, ScreeningFactIn, fact_errors
@@ -120,7 +121,9 @@ def _records(text: str) -> Iterator[list[str]]:
     return csv.reader(io.StringIO(text, newline=""))
 
 
-def parse_csv(text: str, kind: ImportKind, *, max_rows: int, progress: Progress | None = None) -> ParsedFile:
+def parse_csv(
+    text: str, kind: ImportKind, *, now: datetime, max_rows: int, progress: Progress | None = None
+) -> ParsedFile:
     """Every row validated against the fact contract; errors name the row and column, never the value."""
     parsed = ParsedFile()
     expected = COLUMNS[kind]
@@ -160,7 +163,7 @@ def parse_csv(text: str, kind: ImportKind, *, max_rows: int, progress: Progress 
                 break
             if progress and parsed.total % 1000 == 0:
                 progress(parsed.total, lines)
-            row_errors = _validate_row(record, header, model, line_number, parsed, seen)
+            row_errors = _validate_row(record, header, model, line_number, parsed, seen, now)
             parsed.errors.extend(row_errors)
             if len(parsed.errors) >= MAX_ERRORS:
                 parsed.errors.append({"row": line_number, "field": None, "message": "too many errors; stopped"})
@@ -179,6 +182,7 @@ def _validate_row(
     line_number: int,
     parsed: ParsedFile,
     seen: set[str],
+    now: datetime,
 ) -> list[dict[str, Any]]:
     if len(record) != len(header):
         return [{"row": line_number, "field": None, "message": f"expected {len(header)} columns, got {len(record)}"}]
@@ -192,18 +196,18 @@ def _validate_row(
     if errors:
         return errors
     try:
-        fact = model.model_validate(values)
+        fact = model.model_validate(values, context={"now": now})
     except ValidationError as exc:
         return [{"row": line_number, **error} for error in fact_errors(exc)]
     fact_id = fact.fact_id.lower()
     if fact_id in seen:
         return [{"row": line_number, "field": "fact_id", "message": "fact_id appears twice in the file"}]
     seen.add(fact_id)
-    parsed.rows.append(fact.row("import"))
+    parsed.rows.append(fact.row("import", now))
     return []
 
 
-def new_import(kind: ImportKind, created_by: str, org_id: str) -> FactImport:
+def new_import(kind: ImportKind, created_by: str, org_id: str, now: datetime) -> FactImport:
     return FactImport(
         id=str(uuid.uuid4()),
         kind=kind,
@@ -215,7 +219,7 @@ def new_import(kind: ImportKind, created_by: str, org_id: str) -> FactImport:
         error_count=0,
         errors="[]",
         created_by=created_by,
-        created_at=datetime.now(UTC),
+        created_at=now,
     )
 
 
@@ -229,18 +233,24 @@ async def read(session: AsyncSession, import_id: str, org_id: str) -> FactImport
     return await repository.get_import(session, import_id, org_id)
 
 
-async def validate(text: str, kind: ImportKind, *, max_rows: int, progress: Progress | None = None) -> ParsedFile:
+async def validate(
+    text: str, kind: ImportKind, *, now: datetime, max_rows: int, progress: Progress | None = None
+) -> ParsedFile:
     """Parse and validate in a worker thread: a large file must not stall the event loop."""
-    return await asyncio.to_thread(parse_csv, text, kind, max_rows=max_rows, progress=progress)
+    return await asyncio.to_thread(parse_csv, text, kind, now=now, max_rows=max_rows, progress=progress)
 
 
 async def apply(
-    session: AsyncSession, record: FactImport, parsed: ParsedFile, write_progress: Progress | None = None
+    session: AsyncSession,
+    record: FactImport,
+    parsed: ParsedFile,
+    now: datetime,
+    write_progress: Progress | None = None,
 ) -> None:
     """Reject the import if any row failed; otherwise write every fact in the caller's transaction."""
     if parsed.errors:
         await repository.finish_import(
-            session, record.id, status="rejected", processed=parsed.total, imported=0, errors=parsed.errors
+            session, record.id, status="rejected", processed=parsed.total, imported=0, errors=parsed.errors, now=now
         )
         return
     table = repository.SCREENINGS if record.kind == "screening" else repository.REFERRALS
@@ -252,7 +262,7 @@ async def apply(
         years = {r["year"] for r in parsed.rows} | {year for _, year in previous}
         await repository.refresh_person_periods(session, years=sorted(years))
     await repository.finish_import(
-        session, record.id, status="completed", processed=parsed.total, imported=written, errors=[]
+        session, record.id, status="completed", processed=parsed.total, imported=written, errors=[], now=now
     )
 
 
@@ -261,19 +271,20 @@ async def run_import(
     record: FactImport,
     text: str,
     *,
+    now: datetime,
     max_rows: int,
     progress: Progress | None = None,
     write_progress: Progress | None = None,
 ) -> FactImport:
     """Record the import, validate the whole file, then write all facts or none, in the caller's transaction."""
     await repository.add_import(session, record)
-    parsed = await validate(text, record.kind, max_rows=max_rows, progress=progress)  # type: ignore[arg-type]
-    await apply(session, record, parsed, write_progress)
+    parsed = await validate(text, record.kind, now=now, max_rows=max_rows, progress=progress)  # type: ignore[arg-type]
+    await apply(session, record, parsed, now, write_progress)
     await session.refresh(record)
     return record
 
 
-async def run_import_in_background(db: Database, import_id: str, text: str, *, max_rows: int) -> None:
+async def run_import_in_background(db: Database, import_id: str, text: str, *, clock: Clock, max_rows: int) -> None:
     """A large import after its 202 answer: progress is committed as it goes, the facts in one transaction."""
     done = {"validated": 0, "written": 0}
 
@@ -292,10 +303,11 @@ async def run_import_in_background(db: Database, import_id: str, text: str, *, m
             parsed = await validate(
                 text,
                 record.kind,  # type: ignore[arg-type]
+                now=clock.now(),
                 max_rows=max_rows,
                 progress=lambda n, _total: done.__setitem__("validated", n),
             )
-            await apply(session, record, parsed, lambda n, _total: done.__setitem__("written", n))
+            await apply(session, record, parsed, clock.now(), lambda n, _total: done.__setitem__("written", n))
             # Stop reporting before the final row is committed so no stale progress overwrites it.
             reporter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -310,6 +322,7 @@ async def run_import_in_background(db: Database, import_id: str, text: str, *, m
                 processed=done["validated"],
                 imported=0,
                 errors=[{"row": 0, "field": None, "message": "the import failed; nothing was imported"}],
+                now=clock.now(),
             )
     finally:
         reporter.cancel()

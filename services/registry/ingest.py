@@ -4,6 +4,7 @@ re-key a person's facts in place on a pseudonym rotation."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Literal
 
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ logger = logging.getLogger("putokaz.registry.ingest")
 Outcome = Literal["stored", "superseded", "duplicate", "ignored"]
 
 
-async def ingest_message(session: AsyncSession, message: WebhookMessage) -> Outcome:
+async def ingest_message(session: AsyncSession, message: WebhookMessage, now: datetime) -> Outcome:
     """Store one verified feed message in the caller's transaction.
 
     A fact outside the contract raises `Invalid` (422): the sender's dispatcher records the failure and
@@ -31,7 +32,7 @@ async def ingest_message(session: AsyncSession, message: WebhookMessage) -> Outc
         logger.info("feed event ignored", extra={"webhook_id": message.id, "event_type": message.type[:100]})
         return "ignored"
     try:
-        fact = model.model_validate(message.data)
+        fact = model.model_validate(message.data, context={"now": now})
     except ValidationError as exc:
         errors = fact_errors(exc)
         logger.warning(
@@ -49,7 +50,7 @@ async def ingest_message(session: AsyncSession, message: WebhookMessage) -> Outc
         # Idempotent by itself too: once re-keyed, no fact carries the old pseudonym any more.
         await repository.rekey_person(session, fact.old_subject_key, fact.new_subject_key)
         return "stored"
-    row = fact.row("feed")
+    row = fact.row("feed", now)
     if message.type != SCREENING_FACT:
         written = await repository.upsert_facts(session, repository.REFERRALS, [row])
         return "stored" if written else "superseded"

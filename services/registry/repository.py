@@ -7,7 +7,7 @@ import os
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select, text, update
@@ -425,7 +425,14 @@ async def record_progress(session: AsyncSession, import_id: str, validated: int,
 
 
 async def finish_import(
-    session: AsyncSession, import_id: str, *, status: str, processed: int, imported: int, errors: list[dict[str, Any]]
+    session: AsyncSession,
+    import_id: str,
+    *,
+    status: str,
+    processed: int,
+    imported: int,
+    errors: list[dict[str, Any]],
+    now: datetime,
 ) -> None:
     await session.execute(
         update(FactImport)
@@ -437,6 +444,6 @@ async def finish_import(
             rows_imported=imported,
             error_count=len(errors),
             errors=json.dumps(errors[:1000]),
-            finished_at=datetime.now(UTC),
+            finished_at=now,
         )
     )

@@ -10,11 +10,12 @@ so the annual-report view has exact tables with hidden cells to show.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz.clock import SYSTEM_CLOCK
 from putokaz.db import Database
 from services.registry import releases, repository
 from services.registry.facts import ReferralFactIn, ScreeningFactIn
@@ -28,6 +29,7 @@ PEOPLE, SCREENINGS, REFERRALS = 600, 800, 200
 
 
 async def load_demo_data(db: Database) -> None:
+    now = SYSTEM_CLOCK.now()  # run by the deployment before any service (and its clock) is up
     async with db.sessionmaker() as session, session.begin():
         present = await session.scalar(
             select(func.count()).select_from(repository.SCREENINGS).where(repository.SCREENINGS.c.source == DEMO_SOURCE)
@@ -43,17 +45,17 @@ async def load_demo_data(db: Database) -> None:
                 screenings=SCREENINGS + 10 * victims,
                 referral_count=REFERRALS + victims,
             )
-            await _insert(session, repository.SCREENINGS, [_row(f, True) for f in facts])
-            await _insert(session, repository.REFERRALS, [_row(r, False) for r in referrals])
+            await _insert(session, repository.SCREENINGS, [_row(f, True, now) for f in facts])
+            await _insert(session, repository.REFERRALS, [_row(r, False, now) for r in referrals])
         await repository.refresh_person_periods(session, years=sorted(DEMO_YEARS))
         last = max(DEMO_YEARS)
-        if last < datetime.now(UTC).year:
+        if last < now.year:
             # The default thresholds: demo data is loaded before (and without) the service's settings.
             thresholds = (
                 Settings.model_fields["stats_threshold"].default,
                 Settings.model_fields["stats_sensitive_threshold"].default,
             )
-            await releases.release_year(session, last, thresholds, now=datetime.now(UTC))
+            await releases.release_year(session, last, thresholds, now=now)
 
 
 async def _insert(session: AsyncSession, table: Table, rows: list[dict]) -> None:
@@ -63,6 +65,6 @@ async def _insert(session: AsyncSession, table: Table, rows: list[dict]) -> None
     await session.execute(table.insert(), repository.with_record_keys(table, rows, secret))
 
 
-def _row(fact: dict, screening: bool) -> dict:
+def _row(fact: dict, screening: bool, now: datetime) -> dict:
     model = ScreeningFactIn if screening else ReferralFactIn
-    return model.model_validate(fact).row(DEMO_SOURCE)
+    return model.model_validate(fact, context={"now": now}).row(DEMO_SOURCE, now)

@@ -94,10 +94,10 @@ async def list_questionnaires(_: FrontlineOrAdmin, session: DbSession, lang: Lan
     "/questionnaires", response_model=QuestionnaireRead, status_code=status.HTTP_201_CREATED, tags=["questionnaires"]
 )
 async def publish_questionnaire(
-    principal: Admin, session: DbSession, body: Annotated[dict[str, Any], Body()]
+    principal: Admin, session: DbSession, now: Now, body: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
     definition = instruments.resolve(body)
-    row = await instruments.publish(session, definition, published_by=principal.sub)
+    row = await instruments.publish(session, definition, published_by=principal.sub, now=now)
     return instruments.localised(row, await instruments.definition_of(session, row), "en")
 
 

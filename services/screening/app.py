@@ -20,7 +20,7 @@ from services.screening.vault import Vault
 
 
 async def _load_instruments(app: FastAPI) -> None:
-    await load_builtin_instruments(app.state.db)
+    await load_builtin_instruments(app.state.db, app.state.clock)
 
 
 async def _open_keystore(app: FastAPI) -> None:

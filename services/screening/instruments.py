@@ -6,7 +6,7 @@ import copy
 import hashlib
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from putokaz.clock import SYSTEM_CLOCK, Clock
 from putokaz.db import Database
 from putokaz.errors import Conflict, Invalid, NotFound
 from putokaz.vocabulary import RTL_LANGUAGES, TEXT_LANGUAGES
@@ -144,7 +145,9 @@ def checksum(definition: InstrumentDefinition) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def publish(session: AsyncSession, definition: InstrumentDefinition, published_by: str) -> Questionnaire:
+async def publish(
+    session: AsyncSession, definition: InstrumentDefinition, published_by: str, now: datetime
+) -> Questionnaire:
     """Store a new version; the same (code, version) again → 409, a version below the latest → 422."""
     existing = await session.scalar(
         select(Questionnaire).where(Questionnaire.code == definition.code, Questionnaire.version == definition.version)
@@ -162,7 +165,7 @@ async def publish(session: AsyncSession, definition: InstrumentDefinition, publi
         kind=definition.kind,
         definition=definition.model_dump(mode="json", exclude_none=True),
         checksum=checksum(definition),
-        published_at=datetime.now(UTC),
+        published_at=now,
         published_by=published_by,
     )
     session.add(row)
@@ -235,7 +238,7 @@ def builtin_files() -> list[Path]:
     return sorted(p for p in INSTRUMENTS_DIR.glob("*.yaml") if p.name != CATALOGUE_FILE.name)
 
 
-async def load_builtin_instruments(db: Database) -> int:
+async def load_builtin_instruments(db: Database, clock: Clock = SYSTEM_CLOCK) -> int:
     """Publish the instrument files not yet in the database (idempotent; safe when processes race)."""
     loaded = 0
     for path in builtin_files():
@@ -250,7 +253,7 @@ async def load_builtin_instruments(db: Database) -> int:
                     )
                 continue
             try:
-                await publish(session, definition, published_by="builtin")
+                await publish(session, definition, published_by="builtin", now=clock.now())
                 await session.commit()
                 loaded += 1
             except (Conflict, IntegrityError):

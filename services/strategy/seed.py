@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from putokaz.auth import Principal
+from putokaz.clock import SYSTEM_CLOCK
 from putokaz.db import Database
 from services.strategy import repository, service
 from services.strategy.schemas import ActivityUpdate, PlanCreate, ReportCreate, ReviewCreate
@@ -222,7 +221,7 @@ async def load_demo_data(db: Database) -> None:
     async with db.sessionmaker() as session, session.begin():
         if await repository.plan_code_taken(session, DEMO_CODE):
             return
-        now = datetime.now(UTC)
+        now = SYSTEM_CLOCK.now()  # run by the deployment before any service (and its clock) is up
         plan = await service.create_plan(session, PlanCreate.model_validate(DEMO_PLAN), COORDINATOR, now)
         indicators = {i.code: i for i in await repository.plan_indicators(session, plan.id)}
         for code, org, period, value, accepted in DEMO_REPORTS:

@@ -7,8 +7,10 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 
+from putokaz.errors import Invalid
 from putokaz.events.receiver import WebhookMessage
 from services.registry.ingest import ingest_message
 from services.registry.tests.conftest import (
@@ -93,6 +95,23 @@ async def test_inconsistent_or_future_facts_are_rejected(client) -> None:
     assert (await send(client, "registry.referral_fact", referral_fact(hours_to_answer=-1))).status_code == 422
 
 
+async def test_the_clock_passed_in_decides_what_is_future_and_stamps_the_row(registry_app) -> None:
+    """The feed reads the time from the service clock: a fact three years ahead is refused today, stored
+    when the clock says it is that year, and its row carries the clock's time."""
+    app, _ = registry_app
+    fact = screening_fact(year=LAST_YEAR + 3, month=1)
+    then = datetime(LAST_YEAR + 3, 2, 1, 12, tzinfo=UTC)
+    async with app.state.db.sessionmaker() as session, session.begin():
+        message = WebhookMessage("msg_" + uuid.uuid4().hex, "registry.screening_fact", then, fact)
+        with pytest.raises(Invalid):
+            await ingest_message(session, message, datetime.now(UTC))
+        assert await ingest_message(session, message, then) == "stored"
+        stamped = await session.scalar(
+            text("SELECT updated_at FROM screening_facts WHERE fact_id = :id"), {"id": fact["fact_id"]}
+        )
+    assert stamped.replace(tzinfo=UTC) == then
+
+
 async def test_anonymous_fact_without_subject_key_counts_as_one_person(registry_app, client) -> None:
     await send_all(client, [screening_fact(subject_key=None, anonymous=True) for _ in range(10)])
     assert await victims_total(registry_app) == 10
@@ -153,7 +172,7 @@ async def test_writers_of_one_year_never_wait_for_each_other_nor_leave_a_stale_a
         # A writer of the year whose facts are written and whose transaction is still open …
         fact = screening_fact(status="identified")
         message = WebhookMessage("msg_" + uuid.uuid4().hex, "registry.screening_fact", datetime.now(UTC), fact)
-        assert await ingest_message(slow, message) == "stored"
+        assert await ingest_message(slow, message, datetime.now(UTC)) == "stored"
         # … while another writer of the same year commits without waiting for it (a row per year, held
         # by each writer until its commit, made this wait: the timeout fails the test).
         await asyncio.wait_for(send_all(client, [screening_fact(status="identified")]), timeout=15)

@@ -80,13 +80,14 @@ async def year(registry_app, admin) -> dict[str, Any]:
         await conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
     facts, referrals = bih_year(YEAR)
     for kind, rows in (("screening", facts), ("referral", referrals)):
-        parsed = parse_csv(to_csv(COLUMNS[kind], rows), kind, max_rows=100_000)
+        now = app.state.clock.now()
+        parsed = parse_csv(to_csv(COLUMNS[kind], rows), kind, now=now, max_rows=100_000)
         assert not parsed.errors, parsed.errors[:3]
         async with app.state.db.sessionmaker() as session, session.begin():
-            record = new_import(kind, "test", "test")
+            record = new_import(kind, "test", "test", now)
             session.add(record)
             await session.flush()
-            await apply(session, record, parsed)
+            await apply(session, record, parsed, now)
     return {"facts": facts, "persons": persons(facts)}
 
 

@@ -135,7 +135,12 @@ async def test_an_earlier_version_without_the_new_languages_stays_readable_and_r
 
     strip(legacy)
     async with screening_app.state.db.sessionmaker() as session:
-        await publish(session, InstrumentDefinition.model_validate(legacy), published_by="test")
+        await publish(
+            session,
+            InstrumentDefinition.model_validate(legacy),
+            published_by="test",
+            now=screening_app.state.clock.now(),
+        )
         await session.commit()
     h = headers("police", org="org-x")
     old = await client.get("/api/v1/questionnaires/quick_legacy?lang=sr", headers=h)
