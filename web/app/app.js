@@ -137,8 +137,9 @@ function App() {
 
 /** Take over the page from the first sign-in screen (the same page, so nothing moves), keeping the focus. */
 export function startApp(root) {
-  const focused = document.activeElement?.dataset?.user;
+  const active = document.activeElement;
+  const focused = active?.dataset?.user ? `button[data-user="${CSS.escape(active.dataset.user)}"]` : active?.matches("header select") ? "header select" : null;
   root.replaceChildren();
   render(html`<${App} />`, root);
-  if (focused) root.querySelector(`button[data-user="${CSS.escape(focused)}"]`)?.focus();
+  if (focused) root.querySelector(focused)?.focus();
 }

@@ -217,3 +217,15 @@ def test_the_coordinator_reaches_a_table_of_the_console_with_the_keyboard_alone(
     page.get_by_role("heading", name=f"Eurostat crim_thb, {year - 1}").wait_for(timeout=60_000)
     tab_to(page, "main a.csv")  # into the table view: its CSV, after the tables' figures
     assert page.locator("main table.data").first.is_visible()
+
+
+def test_a_language_chosen_by_keyboard_on_the_first_screen_keeps_the_focus_on_the_choice(page: Any) -> None:
+    # The first screen as a slow network shows it for seconds: drawn before the app has arrived (held back here).
+    page.route("**/app.app.js", lambda route: route.abort())
+    page.goto("/")
+    page.locator('button[data-user="police-una-sana"]').wait_for()
+    tab_to(page, "header select")
+    page.keyboard.press("End")  # the last language offered: the page is drawn anew in it
+    wait_until(page, "document.documentElement.lang === 'bn'")
+    page.locator("main h1").filter(has_text="সাইন").wait_for()
+    assert page.evaluate(FOCUSED, "header select")

@@ -70,7 +70,13 @@ export function paintSignInPage(root) {
   const online = navigator.onLine;
   const choose = el(
     "select",
-    { onchange: (e) => setUiLanguage(e.target.value).then(() => paintSignInPage(root)) },
+    {
+      onchange: (e) =>
+        setUiLanguage(e.target.value).then(() => {
+          paintSignInPage(root);
+          root.querySelector("header select").focus(); // drawn anew: the keyboard stays on the choice
+        }),
+    },
     UI_LANGUAGES.map(([code, name]) => el("option", { value: code, lang: code, selected: code === uiLanguage() }, name)),
   );
   const host = el("div");
