@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header
@@ -90,7 +90,9 @@ async def lookup(session: AsyncSession, table: Table, principal: Principal, key:
     return str(row.resource_id)
 
 
-async def claim(session: AsyncSession, table: Table, principal: Principal, key: str, print_: str) -> str | None:
+async def claim(
+    session: AsyncSession, table: Table, principal: Principal, key: str, print_: str, now: datetime
+) -> str | None:
     """Claim the key for this transaction (None: go on and create) or return the earlier resource id.
 
     INSERT … ON CONFLICT DO NOTHING: on PostgreSQL a concurrent claim of the same key blocks until the
@@ -102,7 +104,7 @@ async def claim(session: AsyncSession, table: Table, principal: Principal, key: 
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(table)
-        .values(org_id=principal.org, sub=principal.sub, key=key, fingerprint=print_, created_at=datetime.now(UTC))
+        .values(org_id=principal.org, sub=principal.sub, key=key, fingerprint=print_, created_at=now)
         .on_conflict_do_nothing()
     )
     result = await session.execute(statement)

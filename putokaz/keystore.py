@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, inspect, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from putokaz.clock import SYSTEM_CLOCK
 from putokaz.db import Database
 
 DATA_KEY_BYTES = 32
@@ -79,7 +79,8 @@ class DataKeyStore:
                 data_keys.insert().values(
                     object_id=object_id,
                     wrapped=self.wrapper.encrypt(key, _context(object_id)),
-                    created_at=datetime.now(UTC),
+                    # When the key really came to be (bookkeeping; nothing is decided by it).
+                    created_at=SYSTEM_CLOCK.now(),
                 )
             )
         return key

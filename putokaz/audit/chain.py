@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from putokaz.audit.tables import GENESIS, AuditTables
 from putokaz.auth import Principal
+from putokaz.clock import SYSTEM_CLOCK
 from putokaz.events.outbox import insert_events, take_pending_events
 
 PENDING = "putokaz.audit.pending"
@@ -52,7 +53,8 @@ class Entry:
     object_id: str | None
     outcome: str = "ok"
     detail: dict[str, Any] | None = None
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Callers that act on a clock pass `at=now`; the default is the real time of the act.
+    at: datetime = field(default_factory=lambda: SYSTEM_CLOCK.now())
 
 
 def _utc(value: datetime) -> datetime:

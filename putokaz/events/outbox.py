@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.dml import Insert
 
+from putokaz.clock import SYSTEM_CLOCK
 from putokaz.db import UtcDateTime
 
 PK_BIGINT = BigInteger().with_variant(Integer(), "sqlite")
@@ -172,7 +173,8 @@ async def emit(
     that rolling back to the savepoint takes the event with it.
     """
     message_id = new_message_id()
-    when = (occurred_at or datetime.now(UTC)).astimezone(UTC)
+    # Callers pass their clock's now as `occurred_at`; the default is the real time of the emit.
+    when = (occurred_at or SYSTEM_CLOCK.now()).astimezone(UTC)
     org_list = sorted({o for o in orgs if o}) if orgs is not None else None
     row = {
         "message_id": message_id,

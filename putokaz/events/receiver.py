@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook
 
+from putokaz.clock import SYSTEM_CLOCK
 from putokaz.db import UtcDateTime
 from putokaz.errors import Unauthorized
 
@@ -89,7 +90,9 @@ class WebhookSignature:
             timestamp = datetime.fromtimestamp(seconds, tz=UTC)
         except (ValueError, OverflowError, OSError):
             raise Unauthorized("Malformed webhook-timestamp", headers={}) from None
-        if abs(datetime.now(UTC).timestamp() - seconds) > self.tolerance_seconds:
+        # Real time, not the app's clock: the sender stamps the wall-clock time of its attempt
+        # (putokaz.events.signing), and a test's FakeClock must not open the replay window.
+        if abs(SYSTEM_CLOCK.now().timestamp() - seconds) > self.tolerance_seconds:
             # Outside the window a captured request could be replayed.
             raise Unauthorized("Webhook timestamp outside the accepted window", headers={})
         body_bytes = await request.body()
@@ -126,13 +129,13 @@ def _parse_event_time(value: Any, fallback: datetime) -> datetime:
     return fallback
 
 
-async def record_once(session: AsyncSession, message_id: str, event_type: str) -> bool:
+async def record_once(session: AsyncSession, message_id: str, event_type: str, now: datetime) -> bool:
     """Mark a webhook-id processed in the caller's transaction; False when it already was.
 
     On PostgreSQL `ON CONFLICT DO NOTHING` makes two concurrent deliveries of the same message
     race safely (the second waits for the first transaction and then sees the row).
     """
-    values = {"message_id": message_id, "event_type": event_type[:100], "received_at": datetime.now(UTC)}
+    values = {"message_id": message_id, "event_type": event_type[:100], "received_at": now}
     dialect = session.bind.dialect.name if session.bind is not None else ""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert

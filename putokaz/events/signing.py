@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from standardwebhooks.webhooks import Webhook
+
+from putokaz.clock import SYSTEM_CLOCK
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a format prefix, not a secret)
 
@@ -26,7 +28,7 @@ def signed_headers(
     message_id: str, body: str, signing_secrets: Sequence[str], when: datetime | None = None
 ) -> dict[str, str]:
     # The timestamp is the real wall-clock time of this attempt: receivers compare it with their own clock.
-    when = when or datetime.now(UTC)
+    when = when or SYSTEM_CLOCK.now()
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(when.timestamp())),

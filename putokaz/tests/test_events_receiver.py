@@ -46,7 +46,7 @@ async def receiver(receiver_db_url: str) -> AsyncIterator[tuple[httpx.AsyncClien
     @app.post("/internal/events", status_code=204)
     async def receive(message: WebhookMessage = Depends(WebhookSignature(feed_secrets))) -> None:
         async with db.sessionmaker() as session, session.begin():
-            if await record_once(session, message.id, message.type):
+            if await record_once(session, message.id, message.type, datetime.now(UTC)):
                 handled.append(message.id)
 
     transport = httpx.ASGITransport(app=app)
@@ -128,7 +128,7 @@ async def test_concurrent_duplicates_record_exactly_once(receiver) -> None:
 
     async def attempt() -> bool:
         async with db.sessionmaker() as session, session.begin():
-            return await record_once(session, msg_id, "registry.screening_fact")
+            return await record_once(session, msg_id, "registry.screening_fact", datetime.now(UTC))
 
     results = await asyncio.gather(*(attempt() for _ in range(8)))
     assert sorted(results) == [False] * 7 + [True]
@@ -141,7 +141,18 @@ async def test_rolled_back_processing_can_be_retried(receiver) -> None:
     _, _, db = receiver
     msg_id = new_id()
     async with db.sessionmaker() as session:
-        assert await record_once(session, msg_id, "registry.referral_fact")
+        assert await record_once(session, msg_id, "registry.referral_fact", datetime.now(UTC))
         await session.rollback()
     async with db.sessionmaker() as session, session.begin():
-        assert await record_once(session, msg_id, "registry.referral_fact")
+        assert await record_once(session, msg_id, "registry.referral_fact", datetime.now(UTC))
+
+
+async def test_a_processed_id_is_stamped_with_the_time_the_caller_passes(receiver) -> None:
+    """The caller's clock stamps the row retention later purges by, so a test clock can age it."""
+    _, _, db = receiver
+    msg_id, then = new_id(), datetime(2020, 3, 1, 12, tzinfo=UTC)
+    async with db.sessionmaker() as session, session.begin():
+        assert await record_once(session, msg_id, "registry.referral_fact", then)
+    async with db.sessionmaker() as session:
+        stamped = await session.scalar(select(processed.c.received_at).where(processed.c.message_id == msg_id))
+    assert stamped.replace(tzinfo=UTC) == then

@@ -44,7 +44,7 @@ async def ingest_message(session: AsyncSession, message: WebhookMessage, now: da
             },
         )
         raise Invalid("The fact does not satisfy the anonymised fact contract", errors=errors) from None
-    if not await record_once(session, message.id, message.type):
+    if not await record_once(session, message.id, message.type, now):
         return "duplicate"
     if isinstance(fact, SubjectKeyRotationIn):
         # Idempotent by itself too: once re-keyed, no fact carries the old pseudonym any more.

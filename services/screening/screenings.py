@@ -171,7 +171,7 @@ async def start_once(
         return await start(session, vault, principal, body, now=now)
     # Keyed with the blind-index key: the body holds the person's identity.
     print_ = idempotency.fingerprint(body.model_dump(mode="json"), vault.keyring.blind_index_key)
-    earlier = await idempotency.claim(session, idempotency_keys, principal, key, print_)
+    earlier = await idempotency.claim(session, idempotency_keys, principal, key, print_, now)
     if earlier is None:
         screening = await start(session, vault, principal, body, now=now)
         await idempotency.remember(session, idempotency_keys, principal, key, screening.id)

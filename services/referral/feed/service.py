@@ -73,7 +73,7 @@ async def learn_consent(
 async def handle(session: AsyncSession, message: WebhookMessage, now: datetime) -> str:
     if message.type not in ("screening.consent_recorded", "screening.submitted", "screening.consent_withdrawn"):
         return "ignored"
-    if not await record_once(session, message.id, message.type):
+    if not await record_once(session, message.id, message.type, now):
         return "duplicate"
     at = message.timestamp
     if message.type == "screening.consent_recorded":

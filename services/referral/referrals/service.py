@@ -266,7 +266,7 @@ async def create_referral_once(
     if key is None:
         return await create_referral(session, principal, body, now)
     print_ = idempotency.fingerprint(body.model_dump(mode="json"))
-    earlier = await idempotency.claim(session, idempotency_keys, principal, key, print_)
+    earlier = await idempotency.claim(session, idempotency_keys, principal, key, print_, now)
     if earlier is None:
         referral = await create_referral(session, principal, body, now)
         await idempotency.remember(session, idempotency_keys, principal, key, referral.id)

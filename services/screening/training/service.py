@@ -90,7 +90,7 @@ async def start_once(
     if key is None:
         return await start(session, principal, vignette_id, language, now)
     print_ = idempotency.fingerprint({"start": vignette_id, "language": language})
-    earlier = await idempotency.claim(session, training_idempotency_keys, principal, key, print_)
+    earlier = await idempotency.claim(session, training_idempotency_keys, principal, key, print_, now)
     if earlier is None:
         row = await start(session, principal, vignette_id, language, now)
         await idempotency.remember(session, training_idempotency_keys, principal, key, row.id)
@@ -164,7 +164,7 @@ async def finish_once(
     # The practice must be the caller's before a key is claimed for it.
     await load(session, principal, practice_id)
     print_ = idempotency.fingerprint({"finish": practice_id})
-    earlier = await idempotency.claim(session, training_idempotency_keys, principal, key, print_)
+    earlier = await idempotency.claim(session, training_idempotency_keys, principal, key, print_, now)
     if earlier is None:
         row = await finish(session, principal, practice_id, now)
         await idempotency.remember(session, training_idempotency_keys, principal, key, row.id)
