@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from putokaz import audit
 from putokaz.auth import Authorize, Principal
@@ -84,6 +86,43 @@ def _csv_response(text: str, filename: str) -> Response:
     )
 
 
+class Export:
+    """Who asks for a statistics answer, in which format and language (a route dependency); `send` audits
+    the export, with the format it goes out in, and writes the answer as JSON or CSV."""
+
+    def __init__(
+        self,
+        request: Request,
+        session: DbSession,
+        principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
+        format: Annotated[Format | None, Query()] = None,
+        lang: Lang = "en",
+    ) -> None:
+        self.request, self.session, self.principal = request, session, principal
+        self.format, self.lang = format, lang
+
+    @property
+    def settings(self) -> Settings:
+        return _settings(self.request)
+
+    def send(
+        self,
+        answer: dict[str, Any],
+        audited: tuple[str, str, str],
+        detail: dict[str, Any],
+        read: type[BaseModel],
+        to_csv: Callable[[dict[str, Any], str], str],
+        filename: str,
+    ) -> Response:
+        """`audited` is the audit entry's (action, object type, object id)."""
+        csv = _wants_csv(self.request, self.format)
+        detail = {**detail, "format": "csv" if csv else "json"}
+        audit.record_for(self.session, audit_tables, self.principal, *audited, detail=detail)
+        if csv:
+            return _csv_response(to_csv(answer, self.lang), filename)
+        return JSONResponse(read.model_validate(answer).model_dump(mode="json"))
+
+
 INDICATOR_QUERY = frozenset({"year"})
 
 
@@ -118,22 +157,18 @@ async def get_indicator(
 
 @router.get("/stats/{table}", response_model=StatsTableRead, responses=STATS_ANSWERS)
 async def get_statistics(
-    request: Request,
-    session: DbSession,
+    export: Annotated[Export, Depends()],
     now: Now,
-    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     table: Annotated[TableName, Path(description="screenings, victims or referrals")],
     year: Year,
     period: Annotated[Literal["year", "quarter"], Query()] = "year",
     quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
     by: Breakdowns = [],  # noqa: B006
-    format: Annotated[Format | None, Query()] = None,
-    lang: Lang = "en",
 ) -> Any:
     """A table of counts for one fixed year or quarter, at most two breakdowns, perturbed by the cell key method;
     the victims of a released year are its release's table (or 409 when the release does not publish it)."""
-    _reject_unknown_parameters(request, STATS_QUERY)
-    settings = _settings(request)
+    _reject_unknown_parameters(export.request, STATS_QUERY)
+    settings, session = export.settings, export.session
     breakdowns = statistics.parse_breakdowns(table, by)
     fixed = statistics.check_period(period, year, quarter, closed_only=settings.closed_periods_only(), now=now)
     closed = statistics.is_closed(fixed, now)
@@ -143,39 +178,25 @@ async def get_statistics(
         answer = released.table_answer(published, breakdowns, fixed, settings.ptable().describe(), closed=closed)
     else:
         answer = await explorer.build_table(session, table, breakdowns, fixed, settings.ptable(), closed=closed)
-    csv = _wants_csv(request, format)
-    audit.record_for(
-        session,
-        audit_tables,
-        principal,
-        "export_stats",
-        "stats_table",
-        table,
-        detail={"period": fixed.label, "by": list(breakdowns), "format": "csv" if csv else "json"},
-    )
-    if csv:
-        return _csv_response(table_csv(answer, lang), f"{table}-{fixed.label}.csv")
-    return JSONResponse(StatsTableRead.model_validate(answer).model_dump(mode="json"))
+    detail = {"period": fixed.label, "by": list(breakdowns)}
+    audited = ("export_stats", "stats_table", table)
+    return export.send(answer, audited, detail, StatsTableRead, table_csv, f"{table}-{fixed.label}.csv")
 
 
 @router.get("/stats/{table}/series", response_model=StatsSeriesRead, responses=STATS_ANSWERS)
 async def get_series(
-    request: Request,
-    session: DbSession,
+    export: Annotated[Export, Depends()],
     now: Now,
-    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     table: Annotated[TableName, Path(description="screenings, victims or referrals")],
     start: Annotated[int, Query(alias="from", ge=1900, le=9999, description="first year")],
     end: Annotated[int, Query(alias="to", ge=1900, le=9999, description="last year (inclusive)")],
     step: Annotated[Literal["year", "quarter"], Query()] = "year",
     by: Breakdowns = [],  # noqa: B006
-    format: Annotated[Format | None, Query()] = None,
-    lang: Lang = "en",
 ) -> Any:
     """One table per year or quarter from `from` to `to`: a trend in one request, perturbed (a released
     year's victims periods from its release)."""
-    _reject_unknown_parameters(request, SERIES_QUERY)
-    settings = _settings(request)
+    _reject_unknown_parameters(export.request, SERIES_QUERY)
+    settings, session = export.settings, export.session
     breakdowns = statistics.parse_breakdowns(table, by)
     periods = statistics.series_periods(start, end, step, closed_only=settings.closed_periods_only(), now=now)
     closed = {p: statistics.is_closed(p, now) for p in periods}
@@ -187,56 +208,28 @@ async def get_series(
     answer = await explorer.build_series(
         session, table, breakdowns, periods, settings.ptable(), closed=closed, released=from_release
     )
-    csv = _wants_csv(request, format)
-    audit.record_for(
-        session,
-        audit_tables,
-        principal,
-        "export_series",
-        "stats_table",
-        table,
-        detail={
-            "from": periods[0].label,
-            "to": periods[-1].label,
-            "by": list(breakdowns),
-            "format": "csv" if csv else "json",
-        },
-    )
-    if csv:
-        return _csv_response(series_csv(answer, lang), f"{table}-{start}-{end}-{step}.csv")
-    return JSONResponse(StatsSeriesRead.model_validate(answer).model_dump(mode="json"))
+    detail = {"from": periods[0].label, "to": periods[-1].label, "by": list(breakdowns)}
+    audited = ("export_series", "stats_table", table)
+    return export.send(answer, audited, detail, StatsSeriesRead, series_csv, f"{table}-{start}-{end}-{step}.csv")
 
 
 @router.get("/reports/{report}", response_model=EurostatReportRead, responses=CSV_ANSWER)
 async def get_report(
-    request: Request,
-    session: DbSession,
+    export: Annotated[Export, Depends()],
     now: Now,
-    principal: Annotated[Principal, Depends(Authorize(*STATS_ROLES))],
     report: Annotated[Literal["eurostat"], Path(description="eurostat: the crim_thb annual report")],
     year: Year,
-    format: Annotated[Format | None, Query()] = None,
-    lang: Lang = "en",
 ) -> Any:
     """Registered victims in the Eurostat crim_thb shape: perturbed, or a released year's release tables."""
-    _reject_unknown_parameters(request, REPORT_QUERY)
-    settings = _settings(request)
+    _reject_unknown_parameters(export.request, REPORT_QUERY)
+    settings, session = export.settings, export.session
     fixed = statistics.check_period("year", year, None, closed_only=settings.closed_periods_only(), now=now)
     published = (await released.latest(session, [fixed.year])).get(fixed.year)
     answer = await eurostat_report(session, fixed.year, settings.ptable(), published)
-    csv = _wants_csv(request, format)
-    audit.record_for(
-        session,
-        audit_tables,
-        principal,
-        "export_report",
-        "report",
-        report,
-        detail={"year": fixed.year, "format": "csv" if csv else "json"},
+    audited = ("export_report", "report", report)
+    return export.send(
+        answer, audited, {"year": fixed.year}, EurostatReportRead, eurostat_csv, f"eurostat-crim_thb-{year}.csv"
     )
-    if csv:
-        return _csv_response(eurostat_csv(answer, lang), f"eurostat-crim_thb-{year}.csv")
-    return JSONResponse(EurostatReportRead.model_validate(answer).model_dump(mode="json"))
 
 
 RELEASE_QUERY = frozenset({"format", "lang"})
