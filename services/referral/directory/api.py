@@ -33,9 +33,8 @@ from services.referral.directory.schemas import (
     OrganisationRead,
     OrganisationUpdate,
     ServiceCreate,
+    ServiceFilter,
     ServiceRead,
-    ServiceStatus,
-    ServiceType,
     ServiceUpdate,
     Slug,
 )
@@ -136,25 +135,11 @@ async def update_location(
 async def list_services(
     principal: Anyone,
     session: DbSession,
-    service_type: ServiceType | None = None,
-    organisation_id: Slug | None = None,
-    status: ServiceStatus | None = None,
-    entity: EntityCode | None = None,
-    canton: CantonQuery = None,
+    filters: Annotated[ServiceFilter, Depends()],
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ServiceRead]:
-    return await directory.list_services(
-        session,
-        principal,
-        service_type=service_type,
-        organisation_id=organisation_id,
-        status=status,
-        entity=entity,
-        canton=canton,
-        limit=limit,
-        offset=offset,
-    )
+    return await directory.list_services(session, principal, filters, limit=limit, offset=offset)
 
 
 @router.post("/services", response_model=ServiceRead, status_code=201, tags=["directory"])

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referral.directory.matching import Candidate, CandidateCapacity, CandidateLocation
+from services.referral.directory.schemas import ServiceFilter
 from services.referral.models import (
     DirectoryVersion,
     Location,
@@ -105,29 +106,21 @@ async def owned_service(
 
 
 async def list_services(
-    session: AsyncSession,
-    *,
-    service_type: str | None,
-    organisation_id: str | None,
-    status: str | None,
-    entity: str | None,
-    canton: int | None,
-    limit: int,
-    offset: int,
+    session: AsyncSession, filters: ServiceFilter, *, limit: int, offset: int
 ) -> tuple[list[Service], int]:
     query = select(Service)
-    if service_type:
-        query = query.where(Service.service_type == service_type)
-    if organisation_id:
-        query = query.where(Service.organisation_id == organisation_id)
-    if status:
-        query = query.where(Service.status == status)
-    if entity or canton is not None:
+    if filters.service_type:
+        query = query.where(Service.service_type == filters.service_type)
+    if filters.organisation_id:
+        query = query.where(Service.organisation_id == filters.organisation_id)
+    if filters.status:
+        query = query.where(Service.status == filters.status)
+    if filters.entity or filters.canton is not None:
         at = select(ServiceAtLocation.service_id).join(Location, Location.id == ServiceAtLocation.location_id)
-        if entity:
-            at = at.where(Location.entity == entity)
-        if canton is not None:
-            at = at.where(Location.canton == canton)
+        if filters.entity:
+            at = at.where(Location.entity == filters.entity)
+        if filters.canton is not None:
+            at = at.where(Location.canton == filters.canton)
         query = query.where(Service.id.in_(at))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Service.id).limit(limit).offset(offset))

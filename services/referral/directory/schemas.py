@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from putokaz.gazetteer import KnownMunicipality, completed_place, geography_problem
@@ -28,6 +30,19 @@ Description = Annotated[str, StringConstraints(max_length=2000)]
 Canton = Annotated[int, Field(ge=1, le=10)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+@dataclass(frozen=True)
+class ServiceFilter:
+    """The filters of the service list (`GET /services` query parameters, read as one dependency)."""
+
+    service_type: ServiceType | None = None
+    organisation_id: Slug | None = None
+    status: ServiceStatus | None = None
+    entity: EntityCode | None = None
+    canton: Annotated[int | None, Query(ge=1, le=10)] = None
+
+
 Age = Annotated[int, Field(ge=0, le=120)]
 
 

@@ -28,6 +28,7 @@ from services.referral.directory.schemas import (
     OrganisationRead,
     OrganisationUpdate,
     ServiceCreate,
+    ServiceFilter,
     ServiceRead,
     ServiceUpdate,
 )
@@ -173,25 +174,12 @@ async def update_location(
 async def list_services(
     session: AsyncSession,
     principal: Principal,
+    filters: ServiceFilter,
     *,
-    service_type: str | None,
-    organisation_id: str | None,
-    status: str | None,
-    entity: str | None,
-    canton: int | None,
     limit: int,
     offset: int,
 ) -> Page[ServiceRead]:
-    rows, total = await repo.list_services(
-        session,
-        service_type=service_type,
-        organisation_id=organisation_id,
-        status=status,
-        entity=entity,
-        canton=canton,
-        limit=limit,
-        offset=offset,
-    )
+    rows, total = await repo.list_services(session, filters, limit=limit, offset=offset)
     return Page(items=await render_services(session, principal, rows), total=total, limit=limit, offset=offset)
 
 

@@ -31,6 +31,13 @@ async def test_service_filters_and_pagination(client: httpx.AsyncClient, world: 
     assert [s["id"] for s in r.json()["items"]] == [world.welfare]
     r = await client.get("/api/v1/services", params={"limit": 2, "offset": 2}, headers=h)
     assert r.json()["total"] == 3 and len(r.json()["items"]) == 1
+    r = await client.get("/api/v1/services", params={"organisation_id": "org-a", "entity": "FBIH"}, headers=h)
+    assert r.status_code == 200
+    # Every bad filter is named, the filters being one dependency.
+    bad = {"service_type": "spa", "status": "open", "entity": "XX", "canton": 11, "organisation_id": "A"}
+    r = await client.get("/api/v1/services", params=bad, headers=h)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert {e["field"] for e in r.json()["errors"]} == {f"query.{name}" for name in bad}
 
 
 @pytest.mark.parametrize(
