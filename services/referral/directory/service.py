@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,15 +74,23 @@ async def create_organisation(session: AsyncSession, body: OrganisationCreate, n
     return org
 
 
+def _changes(body: BaseModel, not_null: Collection[str]) -> dict[str, Any]:
+    """The fields a PATCH sets; a null where the field cannot be null is a 422 naming every such field."""
+    changes = body.model_dump(exclude_unset=True)
+    nulls = [name for name, value in changes.items() if value is None and name in not_null]
+    if nulls:
+        errors = [{"field": name, "message": f"{name} cannot be null"} for name in nulls]
+        raise Invalid(f"{', '.join(nulls)} cannot be null", errors=errors)
+    return changes
+
+
 async def update_organisation(
     session: AsyncSession, organisation_id: str, body: OrganisationUpdate, now: datetime
 ) -> Organisation:
     org = await repo.get_organisation(session, organisation_id)
     if org is None:
         raise NotFound("No such organisation")
-    for name, value in body.model_dump(exclude_unset=True).items():
-        if value is None and name in ("name", "kind", "description"):
-            raise Invalid(f"{name} cannot be null", field=name)
+    for name, value in _changes(body, not_null=("name", "kind", "description")).items():
         setattr(org, name, value)
     org.updated_at = now
     await session.flush()
@@ -154,11 +164,7 @@ async def update_location(
     loc = await repo.owned_location(session, location_id, owner_scope(principal))
     if loc is None:
         raise NotFound("No such location")
-    changes = body.model_dump(exclude_unset=True)
-    for name in ("name", "confidential", "municipality"):
-        if name in changes and changes[name] is None:
-            raise Invalid(f"{name} cannot be null", field=name)
-    for name, value in changes.items():
+    for name, value in _changes(body, not_null=("name", "confidential", "municipality")).items():
         setattr(loc, name, value)
     if (loc.latitude is None) != (loc.longitude is None):
         raise Invalid("Give both latitude and longitude, or neither", field="latitude")
@@ -169,6 +175,9 @@ async def update_location(
 
 
 # --- services ---
+
+# A service's fields a PATCH may set to null; `location_ids: null` leaves its locations as they are.
+SERVICE_NULLABLE = frozenset({"minimum_age", "maximum_age", "fallback_for_entity", "location_ids"})
 
 
 async def list_services(
@@ -228,11 +237,9 @@ async def update_service(
     service = await repo.owned_service(session, service_id, owner_scope(principal))
     if service is None:
         raise NotFound("No such service")
-    changes = body.model_dump(exclude_unset=True)
+    changes = _changes(body, not_null=set(ServiceUpdate.model_fields) - SERVICE_NULLABLE)
     location_ids = changes.pop("location_ids", None)
     for name, value in changes.items():
-        if value is None and name not in ("minimum_age", "maximum_age", "fallback_for_entity"):
-            raise Invalid(f"{name} cannot be null", field=name)
         setattr(service, name, value)
     if (
         service.minimum_age is not None

@@ -152,6 +152,22 @@ async def test_provider_updates_its_service_and_location(client: httpx.AsyncClie
     assert r.status_code == 404
 
 
+async def test_a_patch_setting_required_fields_to_null_names_each(client: httpx.AsyncClient, world: World) -> None:
+    h = world.headers("service_provider", "org-p")
+    body = {"name": None, "minimum_age": None, "open_24_7": None}
+    r = await client.patch(f"/api/v1/services/{world.medical}", json=body, headers=h)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in r.json()["errors"]] == ["name", "open_24_7"]  # minimum_age may be null
+    body = {"name": None, "confidential": None, "address_1": None}
+    r = await client.patch(f"/api/v1/locations/{world.safe_house_location}", json=body, headers=h)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["name", "confidential"]
+    admin = world.headers("admin", "org-admin")
+    r = await client.patch("/api/v1/organisations/org-p", json={"name": None, "description": None}, headers=admin)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["name", "description"]
+    r = await client.get(f"/api/v1/services/{world.medical}", headers=h)
+    assert r.json()["name"]  # nothing was changed
+
+
 async def test_bad_directory_input_is_named(client: httpx.AsyncClient, world: World) -> None:
     admin = world.headers("admin", "org-admin")
     r = await client.post(
