@@ -67,3 +67,8 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def whole(cls, items: list[T]) -> Page[T]:
+        """A list short enough to send in one page (every item, from the first)."""
+        return cls(items=items, total=len(items), limit=len(items), offset=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -42,6 +42,8 @@ from services.strategy.schemas import (
 from services.strategy.settings import Settings
 from services.strategy.views import audit_read, indicator_detail, indicator_read, measure_read, plan_read
 
+R = TypeVar("R")
+
 router = APIRouter(prefix="/api/v1", tags=["strategy"])
 
 COORDINATOR = Authorize("coordinator")
@@ -66,18 +68,22 @@ def scope(principal: Principal) -> str | None:
     return None if "coordinator" in principal.roles else principal.org
 
 
+def found(row: R | None, what: str) -> R:
+    """The row, or 404 (another organisation's row is not found either: the repository scopes the query)."""
+    if row is None:
+        raise NotFound(f"No such {what}")
+    return row
+
+
 async def _plan(session: DbSession, plan_id: str) -> Any:
-    plan = await repository.get_plan(session, plan_id)
-    if plan is None:
-        raise NotFound("No such plan")
-    return plan
+    return found(await repository.get_plan(session, plan_id), "plan")
 
 
 @router.get("/plans", response_model=Page[PlanSummary])
 async def list_plans(session: DbSession, _: Coordinator) -> Page[PlanSummary]:
     """Every plan (a handful: one per action-plan period), newest first."""
     plans = [PlanSummary.model_validate(p) for p in await repository.list_plans(session)]
-    return Page(items=plans, total=len(plans), limit=len(plans), offset=0)
+    return Page.whole(plans)
 
 
 @router.post("/plans", status_code=201, response_model=PlanRead)
@@ -174,14 +180,11 @@ async def list_measures(
 ) -> Page[MeasureRead]:
     """The coordinator sees every measure; a reporter only those assigned to its organisation."""
     measures = [measure_read(m) for m in await repository.list_measures(session, scope(principal), plan_id)]
-    return Page(items=measures, total=len(measures), limit=len(measures), offset=0)
+    return Page.whole(measures)
 
 
 async def _measure(session: DbSession, principal: Principal, measure_id: str) -> Any:
-    measure = await repository.get_measure(session, measure_id, scope(principal))
-    if measure is None:
-        raise NotFound("No such measure")
-    return measure
+    return found(await repository.get_measure(session, measure_id, scope(principal)), "measure")
 
 
 @router.get("/measures/{measure_id}", response_model=MeasureRead)
@@ -213,14 +216,11 @@ async def list_indicators(
     session: DbSession, principal: Reader, plan_id: Annotated[str | None, Query(max_length=40)] = None
 ) -> Page[IndicatorRead]:
     indicators = [indicator_read(i) for i in await repository.list_indicators(session, scope(principal), plan_id)]
-    return Page(items=indicators, total=len(indicators), limit=len(indicators), offset=0)
+    return Page.whole(indicators)
 
 
 async def _indicator(session: DbSession, principal: Principal, indicator_id: str) -> Any:
-    indicator = await repository.get_indicator(session, indicator_id, scope(principal))
-    if indicator is None:
-        raise NotFound("No such indicator")
-    return indicator
+    return found(await repository.get_indicator(session, indicator_id, scope(principal)), "indicator")
 
 
 @router.get("/indicators/{indicator_id}", response_model=IndicatorDetail)
@@ -263,9 +263,7 @@ async def review_report(
 ) -> ReportRead:
     """Accept the report, or return it with a reason (the reporter then submits a new one)."""
     indicator = await _indicator(session, principal, indicator_id)
-    report = await repository.get_report(session, indicator.id, report_id)
-    if report is None:
-        raise NotFound("No such report")
+    report = found(await repository.get_report(session, indicator.id, report_id), "report")
     return ReportRead.model_validate(await service.review_report(session, report, indicator, body, principal, now))
 
 

@@ -78,6 +78,33 @@ def audit(
     audit_log.record(session, audit_tables, entry)
 
 
+AUDITED_FIELDS: dict[type, tuple[str, ...]] = {
+    Plan: PLAN_FIELDS,
+    Measure: MEASURE_FIELDS,
+    Activity: ACTIVITY_FIELDS,
+    Indicator: INDICATOR_FIELDS,
+    Report: REPORT_FIELDS,
+}
+
+
+def audited(obj: Plan | Measure | Activity | Indicator | Report) -> dict[str, Any]:
+    """The audited fields of a plan, measure, activity, indicator or report, as they are now."""
+    return snapshot(obj, AUDITED_FIELDS[type(obj)])
+
+
+def audit_change(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    plan_id: str,
+    action: str,
+    obj: Plan | Measure | Activity | Indicator | Report,
+    before: dict[str, Any] | None,
+) -> None:
+    """`action` on `obj`: its audited fields before (None: created) and after."""
+    audit(session, principal, now, plan_id, action, type(obj).__name__.lower(), obj.id, before, audited(obj))
+
+
 def _indicator(data: IndicatorCreate, plan_id: str, measure_id: str, position: int) -> Indicator:
     return Indicator(
         id=new_id(),
@@ -149,14 +176,14 @@ async def create_plan(session: AsyncSession, data: PlanCreate, principal: Princi
 
 
 async def update_plan(session: AsyncSession, plan: Plan, data: PlanUpdate, principal: Principal, now: datetime) -> Plan:
-    before = snapshot(plan, PLAN_FIELDS)
+    before = audited(plan)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "ends_on" in changes and changes["ends_on"] <= plan.starts_on:
         raise Invalid("The plan must end after it starts", field="ends_on")
     for key, value in changes.items():
         setattr(plan, key, value)
     plan.updated_at = now
-    audit(session, principal, now, plan.id, "plan.updated", "plan", plan.id, before, snapshot(plan, PLAN_FIELDS))
+    audit_change(session, principal, now, plan.id, "plan.updated", plan, before)
     await session.flush()
     return plan
 
@@ -166,7 +193,7 @@ async def update_measure(
 ) -> Measure:
     plan = await repository.get_plan(session, measure.plan_id)
     assert plan is not None
-    before = snapshot(measure, MEASURE_FIELDS)
+    before = audited(measure)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "deadline" in changes and not plan.starts_on <= changes["deadline"] <= plan.ends_on:
         raise Invalid("The deadline must fall within the plan's period", field="deadline")
@@ -178,17 +205,7 @@ async def update_measure(
     for key, value in changes.items():
         setattr(measure, key, value)
     plan.updated_at = now
-    audit(
-        session,
-        principal,
-        now,
-        plan.id,
-        "measure.updated",
-        "measure",
-        measure.id,
-        before,
-        snapshot(measure, MEASURE_FIELDS),
-    )
+    audit_change(session, principal, now, plan.id, "measure.updated", measure, before)
     await session.flush()
     return measure
 
@@ -199,19 +216,9 @@ async def update_activity(
     activity = next((a for a in measure.activities if a.id == activity_id), None)
     if activity is None:
         raise NotFound("No such activity")
-    before = snapshot(activity, ACTIVITY_FIELDS)
+    before = audited(activity)
     activity.status = data.status
-    audit(
-        session,
-        principal,
-        now,
-        measure.plan_id,
-        "activity.updated",
-        "activity",
-        activity.id,
-        before,
-        snapshot(activity, ACTIVITY_FIELDS),
-    )
+    audit_change(session, principal, now, measure.plan_id, "activity.updated", activity, before)
     await session.flush()
     return activity
 
@@ -219,24 +226,14 @@ async def update_activity(
 async def update_indicator(
     session: AsyncSession, indicator: Indicator, data: IndicatorUpdate, principal: Principal, now: datetime
 ) -> Indicator:
-    before = snapshot(indicator, INDICATOR_FIELDS)
+    before = audited(indicator)
     merged = IndicatorCreate.model_validate({**before, **data.model_dump(exclude_unset=True, exclude_none=True)})
     errors = check_indicator(merged, "body")
     if errors:
         raise Invalid("The indicator would not be valid", errors=[{**e, "field": e["field"][5:]} for e in errors])
     for key in ("title", "unit", "baseline", "target", "frequency"):
         setattr(indicator, key, getattr(merged, key))
-    audit(
-        session,
-        principal,
-        now,
-        indicator.plan_id,
-        "indicator.updated",
-        "indicator",
-        indicator.id,
-        before,
-        snapshot(indicator, INDICATOR_FIELDS),
-    )
+    audit_change(session, principal, now, indicator.plan_id, "indicator.updated", indicator, before)
     await session.flush()
     return indicator
 
@@ -298,9 +295,7 @@ async def submit_report(
         review_comment="",
     )
     session.add(report)
-    audit(
-        session, principal, now, plan.id, "report.submitted", "report", report.id, None, snapshot(report, REPORT_FIELDS)
-    )
+    audit_change(session, principal, now, plan.id, "report.submitted", report, None)
     await session.flush()
     return report
 
@@ -312,22 +307,12 @@ async def review_report(
         raise Conflict(f"The report is {report.status} already")
     if data.decision == "return" and not data.comment.strip():
         raise Invalid("Say why the report is returned", field="comment")
-    before = snapshot(report, REPORT_FIELDS)
+    before = audited(report)
     report.status = "accepted" if data.decision == "accept" else "returned"
     report.reviewed_by = principal.sub
     report.reviewed_at = now
     report.review_comment = data.comment
-    audit(
-        session,
-        principal,
-        now,
-        indicator.plan_id,
-        f"report.{report.status}",
-        "report",
-        report.id,
-        before,
-        snapshot(report, REPORT_FIELDS),
-    )
+    audit_change(session, principal, now, indicator.plan_id, f"report.{report.status}", report, before)
     await session.flush()
     return report
 

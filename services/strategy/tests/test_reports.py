@@ -81,6 +81,8 @@ async def test_reporter_reports_coordinator_accepts_and_progress_changes(client,
     assert after["counts"]["done"] == before["counts"]["done"] + 1
     audit = (await client.get(f"/api/v1/plans/{plan['id']}/audit", headers=coordinator)).json()["items"]
     assert [a["action"] for a in audit[:2]] == ["report.accepted", "report.submitted"]
+    assert [a["entity"] for a in audit[:2]] == ["report", "report"] and audit[0]["entity_id"] == audit[1]["entity_id"]
+    assert audit[1]["before"] is None and audit[1]["after"]["status"] == "submitted"
     assert audit[0]["actor"] == "user-coordinator-state-coordinator"
     assert audit[0]["before"]["status"] == "submitted" and audit[0]["after"]["status"] == "accepted"
 
