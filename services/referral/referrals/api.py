@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
@@ -14,12 +13,12 @@ from putokaz.idempotency import IdempotencyKey
 from putokaz.query import reject_unknown_query
 from putokaz.roles import Admin, Frontline
 from putokaz.schemas import Limit, Offset, Page
-from services.referral.directory.schemas import ObjectId, ServiceType
+from services.referral.directory.schemas import ObjectId
 from services.referral.referrals import service as referrals
 from services.referral.referrals import subject_access
-from services.referral.referrals.lifecycle import Status
 from services.referral.referrals.schemas import (
     ReferralCreate,
+    ReferralFilter,
     ReferralRead,
     ReferralSubjectAccess,
     ScreeningRef,
@@ -49,28 +48,12 @@ async def create_referral(
 async def list_referrals(
     principal: Reader,
     session: DbSession,
-    box: Literal["sent", "received", "all"] = "all",
-    status: Status | None = None,
-    service_type: ServiceType | None = None,
-    urgent: bool | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    filters: Annotated[ReferralFilter, Depends()],
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> Page[ReferralRead]:
     """Referrals my organisation sent (`box=sent`), received (`box=received`) or both, newest first."""
-    return await referrals.list_referrals(
-        session,
-        principal,
-        box=box,
-        status=status,
-        service_type=service_type,
-        urgent=urgent,
-        created_from=created_from,
-        created_to=created_to,
-        limit=limit,
-        offset=offset,
-    )
+    return await referrals.list_referrals(session, principal, filters, limit=limit, offset=offset)
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralRead)

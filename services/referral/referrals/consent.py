@@ -6,7 +6,6 @@ Referral never asks the screening service synchronously: it keeps what the scree
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,9 +16,10 @@ from putokaz.errors import Invalid
 from services.referral.directory.capacity import give_back_place
 from services.referral.directory.schemas import CaseProfileIn
 from services.referral.feed import repository as feed_repo
-from services.referral.models import KnownScreening, Referral, ReferralTransition
+from services.referral.models import KnownScreening, Referral
 from services.referral.publish import capacity_changed, referral_changed
 from services.referral.referrals.lifecycle import answer_deadline, holds_place
+from services.referral.referrals.repository import transition
 from services.referral.referrals.schemas import ReferralCreate
 
 SYSTEM_ACTOR = "putokaz-consent"
@@ -69,20 +69,6 @@ async def _open_referrals(session: AsyncSession, screening_id: str, org: str) ->
     return list(rows)
 
 
-def _history(r: Referral, from_status: str | None, now: datetime) -> ReferralTransition:
-    return ReferralTransition(
-        id=uuid.uuid4().hex,
-        referral_id=r.id,
-        sequence=r.fact_version,
-        from_status=from_status,
-        to_status=r.status,
-        actor_org="system",
-        actor_sub=SYSTEM_ACTOR,
-        reason_code=r.reason_code,
-        at=now,
-    )
-
-
 async def _cancel(session: AsyncSession, r: Referral, reason: str, now: datetime) -> None:
     was, held = r.status, r.awaiting_consent
     r.status, r.reason_code, r.updated_at, r.ended_at = "cancelled", reason, now, now
@@ -92,7 +78,7 @@ async def _cancel(session: AsyncSession, r: Referral, reason: str, now: datetime
     if holds_place(was) and r.place_reserved:
         released = await give_back_place(session, r.capacity_id, now)
         r.place_reserved = False
-    session.add(_history(r, was, now))
+    session.add(transition(r, was, "system", SYSTEM_ACTOR, now))
     await session.flush()
     if held:
         # The provider never heard of it: tell only the sender; the registry counts it like any cancellation.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.referral.models import Referral, ReferralTransition
+from services.referral.referrals.schemas import ReferralFilter
 
 
 def _received_by(org: str) -> ColumnElement[bool]:
@@ -36,35 +38,47 @@ async def sent_referral(session: AsyncSession, org: str, referral_id: str) -> Re
 async def list_referrals(
     session: AsyncSession,
     org: str,
+    filters: ReferralFilter,
     *,
-    box: str,
-    status: str | None,
-    service_type: str | None,
-    urgent: bool | None,
-    created_from: datetime | None,
-    created_to: datetime | None,
     limit: int,
     offset: int,
 ) -> tuple[list[Referral], int]:
-    if box == "sent":
+    if filters.box == "sent":
         query = select(Referral).where(Referral.from_org == org)
-    elif box == "received":
+    elif filters.box == "received":
         query = select(Referral).where(_received_by(org))
     else:
         query = select(Referral).where(_visible_to(org))
-    if status:
-        query = query.where(Referral.status == status)
-    if service_type:
-        query = query.where(Referral.service_type == service_type)
-    if urgent is not None:
-        query = query.where(Referral.urgent == urgent)
-    if created_from:
-        query = query.where(Referral.created_at >= created_from)
-    if created_to:
-        query = query.where(Referral.created_at < created_to)
+    if filters.status:
+        query = query.where(Referral.status == filters.status)
+    if filters.service_type:
+        query = query.where(Referral.service_type == filters.service_type)
+    if filters.urgent is not None:
+        query = query.where(Referral.urgent == filters.urgent)
+    if filters.created_from:
+        query = query.where(Referral.created_at >= filters.created_from)
+    if filters.created_to:
+        query = query.where(Referral.created_at < filters.created_to)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset))
     return list(rows), int(total or 0)
+
+
+def transition(
+    r: Referral, from_status: str | None, actor_org: str, actor_sub: str, now: datetime
+) -> ReferralTransition:
+    """The history row of the move `r` has just made from `from_status` (its sequence is the fact version)."""
+    return ReferralTransition(
+        id=uuid.uuid4().hex,
+        referral_id=r.id,
+        sequence=r.fact_version,
+        from_status=from_status,
+        to_status=r.status,
+        actor_org=actor_org,
+        actor_sub=actor_sub,
+        reason_code=r.reason_code,
+        at=now,
+    )
 
 
 async def transitions(session: AsyncSession, referral_id: str) -> list[ReferralTransition]:

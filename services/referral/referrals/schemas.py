@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
 from putokaz.schemas import StrictModel
-from services.referral.directory.schemas import CaseProfileIn, LocationRead, ObjectId, PlaceRead
+from services.referral.directory.schemas import CaseProfileIn, LocationRead, ObjectId, PlaceRead, ServiceType
 from services.referral.referrals.handover import identity_in_note
-from services.referral.referrals.lifecycle import ReasonCode
+from services.referral.referrals.lifecycle import ReasonCode, Status
 
 UserTarget = Literal["accepted", "rejected", "in_progress", "completed", "failed", "cancelled"]
 # BCP 47 language with an optional region or script: Dari interpreters are "fa-AF", not "fa".
 InterpreterLanguage = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 ScreeningRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+@dataclass(frozen=True)
+class ReferralFilter:
+    """The filters of the referral list (`GET /referrals` query parameters, read as one dependency)."""
+
+    box: Literal["sent", "received", "all"] = "all"
+    status: Status | None = None
+    service_type: ServiceType | None = None
+    urgent: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
 
 
 class ConsentIn(StrictModel):

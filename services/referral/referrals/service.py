@@ -20,7 +20,7 @@ from services.referral.directory.matching import ACCOMMODATION_TYPES, case_profi
 from services.referral.directory.schemas import PlaceRead
 from services.referral.directory.visibility import render_location
 from services.referral.feed import repository as feed_repo
-from services.referral.models import Referral, ReferralTransition, audit_tables, idempotency_keys
+from services.referral.models import Referral, audit_tables, idempotency_keys
 from services.referral.publish import aware, capacity_changed, referral_changed
 from services.referral.referrals import repository as referrals_repo
 from services.referral.referrals.consent import consent_gate
@@ -38,6 +38,7 @@ from services.referral.referrals.schemas import (
     HandoverRead,
     ProfileRead,
     ReferralCreate,
+    ReferralFilter,
     ReferralRead,
     SenderDetails,
     TransitionRead,
@@ -156,28 +157,12 @@ async def visible_referral(
 async def list_referrals(
     session: AsyncSession,
     principal: Principal,
+    filters: ReferralFilter,
     *,
-    box: str,
-    status: str | None,
-    service_type: str | None,
-    urgent: bool | None,
-    created_from: datetime | None,
-    created_to: datetime | None,
     limit: int,
     offset: int,
 ) -> Page[ReferralRead]:
-    rows, total = await referrals_repo.list_referrals(
-        session,
-        principal.org,
-        box=box,
-        status=status,
-        service_type=service_type,
-        urgent=urgent,
-        created_from=created_from,
-        created_to=created_to,
-        limit=limit,
-        offset=offset,
-    )
+    rows, total = await referrals_repo.list_referrals(session, principal.org, filters, limit=limit, offset=offset)
     for r in rows:
         audit.record_for(session, audit_tables, principal, "list", "referral", r.id)
     return Page(items=await render_all(session, principal, rows), total=total, limit=limit, offset=offset)
@@ -200,20 +185,6 @@ async def history(session: AsyncSession, principal: Principal, referral_id: str)
 
 
 # --- writing ---
-
-
-def _record(r: Referral, from_status: str | None, actor_org: str, actor_sub: str, now: datetime) -> ReferralTransition:
-    return ReferralTransition(
-        id=uuid.uuid4().hex,
-        referral_id=r.id,
-        sequence=r.fact_version,
-        from_status=from_status,
-        to_status=r.status,
-        actor_org=actor_org,
-        actor_sub=actor_sub,
-        reason_code=r.reason_code,
-        at=now,
-    )
 
 
 async def create_referral(session: AsyncSession, principal: Principal, body: ReferralCreate, now: datetime) -> Referral:
@@ -250,7 +221,7 @@ async def create_referral(session: AsyncSession, principal: Principal, body: Ref
         deadline_at=now + answer_deadline(body.urgent),
     )
     session.add(referral)
-    session.add(_record(referral, None, principal.org, principal.sub, now))
+    session.add(referrals_repo.transition(referral, None, principal.org, principal.sub, now))
     audit.record_for(session, audit_tables, principal, "create", "referral", referral.id)
     await session.flush()
     if not held:
@@ -323,7 +294,7 @@ async def transition(
         r.ended_at = now
     if target == "rejected":
         r.suggested_service_id = await suggest_next(session, r)
-    session.add(_record(r, current, principal.org, principal.sub, now))
+    session.add(referrals_repo.transition(r, current, principal.org, principal.sub, now))
     await session.flush()
     extra = {"suggested_service_id": r.suggested_service_id} if target == "rejected" else None
     await referral_changed(session, r, occurred_at=now, extra=extra)
@@ -354,7 +325,7 @@ async def expire_overdue(session: AsyncSession, now: datetime, *, batch: int = 1
         r.ended_at = now
         r.fact_version += 1
         r.suggested_service_id = await suggest_next(session, r)
-        session.add(_record(r, "requested", "system", SYSTEM_ACTOR, now))
+        session.add(referrals_repo.transition(r, "requested", "system", SYSTEM_ACTOR, now))
         await session.flush()
         await referral_changed(
             session,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -29,7 +29,7 @@ async def test_feed_records_go_after_the_redelivery_window_and_a_later_copy_is_p
     )
     assert r.status_code == 201, r.text
     job = referral_app.state.retention
-    now = datetime.now(UTC)
+    now = referral_app.state.clock.now()  # the feed stamps the record with the app clock
     # Inside the window (35 days) nothing goes: a redelivery is still answered "duplicate".
     assert (await job.run_once(now + timedelta(days=34)))["processed_webhooks"] == 0
     assert (await deliver(client, "screening.consent_recorded", data, msg)).json()["status"] == "duplicate"
