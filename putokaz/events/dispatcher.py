@@ -124,6 +124,8 @@ class Dispatcher:
         # Successful attempts waiting to be written together (see `_record_delivered`).
         self._delivered: list[tuple[DeliveryJob, AttemptOutcome, asyncio.Future[None]]] = []
         self._recorder: asyncio.Task[None] | None = None
+        # Deliveries whose request is over, waiting for their record: they no longer hold a slot of the loop.
+        self._recording: set[asyncio.Task[Any]] = set()
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -150,9 +152,9 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._inflight:
+        if self._inflight or self._recording:
             # Unfinished deliveries keep their lease and are retried by the next dispatcher.
-            _, pending = await asyncio.wait(set(self._inflight), timeout=grace_seconds)
+            _, pending = await asyncio.wait(self._inflight | self._recording, timeout=grace_seconds)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -458,6 +460,13 @@ class Dispatcher:
         self._delivered.append((job, outcome, done))
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.create_task(self._write_delivered(), name="putokaz-dispatcher-recorder")
+        # The request is over: its slot goes to the next delivery while this one waits for its batch (it stays
+        # leased until recorded, so no round claims it again). Slots measure requests to receivers, not writes.
+        task = asyncio.current_task()
+        if task is not None and task in self._inflight:
+            self._inflight.discard(task)
+            self._recording.add(task)
+            task.add_done_callback(self._recording.discard)
         await done
 
     async def _write_delivered(self) -> None:
