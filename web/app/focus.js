@@ -3,20 +3,28 @@
 let waiting = null;
 
 /** Focus the first heading of `main` once it is there (screens load their data first), unless the user has
- * already moved the focus somewhere of their own in the meantime. */
+ * already moved the focus somewhere of their own in the meantime. A screen drawn inside a frame with a heading
+ * of its own (the console) marks where the screen itself is with `data-screen`: its heading is the one taken,
+ * once it has arrived, not the frame's. */
 export function focusHeading(within = "main") {
   waiting?.disconnect();
   const root = document.querySelector(within);
   if (!root) return;
-  const idle = () => [document.body, root, null].includes(document.activeElement) || !document.activeElement?.isConnected;
+  // The link or button that was pressed to get here is no place of the user's own: the focus leaves it for the
+  // new heading once that arrives. A select or a field keeps it (arrowing through a select's years goes on).
+  const pressed = document.activeElement?.matches("a, button") ? document.activeElement : null;
+  const idle = () =>
+    [document.body, root, null, pressed].includes(document.activeElement) || !document.activeElement?.isConnected;
   const place = () => {
-    const heading = root.querySelector("h1") ?? root.querySelector("h2");
+    const scope = root.querySelector("[data-screen]") ?? root;
+    const heading = scope.querySelector("h1") ?? scope.querySelector("h2");
     if (!heading) return false;
     if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
     heading.focus();
     return true;
   };
-  if (idle()) root.focus({ preventScroll: true });
+  if (!idle()) return;
+  root.focus({ preventScroll: true });
   if (place()) return;
   const observer = new MutationObserver(() => {
     if (!idle()) observer.disconnect();

@@ -9,6 +9,7 @@ import re
 import uuid
 from typing import Any
 
+from services.screening.training.vignettes import all_vignettes
 from web.tests.browser import wait_until
 
 FOCUSED = "(s) => document.activeElement !== null && document.activeElement.matches(s)"
@@ -17,6 +18,7 @@ FOCUS_SHOWN = """() => {
     const style = getComputedStyle(document.activeElement);
     return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
 }"""
+CASE = "construction-labour"
 CHILD_YES = ("act_moved", "worked_for_someone", "ex_begging_quota", "ex_excessive_hours")
 
 
@@ -44,12 +46,12 @@ def sign_in_by_keyboard(page: Any, user: str) -> None:
     focus_on_heading(page)
 
 
-def follow(page: Any, link: str, shown: str) -> None:
+def follow(page: Any, link: str, shown: str, heading: str = "main h1") -> None:
     """Tab to a link, press Enter, wait for the new screen and find the focus on its heading."""
     tab_to(page, link)
     page.keyboard.press("Enter")
     page.locator(shown).first.wait_for(timeout=60_000)
-    focus_on_heading(page)
+    focus_on_heading(page, heading)
 
 
 def first_number(text: str) -> int:
@@ -145,6 +147,19 @@ def test_screening_to_the_result_a_referral_and_the_providers_acceptance_with_th
 
     page.locator("[data-outcome]").wait_for(timeout=60_000)
     focus_on_heading(page)
+    # Police record the identification decision below the result: arrows move between the two outcomes.
+    tab_to(page, 'input[name="decision"][value="IDENTIFIED_VICTIM"]')
+    page.keyboard.press("ArrowDown")
+    assert page.locator('input[name="decision"][value="NOT_CONFIRMED"]').is_checked()
+    page.keyboard.press("ArrowUp")
+    assert page.locator('input[name="decision"][value="IDENTIFIED_VICTIM"]').is_checked()
+    tab_to(page, 'input[name="authority"]')
+    page.keyboard.type("Tužilaštvo USK")
+    tab_to(page, 'input[name="decided_on"]')  # today's date, already filled in
+    tab_to(page, 'form button[type="submit"]')
+    page.keyboard.press("Enter")
+    focus_on_heading(page, ".result p.notice")  # the notice saying it is recorded takes the focus
+    tab_to(page, 'a[href^="#/refer/"]', backwards=True)  # above the notice
     follow(page, 'a[href^="#/refer/"]', ".matches > li")
     names = page.locator(".matches > li > h2").all_inner_texts()
     place = names.index("Child protection and guardianship") + 1  # the nearest centre for social welfare
@@ -203,20 +218,160 @@ def test_a_safe_house_changes_its_free_places_with_the_keyboard_alone(page: Any)
     wait_until(page, f"document.querySelector('{here} output').textContent.match(/\\d+/)[0] === '{before}'")
 
 
-def test_the_coordinator_reaches_a_table_of_the_console_with_the_keyboard_alone(page: Any) -> None:
+def test_the_console_from_a_table_to_a_report_sent_and_returned_with_the_keyboard_alone(
+    browser: Any, web: Any, page: Any
+) -> None:
     sign_in_by_keyboard(page, "coordinator")
-    follow(page, 'a[href="#/console"]', ".console-nav")
-    tab_to(page, 'a[href^="#/console/eurostat/"]')
+    # Each of the console's pages starts at its own heading, not at the console's above its navigation.
+    follow(page, 'a[href="#/console"]', "#dashboard-title", heading="#dashboard-title")
+    tab_to(page, 'a[href^="#/console/eurostat/"]', backwards=True)  # the navigation comes before the page
     year = int(page.evaluate("document.activeElement.getAttribute('href').split('/').pop()"))
     page.keyboard.press("Enter")
     page.locator("main table.data").first.wait_for(timeout=60_000)
-    focus_on_heading(page)
-    tab_to(page, ".console-nav select")
+    focus_on_heading(page, "#eurostat-title")
+    tab_to(page, ".console-nav select", backwards=True)
     page.keyboard.press("ArrowDown")  # the year before
     wait_until(page, f"location.hash === '#/console/eurostat/{year - 1}'")
-    page.get_by_role("heading", name=f"Eurostat crim_thb, {year - 1}").wait_for(timeout=60_000)
+    page.locator("#eurostat-title").filter(has_text=str(year - 1)).wait_for(timeout=60_000)
     tab_to(page, "main a.csv")  # into the table view: its CSV, after the tables' figures
     assert page.locator("main table.data").first.is_visible()
+
+    # The strategy monitor: the coordinator recomputes the computed indicators.
+    tab_to(page, 'a[href="#/console/plan"]', limit=400, backwards=True)
+    page.keyboard.press("Enter")
+    page.locator('tr[data-measure="1.2"]').wait_for(timeout=60_000)
+    focus_on_heading(page, "#plan-title")
+    tab_to(page, ".plan .actions button:first-of-type")
+    with page.expect_response(lambda r: r.url.endswith("/refresh") and r.request.method == "POST") as refreshed:
+        page.keyboard.press("Enter")
+    assert refreshed.value.ok
+
+    # A reporter sends a value on an assigned measure, from the console's link on its home screen.
+    ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640}, locale="bs-BA")
+    ctx.set_default_timeout(15_000)
+    reporter = ctx.new_page()
+    sign_in_by_keyboard(reporter, "reporter")
+    follow(reporter, 'a[href="#/console"]', 'tr[data-measure="1.2"]', heading="#plan-title")
+    follow(reporter, 'tr[data-measure="1.2"] a', '[data-indicator="1.2.1"] form', heading="#measure-title")
+    form = '[data-indicator="1.2.1"] form'
+    offered = reporter.locator(f'{form} select[name="period"]').input_value()
+    tab_to(reporter, f'{form} select[name="period"]')
+    reporter.keyboard.press("ArrowDown")  # the period after the one offered (the seeds and test_console report those)
+    period = reporter.locator(f'{form} select[name="period"]').input_value()
+    assert period != offered
+    tab_to(reporter, f'{form} input[name="value"]')
+    reporter.keyboard.type("25")
+    tab_to(reporter, f'{form} textarea[name="comment"]')
+    reporter.keyboard.type("Joint inspections, by keyboard")
+    tab_to(reporter, f'{form} input[name="evidence_url"]')
+    reporter.keyboard.type("https://example.org/inspections.pdf")
+    tab_to(reporter, f'{form} button[type="submit"]')
+    reporter.keyboard.press("Enter")
+    reporter.locator(f'[data-indicator="1.2.1"] li[data-report="{period}"][data-status="submitted"]').wait_for()
+    ctx.close()
+
+    # The coordinator opens the measure from the plan and returns the report with a comment.
+    follow(page, 'tr[data-measure="1.2"] a', '[data-indicator="1.2.1"] .reports', heading="#measure-title")
+    report = f'[data-indicator="1.2.1"] li[data-report="{period}"][data-status="submitted"]'
+    tab_to(page, f"{report} textarea", limit=400)
+    page.keyboard.type("Add the inspection reports, please")
+    tab_to(page, f"{report} .actions button:last-of-type")  # return
+    page.keyboard.press("Enter")
+    page.locator(f'[data-indicator="1.2.1"] li[data-report="{period}"][data-status="returned"]').wait_for()
+    focus_on_heading(page, '[data-indicator="1.2.1"] h4')  # the buttons pressed are gone: the focus is here
+
+
+def choose_by_keyboard(page: Any, question: str, code: str) -> None:
+    """A check box is reached with Tab and ticked with Space; a radio group is entered with Tab (one stop for the
+    group) and walked with the arrow keys to the answer."""
+    item = f'li[data-question="{question}"]'
+    target = f'{item} input[value="{code}"]'
+    if page.locator(f'{item} input[type="checkbox"]').count():
+        tab_to(page, target)
+        page.keyboard.press("Space")
+    else:
+        tab_to(page, f'{item} input[type="radio"]')
+        for _ in range(12):
+            if page.evaluate(FOCUSED, target):
+                break
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Space")
+    assert page.locator(target).is_checked(), target
+
+
+def test_training_practice_and_groups_and_a_prompt_sheet_with_the_keyboard_alone(
+    browser: Any, web: Any, page: Any
+) -> None:
+    case = all_vignettes()[CASE]
+    sign_in_by_keyboard(page, "trainee")
+    follow(page, 'a[href="#/training"]', f'li[data-vignette="{CASE}"]')
+    tab_to(page, f'li[data-vignette="{CASE}"] button')
+    page.keyboard.press("Enter")
+    page.locator(".question-list").wait_for(timeout=60_000)
+    focus_on_heading(page)  # the case's title, above its story
+    first = page.locator("li[data-question]").first.get_attribute("data-question")
+    tab_to(page, f'li[data-question="{first}"] .ask button')
+    page.keyboard.press("Enter")  # ask the fictional person
+    page.locator(f'li[data-question="{first}"] .heard').wait_for()
+    pending = dict(case.answers)
+    for _ in range(30):
+        for question in page.locator("li[data-question]").evaluate_all(
+            "(items) => items.map((i) => i.dataset.question)"
+        ):
+            if question in pending:
+                value = pending.pop(question)
+                for code in value if isinstance(value, list) else [value]:
+                    choose_by_keyboard(page, question, code)
+        tab_to(page, ".questions .buttons button.primary")
+        last = page.locator(".questions .buttons button.primary").inner_text() == "Završi i uporedi sa stručnjakom"
+        page.keyboard.press("Enter")
+        if last:
+            break
+        focus_on_heading(page, ".questions h2")  # each section starts at its heading
+    assert not pending, f"never shown: {list(pending)}"
+    page.locator("[data-score]").wait_for(timeout=60_000)
+    focus_on_heading(page)  # the feedback's heading
+    assert page.locator("[data-score]").get_attribute("data-score") == "100"
+    follow(page, 'a.primary[href="#/training"]', 'a[href^="#/training/"]')
+    assert page.get_by_role("link", name="Rezultat 100 od 100").count() >= 1
+
+    # The trainer makes a group of the trainee and opens its results.
+    ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640}, locale="bs-BA")
+    ctx.set_default_timeout(15_000)
+    desk = ctx.new_page()
+    sign_in_by_keyboard(desk, "trainer")
+    follow(desk, 'a[href="#/training"]', f'input[name="vignettes"][value="{CASE}"]')
+    group = f"Tipkovnica {uuid.uuid4().hex[:6]}"
+    tab_to(desk, 'input[name="group_name"]')
+    desk.keyboard.type(group)
+    tab_to(desk, 'textarea[name="members"]')
+    desk.keyboard.type("demo-trainee")
+    tab_to(desk, f'input[name="vignettes"][value="{CASE}"]')
+    desk.keyboard.press("Space")
+    tab_to(desk, "form button.primary")
+    desk.keyboard.press("Enter")
+    # The form is emptied (its button disabled): the focus goes to the new group's link.
+    wait_until(
+        desk,
+        f"document.activeElement.matches('li[data-group] a') && document.activeElement.textContent.includes({group!r})",
+    )
+    assert desk.evaluate(FOCUS_SHOWN)
+    desk.keyboard.press("Enter")
+    desk.locator('li[data-trainee="demo-trainee"]').wait_for(timeout=60_000)
+    focus_on_heading(desk)
+    assert (
+        desk.locator(f'li[data-trainee="demo-trainee"] dd[data-vignette="{CASE}"]')
+        .inner_text()
+        .startswith("zadnji 100")
+    )
+    ctx.close()
+
+
+def test_a_prompt_sheet_is_reached_with_the_keyboard_alone(page: Any) -> None:
+    sign_in_by_keyboard(page, "sw-sarajevo")
+    follow(page, 'a[href="#/print"]', 'a[href="#/print/quick/bs"]')
+    follow(page, 'a[href="#/print/quick/bs"]', "article.sheet li")
+    tab_to(page, "article.sheet button.primary", backwards=True)  # print, above the sheet's heading
 
 
 def test_a_language_chosen_by_keyboard_on_the_first_screen_keeps_the_focus_on_the_choice(page: Any) -> None:

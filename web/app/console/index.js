@@ -61,6 +61,6 @@ export function Console({ user, route }) {
   return html`<div class="console" lang=${lang} dir=${lang === "en" ? "ltr" : undefined}>
     <h1>${t(coordinator ? "console_title" : "console_strategy_monitor")}</h1>
     <${Nav} page=${page} year=${year} coordinator=${coordinator} />
-    ${body}
+    <div data-screen>${body}</div>
   </div>`;
 }

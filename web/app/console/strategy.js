@@ -1,6 +1,6 @@
 // The strategy monitor: the coordinator follows the action plan's progress and reviews reports; an
 // institution's reporter sees the measures assigned to it and reports on their indicators with evidence.
-import { html, useEffect, useState } from "../html.js";
+import { html, useEffect, useRef, useState } from "../html.js";
 import { get, post } from "../api.js";
 import { currentToken } from "../auth.js";
 import { t } from "../i18n.js";
@@ -210,8 +210,14 @@ function ComputedValues({ values }) {
 
 function Indicator({ indicator, measure, user, onChange }) {
   const coordinator = isCoordinator(user);
+  // A review's buttons are gone once it is decided: the keyboard goes to the indicator's heading, not the body.
+  const heading = useRef(null);
+  const reviewed = (message) => {
+    heading.current?.focus();
+    onChange(message);
+  };
   return html`<section class="indicator card" data-indicator=${indicator.code} aria-labelledby=${`ind-${indicator.id}`}>
-    <h4 id=${`ind-${indicator.id}`}>${indicator.code} ${indicator.title}</h4>
+    <h4 id=${`ind-${indicator.id}`} tabindex="-1" ref=${heading}>${indicator.code} ${indicator.title}</h4>
     <p class="hint">
       ${t(indicator.kind === "computed" ? "console_kind_computed" : "console_kind_reported")}
       · ${t("console_baseline_target", { baseline: indicator.baseline, target: indicator.target })} ${indicator.unit} ·
@@ -229,7 +235,7 @@ function Indicator({ indicator, measure, user, onChange }) {
           ${r.comment && html`<p>${r.comment}</p>`}
           ${r.evidence_url && html`<p><a href=${r.evidence_url} rel="noopener noreferrer" target="_blank">${t("console_evidence")}</a></p>`}
           ${r.review_comment && html`<p class="hint">${t("console_coordinator_said", { comment: r.review_comment })}</p>`}
-          ${coordinator && r.status === "submitted" && html`<${Review} indicator=${indicator} report=${r} onDone=${onChange} />`}
+          ${coordinator && r.status === "submitted" && html`<${Review} indicator=${indicator} report=${r} onDone=${reviewed} />`}
         </li>`,
       )}
     </ul>`}

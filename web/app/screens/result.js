@@ -1,6 +1,6 @@
 // The result in plain words: the outcome, why (per dimension), and what to do next, by whom and when.
 // Police can record the identification decision here.
-import { html, useEffect, useState } from "../html.js";
+import { html, useEffect, useRef, useState } from "../html.js";
 import { get, post } from "../api.js";
 import { t, uiLanguage } from "../i18n.js";
 import { apiLanguage, languagesOffered, questionIndex } from "../questionnaire.js";
@@ -81,6 +81,9 @@ export function Result({ user, id }) {
   const [screening, setScreening] = useState(null);
   const [texts, setTexts] = useState({});
   const [error, setError] = useState(null);
+  // Once a decision is recorded the keyboard goes to the notice saying so (the form pressed stays for another).
+  const recorded = useRef(null);
+  const [decided, setDecided] = useState(false);
   const ui = uiLanguage();
   const load = () =>
     get(`/api/v1/screenings/${id}${EXPLAINED_IN.has(ui) ? `?ui=${ui}` : ""}`)
@@ -95,6 +98,12 @@ export function Result({ user, id }) {
   useEffect(() => {
     load();
   }, [id, ui]);
+  useEffect(() => {
+    if (decided && recorded.current) {
+      recorded.current.focus();
+      setDecided(false);
+    }
+  }, [decided, screening]);
   if (error) return html`<p class="error card" role="alert">${error}</p>`;
   if (!screening) return html`<p>${t("loading")}</p>`;
   const result = screening.result;
@@ -130,7 +139,7 @@ export function Result({ user, id }) {
         <a class="button" href="#/referrals">${t("my_referrals")}</a>
       </div>
       ${screening.decisions?.length > 0 &&
-      html`<p class="notice">${t("decision_recorded", { outcome: t(`outcome_${screening.outcome}`) })}</p>`}
+      html`<p class="notice" tabindex="-1" ref=${recorded}>${t("decision_recorded", { outcome: t(`outcome_${screening.outcome}`) })}</p>`}
     </section>
-    ${user.roles.includes("police") && screening.state === "submitted" && html`<${Decision} screening=${screening} onDone=${load} />`}`;
+    ${user.roles.includes("police") && screening.state === "submitted" && html`<${Decision} screening=${screening} onDone=${() => load().then(() => setDecided(true))} />`}`;
 }

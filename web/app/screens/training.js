@@ -270,6 +270,15 @@ export function TrainerHome() {
   const [vignettes, setVignettes] = useState([]);
   const [form, setForm] = useState({ name: "", members: "", vignettes: [] });
   const [error, setError] = useState(null);
+  // The form is emptied once a group is made (its button disabled): the keyboard goes to the new group's link.
+  const [made, setMade] = useState(null);
+  useEffect(() => {
+    const link = made && document.querySelector(`li[data-group="${CSS.escape(made)}"] a`);
+    if (link) {
+      link.focus();
+      setMade(null);
+    }
+  }, [groups, made]);
   const load = () =>
     get("/api/v1/training/groups")
       .then((page) => setGroups(page.items))
@@ -285,8 +294,9 @@ export function TrainerHome() {
     setError(null);
     const members = form.members.split(/[\s,;]+/).filter(Boolean);
     try {
-      await post("/api/v1/training/groups", { name: form.name, members, vignettes: form.vignettes });
+      const group = await post("/api/v1/training/groups", { name: form.name, members, vignettes: form.vignettes });
       setForm({ name: "", members: "", vignettes: [] });
+      setMade(group.id);
       load();
     } catch (err) {
       setError(err.problem?.errors ? err.problem.errors.map((x) => `${x.field}: ${x.message}`).join("; ") : err.message);
