@@ -17,23 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.ckm import record_key
 from services.registry.dimensions import DIMENSIONS
 from services.registry.facts import VICTIM_MIN_RANK
-from services.registry.models import FactImport, ReferralFact, Release, ScreeningFact, StatsKey, StatsWrite
+from services.registry.models import (
+    BREAKDOWN_COLUMNS,
+    FactImport,
+    ReferralFact,
+    Release,
+    ScreeningFact,
+    StatsKey,
+    StatsWrite,
+)
 
 SCREENINGS: Table = ScreeningFact.__table__  # type: ignore[assignment]
 REFERRALS: Table = ReferralFact.__table__  # type: ignore[assignment]
 UPSERT_CHUNK = 1000
-PERSON_COLUMNS = (
-    "sex",
-    "age_band",
-    "child",
-    "citizenship",
-    "entity",
-    "canton",
-    "status",
-    "forms_mask",
-    "quarter",
-    "rkey_year",
-)
+# A victim's columns: the breakdowns of their facts but the instrument (a breakdown of screenings only),
+# the quarter and the person-year record key.
+PERSON_COLUMNS = (*(c for c in BREAKDOWN_COLUMNS if c != "instrument"), "quarter", "rkey_year")
 RECORD_KEYS = "record_keys"
 
 

@@ -207,23 +207,37 @@ class RegistryClient:
             ttl_seconds=300,
         )
 
-    async def indicator(self, year: int, name: str) -> tuple[float | None, str]:
-        """(value, status) of one of the registry's protected indicators; `suppressed` has no value."""
-        headers = {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
-        async with httpx.AsyncClient(
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             base_url=self.settings.registry_url,
             timeout=self.settings.registry_timeout_seconds,
             transport=self.transport,
-        ) as client:
-            try:
-                response = await client.get(f"/api/v1/stats/indicators/{name}", params={"year": year}, headers=headers)
-            except httpx.HTTPError as exc:
-                raise Unavailable(f"the registry is not reachable ({type(exc).__name__})") from None
+            headers={"Authorization": f"Bearer {self._token()}", "Accept": "application/json"},
+        )
+
+    @staticmethod
+    async def _get(client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The registry's JSON answer; unreachable, a period it does not publish or any other failure: 503."""
+        try:
+            response = await client.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"the registry is not reachable ({type(exc).__name__})") from None
         if response.status_code == 422:
             raise Unavailable(_problem_detail(response, "the registry does not publish this period"))
         if response.status_code != 200:
             raise Unavailable(f"the registry answered {response.status_code}")
-        answer = response.json()
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise Unavailable("the registry's answer is not a JSON object")
+        return answer
+
+    async def indicator(self, year: int, name: str) -> tuple[float | None, str]:
+        """(value, status) of one of the registry's protected indicators; `suppressed` has no value."""
+        async with self._client() as client:
+            answer = await self._get(client, f"/api/v1/stats/indicators/{name}", {"year": year})
         if answer.get("status") == "suppressed":
             raise Suppressed(f"the registry withholds {name} for {year}")
         value = answer.get("value")
@@ -232,26 +246,13 @@ class RegistryClient:
         return float(value), "ok"
 
     async def tables(self, year: int, queries: Sequence[Query]) -> list[Cells]:
-        headers = {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
         out: list[Cells] = []
-        async with httpx.AsyncClient(
-            base_url=self.settings.registry_url,
-            timeout=self.settings.registry_timeout_seconds,
-            transport=self.transport,
-        ) as client:
+        async with self._client() as client:
             for query in queries:
                 params: dict[str, Any] = {"year": year}
                 if query.by:
                     params["by"] = ",".join(query.by)
-                try:
-                    response = await client.get(f"/api/v1/stats/{query.table}", params=params, headers=headers)
-                except httpx.HTTPError as exc:
-                    raise Unavailable(f"the registry is not reachable ({type(exc).__name__})") from None
-                if response.status_code == 422:
-                    raise Unavailable(_problem_detail(response, "the registry does not publish this period"))
-                if response.status_code != 200:
-                    raise Unavailable(f"the registry answered {response.status_code}")
-                cells = response.json().get("cells")
+                cells = (await self._get(client, f"/api/v1/stats/{query.table}", params)).get("cells")
                 if not isinstance(cells, list):
                     raise Unavailable("the registry's answer has no cells")
                 out.append(cells)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from services.strategy.computed import DEFINITIONS, Suppressed, Unavailable
+from putokaz.testing import settings_kwargs
+from services.strategy.computed import DEFINITIONS, Query, RegistryClient, Suppressed, Unavailable
+from services.strategy.settings import Settings
 
 
 def _referrals(**counts: int | str) -> list[dict]:
@@ -65,3 +69,36 @@ def test_docs_define_every_computed_indicator_and_state_the_progress_rule():
     for code in DEFINITIONS:
         assert f"| `{code}` |" in page, code
     assert f"more than {AT_RISK_MARGIN * 100:.0f} points" in page
+
+
+async def test_a_registry_answer_that_is_no_json_object_is_unavailable_for_indicators_and_tables(
+    jwt_secret, tmp_path
+) -> None:
+    """A real socket answering 200 with a JSON list, then with no JSON at all: a 503 reason, never a 500."""
+    bodies = [b"[1, 2]", b"not json", b"[1, 2]", b"not json"]
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        body = bodies.pop(0)
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        writer.write(head.encode() + b"Connection: close\r\n\r\n" + body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = Settings(
+        **settings_kwargs(jwt_secret, f"sqlite:///{tmp_path}/s.db"), registry_url=f"http://127.0.0.1:{port}"
+    )
+    registry = RegistryClient(settings)
+    try:
+        for _ in range(2):
+            with pytest.raises(Unavailable, match="not a JSON object"):
+                await registry.indicator(2025, "placements_within_24h")
+        for _ in range(2):
+            with pytest.raises(Unavailable, match="not a JSON object"):
+                await registry.tables(2025, [Query("victims", ("status",))])
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert bodies == []
