@@ -9,6 +9,7 @@ any is written, in one transaction. Records are matched by id: a record the dire
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, get_args
 
@@ -76,6 +77,10 @@ class _Plan:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append({"field": field, "message": message})
 
+    def add(self, counted_as: str, row: Any) -> None:
+        self.rows.append(row)
+        self.counts[counted_as] += 1
+
     def ref(self, kind: str, hsds: Any, field: str) -> str | None:
         found = self.ids.get((kind, str(hsds)))
         if found is None:
@@ -104,12 +109,18 @@ def _check_id(plan: _Plan, our_id: str, where: str, pattern: re.Pattern[str] | N
     return True
 
 
-def _organizations(plan: _Plan, records: list[Any], now: datetime) -> None:
+def _usable(
+    plan: _Plan, records: list[Any], kind: str, pattern: re.Pattern[str] | None = None
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(where, our id, record) of each record of `kind` whose id the directory can use; the others are errors."""
     for n, r in enumerate(records):
-        where = f"body.organizations.{n}"
-        our_id = _our_id(r)
-        if not _check_id(plan, our_id, where, SLUG):
-            continue
+        where, our_id = f"body.{kind}.{n}", _our_id(r)
+        if _check_id(plan, our_id, where, pattern):
+            yield where, our_id, r
+
+
+def _organizations(plan: _Plan, records: list[Any], now: datetime) -> None:
+    for where, our_id, r in _usable(plan, records, "organizations", SLUG):
         for name, longest in (("email", 200), ("website", 500)):
             if len(str(r.get(name) or "")) > longest:
                 plan.error(f"{where}.{name}", f"must be at most {longest} characters")
@@ -117,7 +128,8 @@ def _organizations(plan: _Plan, records: list[Any], now: datetime) -> None:
         if kind not in KINDS:
             plan.error(f"{where}.attributes", "kind must be one of: " + ", ".join(sorted(KINDS)))
         plan.ids[("organization", str(r["id"]))] = our_id
-        plan.rows.append(
+        plan.add(
+            "organizations",
             Organisation(
                 id=our_id,
                 name=str(r["name"])[:200],
@@ -128,17 +140,12 @@ def _organizations(plan: _Plan, records: list[Any], now: datetime) -> None:
                 is_demo=False,
                 created_at=now,
                 updated_at=now,
-            )
+            ),
         )
-        plan.counts["organizations"] += 1
 
 
 def _locations(plan: _Plan, records: list[Any], now: datetime) -> None:
-    for n, r in enumerate(records):
-        where = f"body.locations.{n}"
-        our_id = _our_id(r)
-        if not _check_id(plan, our_id, where):
-            continue
+    for where, our_id, r in _usable(plan, records, "locations"):
         labels = _labels(r)
         address = (r.get("addresses") or [{}])[0]
         entity = labels.get("entity") or address.get("state_province")
@@ -156,7 +163,8 @@ def _locations(plan: _Plan, records: list[Any], now: datetime) -> None:
             plan.error(f"{where}.attributes", "needs the municipality: attribute `municipality` or the address's city")
         organisation = plan.ref("organization", r.get("organization_id"), f"{where}.organization_id")
         plan.ids[("location", str(r["id"]))] = our_id
-        plan.rows.append(
+        plan.add(
+            "locations",
             Location(
                 id=our_id,
                 organisation_id=organisation,
@@ -173,17 +181,12 @@ def _locations(plan: _Plan, records: list[Any], now: datetime) -> None:
                 postal_code=address.get("postal_code"),
                 created_at=now,
                 updated_at=now,
-            )
+            ),
         )
-        plan.counts["locations"] += 1
 
 
 def _services(plan: _Plan, records: list[Any], now: datetime) -> None:
-    for n, r in enumerate(records):
-        where = f"body.services.{n}"
-        our_id = _our_id(r)
-        if not _check_id(plan, our_id, where):
-            continue
+    for where, our_id, r in _usable(plan, records, "services"):
         labels = _labels(r)
         service_type = labels.get("service_type", "other")
         if service_type not in SERVICE_TYPES:
@@ -197,7 +200,8 @@ def _services(plan: _Plan, records: list[Any], now: datetime) -> None:
         for i, code in enumerate(languages):
             if not re.match(r"^[a-z]{2,3}$", code):
                 plan.error(f"{where}.languages.{i}.code", "must be an ISO 639 code (two or three lowercase letters)")
-        plan.rows.append(
+        plan.add(
+            "services",
             Service(
                 id=our_id,
                 organisation_id=organisation,
@@ -217,9 +221,8 @@ def _services(plan: _Plan, records: list[Any], now: datetime) -> None:
                 open_24_7=labels.get("open_24_7") == "true",
                 created_at=now,
                 updated_at=now,
-            )
+            ),
         )
-        plan.counts["services"] += 1
         for i, c in enumerate(r.get("capacities") or ()):
             _capacity(plan, c, our_id, f"{where}.capacities.{i}", now)
         for i, link in enumerate(r.get("service_at_locations") or ()):
@@ -236,7 +239,8 @@ def _capacity(plan: _Plan, c: dict[str, Any], service_id: str, where: str, now: 
         plan.error(f"{where}.attributes", "population must be one of: " + ", ".join(sorted(POPULATIONS)))
     if not (isinstance(available, int) and isinstance(maximum, int) and 0 <= available <= maximum <= 100_000):
         plan.error(f"{where}.available", "must be a whole number from 0 to the maximum")
-    plan.rows.append(
+    plan.add(
+        "capacities",
         ServiceCapacity(
             id=plan.ids.get(("service_capacity", str(c["id"]))) or _our_id(c)[:64],
             service_id=service_id,
@@ -246,9 +250,8 @@ def _capacity(plan: _Plan, c: dict[str, Any], service_id: str, where: str, now: 
             available=available,
             maximum=maximum,
             updated=now,
-        )
+        ),
     )
-    plan.counts["capacities"] += 1
 
 
 def _link(plan: _Plan, link: dict[str, Any], where: str, service: str | None = None) -> None:
@@ -258,8 +261,7 @@ def _link(plan: _Plan, link: dict[str, Any], where: str, service: str | None = N
     if (service_id, location_id) in plan.links:
         return  # the same link nested in its service and listed on its own
     plan.links.add((service_id, location_id))
-    plan.rows.append(ServiceAtLocation(id=link_id, service_id=service_id, location_id=location_id))
-    plan.counts["service_at_locations"] += 1
+    plan.add("service_at_locations", ServiceAtLocation(id=link_id, service_id=service_id, location_id=location_id))
 
 
 async def import_directory(
