@@ -175,16 +175,30 @@ async def create_plan(session: AsyncSession, data: PlanCreate, principal: Princi
     return plan
 
 
+async def _apply(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    plan: Plan,
+    obj: Plan | Measure,
+    changes: dict[str, Any],
+    action: str,
+    before: dict[str, Any],
+) -> None:
+    """Set the changed fields of the plan or measure, mark the plan updated, audit the change."""
+    for key, value in changes.items():
+        setattr(obj, key, value)
+    plan.updated_at = now
+    audit_change(session, principal, now, plan.id, action, obj, before)
+    await session.flush()
+
+
 async def update_plan(session: AsyncSession, plan: Plan, data: PlanUpdate, principal: Principal, now: datetime) -> Plan:
     before = audited(plan)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "ends_on" in changes and changes["ends_on"] <= plan.starts_on:
         raise Invalid("The plan must end after it starts", field="ends_on")
-    for key, value in changes.items():
-        setattr(plan, key, value)
-    plan.updated_at = now
-    audit_change(session, principal, now, plan.id, "plan.updated", plan, before)
-    await session.flush()
+    await _apply(session, principal, now, plan, plan, changes, "plan.updated", before)
     return plan
 
 
@@ -202,11 +216,7 @@ async def update_measure(
         if len(set(organisations)) != len(organisations):
             raise Invalid("An organisation is named more than once", field="organisations")
         measure.organisations = [MeasureOrganisation(org_id=o) for o in organisations]
-    for key, value in changes.items():
-        setattr(measure, key, value)
-    plan.updated_at = now
-    audit_change(session, principal, now, plan.id, "measure.updated", measure, before)
-    await session.flush()
+    await _apply(session, principal, now, plan, measure, changes, "measure.updated", before)
     return measure
 
 
