@@ -52,7 +52,7 @@ test: install
 		echo "TEST_DATABASE_URL not set: using the local PostgreSQL at 127.0.0.1:5432"; \
 		export TEST_DATABASE_URL=$(LOCAL_PG); \
 	fi; \
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 -m "not restarts_postgres" $(PYTEST_ARGS) && \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25 -m "not restarts_postgres" $(PYTEST_ARGS) && \
 	{ $(PY) -m pytest -m restarts_postgres $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]; }
 
 lint: install

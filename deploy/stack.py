@@ -167,7 +167,11 @@ def running_stack(
 def stack(
     postgres_server: PostgresServer, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """The whole system, started once per test session (per xdist worker) for cross-service tests."""
+    """The whole system, started once per test session for cross-service tests.
+
+    Not an xdist group: each worker starts its own (one stack start more per worker, ~10 s of CPU), so the
+    cross-service and browser tests spread over every worker instead of queueing on one.
+    """
     with running_stack(postgres_server, kernel_env, tmp_path_factory.mktemp("stack-logs")) as running:
         yield running
 
@@ -188,8 +192,59 @@ def own_stack(label: str) -> Callable[..., Iterator[Stack]]:
     return fixture
 
 
+def _module_weight(items: list[pytest.Item]) -> int:
+    """How early a module's tests should start: own processes first, then the shared stack's, then the rest."""
+    if any(item.get_closest_marker("xdist_group") for item in items):
+        return 2
+    if any({"stack", "web"} & set(getattr(item, "fixturenames", ())) for item in items):
+        return 1
+    return 0
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup`, every test of the shared stack runs on one worker, so one stack starts."""
+    """Under `--dist loadgroup` a module's tests run on one worker (its module fixtures — databases, browsers,
+    processes — are set up once, not once per worker), and the modules that take longest start first so
+    that short ones fill the end of the run. Runs before pytest-xdist reads the groups.
+    """
+    modules: dict[str, list[pytest.Item]] = {}
     for item in items:
-        if "stack" in getattr(item, "fixturenames", ()) and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group("stack"))
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    weights = {module: _module_weight(module_items) for module, module_items in modules.items()}
+    for module, module_items in modules.items():
+        for item in module_items:
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group(module))
+    items.sort(key=lambda item: -weights[item.nodeid.split("::")[0]])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse `--dist loadgroup` where it cannot group: pytest-xdist names a group by rewriting an item's
+    `_nodeid`, which pytest 9.2 no longer reads (it keeps `_id`); every group would be silently ignored."""
+    from _pytest.nodes import Node
+
+    grouping = config.getoption("dist", None) == "loadgroup" and not hasattr(config, "workerinput")
+    if grouping and "_nodeid" not in Node.nodeid.fget.__code__.co_names:  # type: ignore[attr-defined]
+        raise pytest.UsageError(
+            "--dist loadgroup would ignore every xdist_group with this pytest (node ids no longer read from "
+            "`_nodeid`): install the versions pyproject.toml pins (make install)"
+        )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fail the run if xdist groups are not applied: modules that start their own stack (faults, scale-out,
+    journeys, `make run`) would each start it once per worker, and tests that must share one would not.
+
+    pytest-xdist names a group by suffixing the node id (`…::test@faults`) while collecting on a worker; a
+    pytest that stores node ids differently (9.2 with xdist 3.8) silently drops the suffix.
+    """
+    config = session.config
+    if not getattr(config.option, "loadgroup", False):
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"--dist loadgroup is not grouping: {len(lost)} tests marked xdist_group carry no group "
+            f"(e.g. {lost[0]}); check the pytest / pytest-xdist versions (pyproject.toml)"
+        )

@@ -205,6 +205,33 @@ async def app_client(app: FastAPI, *, raise_app_exceptions: bool = False) -> Asy
             yield client
 
 
+async def truncate_tables(engine: Any, tables: Iterable[str], *, cascade: bool = False) -> None:
+    """Empty `tables` (those that exist) between tests, retrying a deadlock with the app's background jobs.
+
+    An app under test runs its jobs (outbox dispatch, expiry, retention, overdue sweeps) while a fixture
+    empties its tables; TRUNCATE's exclusive locks can then meet a job's row locks in the opposite order and
+    PostgreSQL fails one side. Trying again shortly after succeeds once the job's transaction is over.
+    """
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    wanted = list(tables)
+    for attempt in range(5):
+        try:
+            async with engine.begin() as conn:
+                existing = set(
+                    (await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars()
+                )
+                present = [table for table in wanted if table in existing]
+                if present:
+                    await conn.execute(text(f"TRUNCATE {', '.join(present)}{' CASCADE' if cascade else ''}"))
+            return
+        except DBAPIError as exc:
+            if "deadlock detected" not in str(exc) or attempt == 4:
+                raise
+            await asyncio.sleep(0.1 * (attempt + 1))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Callable
@@ -14,10 +13,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from putokaz.clock import FakeClock
-from putokaz.testing import app_client, auth, service_migrations, settings_kwargs
+from putokaz.testing import app_client, auth, service_migrations, settings_kwargs, truncate_tables
 from services.referral.app import create_app
 from services.referral.settings import Settings
 
@@ -68,21 +66,8 @@ async def clean_tables(request: pytest.FixtureRequest) -> None:
     if not {"client", "world", "referral_app"} & set(request.fixturenames):
         return
     referral_app: FastAPI = request.getfixturevalue("referral_app")
-    # The app's own background jobs (outbox dispatch, expiry, retention) may hold a table that TRUNCATE
-    # must lock in turn: PostgreSQL then breaks the deadlock by failing one side. Try again, a few times.
-    for attempt in range(5):
-        try:
-            async with referral_app.state.db.engine.begin() as conn:
-                existing = set(
-                    (await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars()
-                )
-                # Other tables sharing the outbox (webhook deliveries) reference it; clear them with CASCADE.
-                await conn.execute(text(f"TRUNCATE {', '.join(t for t in TABLES if t in existing)} CASCADE"))
-            return
-        except DBAPIError as exc:
-            if "deadlock detected" not in str(exc) or attempt == 4:
-                raise
-            await asyncio.sleep(0.1 * (attempt + 1))
+    # Other tables sharing the outbox (webhook deliveries) reference it; clear them with CASCADE.
+    await truncate_tables(referral_app.state.db.engine, TABLES, cascade=True)
 
 
 async def outbox(app: FastAPI, event_type: str | None = None) -> list[dict[str, Any]]:

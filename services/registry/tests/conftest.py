@@ -12,10 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook
 
-from putokaz.testing import PostgresServer, app_client, auth, service_migrations, settings_kwargs
+from putokaz.testing import PostgresServer, app_client, auth, service_migrations, settings_kwargs, truncate_tables
 from services.registry.app import create_app
 from services.registry.settings import Settings
 
@@ -48,9 +47,7 @@ async def registry_app(registry_settings: Settings) -> AsyncIterator[Any]:
 @pytest.fixture
 async def client(registry_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     app, http = registry_app
-    async with app.state.db.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
-
+    await truncate_tables(app.state.db.engine, TABLES)
     yield http
 
 

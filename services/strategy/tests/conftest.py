@@ -9,10 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from putokaz.clock import FakeClock
-from putokaz.testing import PostgresServer, app_client, auth, service_migrations, settings_kwargs
+from putokaz.testing import PostgresServer, app_client, auth, service_migrations, settings_kwargs, truncate_tables
 from services.strategy.app import create_app
 from services.strategy.seed import DEMO_PLAN
 from services.strategy.settings import Settings
@@ -62,8 +61,7 @@ async def strategy_app(jwt_secret: str, strategy_db_url: str, clock: FakeClock) 
 @pytest.fixture
 async def client(strategy_app: Any, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
     app, http = strategy_app
-    async with app.state.db.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+    await truncate_tables(app.state.db.engine, TABLES, cascade=True)
     clock.set(START)
     yield http
 
