@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import putokaz.db as db
 from putokaz.testing import PostgresServer
@@ -20,35 +24,36 @@ async def _backend_pid(engine) -> int:
         return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
 
 
-async def _terminate(url: str, pid: int) -> None:
-    killer = db.create_engine(url)
+@asynccontextmanager
+async def _engine(url: str) -> AsyncIterator[AsyncEngine]:
+    engine = db.create_engine(url)
     try:
-        async with killer.connect() as conn:
-            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        yield engine
     finally:
-        await killer.dispose()
+        await engine.dispose()
+
+
+async def _terminate(url: str, pid: int) -> None:
+    async with _engine(url) as killer, killer.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
 
 async def test_a_connection_dropped_while_idle_is_replaced_before_use(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = db.create_engine(url)
-    try:
+    async with _engine(url) as engine:
         dropped = await _backend_pid(engine)
         await _terminate(url, dropped)
         monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if it had sat idle past the threshold
         assert await _backend_pid(engine) != dropped  # no error: pinged, found dead, replaced
-    finally:
-        await engine.dispose()
 
 
 async def test_a_connection_in_constant_use_is_not_pinged_and_a_dead_one_fails_once(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = db.create_engine(url)
     pings = []
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)
-    try:
+    async with _engine(url) as engine:
         for _ in range(5):
             pid = await _backend_pid(engine)
         original = type(engine.sync_engine.dialect).do_ping
@@ -60,5 +65,3 @@ async def test_a_connection_in_constant_use_is_not_pinged_and_a_dead_one_fails_o
             await _backend_pid(engine)
         assert await _backend_pid(engine) != pid  # the pool recovered on the next checkout
         assert pings == []
-    finally:
-        await engine.dispose()

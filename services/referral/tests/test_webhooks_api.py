@@ -6,7 +6,7 @@ import base64
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -93,6 +93,31 @@ async def create(client: httpx.AsyncClient, headers: dict[str, str], url: str, *
     r = await client.post(f"{BASE}/endpoints", json=body, headers=headers)
     assert r.status_code == 201, r.text
     return r.json()
+
+
+class Wired(NamedTuple):
+    """A partner's endpoint created on a loopback receiver, its delivery driven by the test."""
+
+    client: httpx.AsyncClient
+    partner: dict[str, str]
+    org: str
+    referral_app: FastAPI
+    receiver: LoopbackReceiver
+    loopback_allowed: EventSettings
+    created: dict[str, Any]
+
+
+@pytest.fixture
+async def wired(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    org: str,
+    referral_app: FastAPI,
+    receiver: LoopbackReceiver,
+    loopback_allowed: EventSettings,
+) -> Wired:
+    created = await create(client, partner, receiver.url())
+    return Wired(client, partner, org, referral_app, receiver, loopback_allowed, created)
 
 
 async def test_event_types_are_listed(client: httpx.AsyncClient, partner: dict[str, str]) -> None:
@@ -215,15 +240,8 @@ async def test_update_disable_enable_and_delete(
     assert (await client.get(ep, headers=partner)).status_code == 404
 
 
-async def test_referral_event_is_delivered_signed_and_visible_with_its_attempts(
-    client: httpx.AsyncClient,
-    partner: dict[str, str],
-    org: str,
-    referral_app: FastAPI,
-    receiver: LoopbackReceiver,
-    loopback_allowed: EventSettings,
-) -> None:
-    created = await create(client, partner, receiver.url())
+async def test_referral_event_is_delivered_signed_and_visible_with_its_attempts(wired: Wired) -> None:
+    client, partner, org, referral_app, receiver, loopback_allowed, created = wired
     message_id = await emit_referral_event(referral_app, ["org-a", org])
     await emit_referral_event(referral_app, ["org-a", "not-" + org])  # another organisation's referral
     await deliver(referral_app, loopback_allowed)
@@ -237,15 +255,8 @@ async def test_referral_event_is_delivered_signed_and_visible_with_its_attempts(
     assert attempt["succeeded"] and attempt["response_status"] == 200 and attempt["response_body"] == "ok"
 
 
-async def test_test_event_rotation_and_replays(
-    client: httpx.AsyncClient,
-    partner: dict[str, str],
-    org: str,
-    referral_app: FastAPI,
-    receiver: LoopbackReceiver,
-    loopback_allowed: EventSettings,
-) -> None:
-    created = await create(client, partner, receiver.url())
+async def test_test_event_rotation_and_replays(wired: Wired) -> None:
+    client, partner, org, referral_app, receiver, loopback_allowed, created = wired
     ep = f"{BASE}/endpoints/{created['id']}"
     r = await client.post(f"{ep}/test", headers=partner)
     assert r.status_code == 202 and r.json()["event_type"] == "webhook.test"
@@ -297,15 +308,8 @@ async def _store(referral_app: FastAPI, endpoint_id: str, secret: str) -> None:
         await conn.execute(update(e).where(e.c.id == endpoint_id).values(secret=secret))
 
 
-async def test_secrets_are_sealed_at_rest_old_rows_get_sealed_and_the_sealing_key_rotates(
-    client: httpx.AsyncClient,
-    partner: dict[str, str],
-    org: str,
-    referral_app: FastAPI,
-    receiver: LoopbackReceiver,
-    loopback_allowed: EventSettings,
-) -> None:
-    created = await create(client, partner, receiver.url())
+async def test_secrets_are_sealed_at_rest_old_rows_get_sealed_and_the_sealing_key_rotates(wired: Wired) -> None:
+    client, partner, org, referral_app, receiver, loopback_allowed, created = wired
     ep_id, secret = created["id"], created["secret"]
     app_box: SecretBox = referral_app.state.secret_box
     stored, previous = await _stored(referral_app, ep_id)
