@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import inspect, make_url
 
@@ -133,11 +134,16 @@ async def _verify_audit(service: ServiceProcess) -> bool:
             verdict = (await verify_audit(session, tables)).as_dict()
     finally:
         await db.dispose()
+    return _report_chain(service.name, verdict)
+
+
+def _report_chain(name: str, verdict: dict[str, Any]) -> bool:
+    """Prints whether the chain holds (or its first broken row); True when it does."""
     broken = verdict["first_broken"]
     if broken is None:
-        print(f"{service.name}: audit chain intact, {verdict['rows_checked']} rows, head {verdict['head']['hash']}")
+        print(f"{name}: audit chain intact, {verdict['rows_checked']} rows, head {verdict['head']['hash']}")
     else:
-        print(f"{service.name}: audit chain BROKEN at row {broken['seq']}: {broken['reason']}")
+        print(f"{name}: audit chain BROKEN at row {broken['seq']}: {broken['reason']}")
     return broken is None
 
 
@@ -168,12 +174,7 @@ async def _verify_revocation_audit(url: str | None) -> bool:
     if verdict is None:
         print("revocations: the Redis store keeps no audit chain")
         return True
-    broken = verdict["first_broken"]
-    if broken is None:
-        print(f"revocations: audit chain intact, {verdict['rows_checked']} rows, head {verdict['head']['hash']}")
-    else:
-        print(f"revocations: audit chain BROKEN at row {broken['seq']}: {broken['reason']}")
-    return broken is None
+    return _report_chain("revocations", verdict)
 
 
 def audit_verify() -> None:

@@ -75,10 +75,13 @@ async def _tally(session: AsyncSession, source: Any, *where: ColumnElement[bool]
     return Tally(int(row[0]), int(row[1] or 0))
 
 
-def _share(numerator: int, denominator: int, threshold: int) -> tuple[float | None, str]:
-    if denominator < threshold:
-        return None, "suppressed"
-    return round(100.0 * numerator / denominator, 1), "ok"
+def _share(part: Tally, whole: Tally, ptable: PTable, threshold: int) -> dict[str, Any]:
+    """Both counts perturbed like any explorer cell; the share withheld below the threshold of the whole."""
+    numerator = ptable.perturb(part.count, part.key_sum)
+    denominator = ptable.perturb(whole.count, whole.key_sum)
+    value = None if denominator < threshold else round(100.0 * numerator / denominator, 1)
+    status = "suppressed" if value is None else "ok"
+    return {"value": value, "status": status, "numerator": numerator, "denominator": denominator}
 
 
 Computer = Callable[[AsyncSession, Period, PTable, tuple[int, int]], Awaitable[dict[str, Any]]]
@@ -98,10 +101,7 @@ async def _children_to_csw(
     screened = await _tally(
         session, SCREENINGS, SCREENINGS.c.year == period.year, SCREENINGS.c.child, SCREENINGS.c.status != "none"
     )
-    numerator = ptable.perturb(referred.count, referred.key_sum)
-    denominator = ptable.perturb(screened.count, screened.key_sum)
-    value, status = _share(numerator, denominator, thresholds[0])
-    return {"value": value, "status": status, "numerator": numerator, "denominator": denominator}
+    return _share(referred, screened, ptable, thresholds[0])
 
 
 async def _accepted_in_time(
@@ -110,10 +110,7 @@ async def _accepted_in_time(
     year = REFERRALS.c.year == period.year
     accepted = await _tally(session, REFERRALS, year, deadline_outcome(REFERRALS) == "accepted_in_time")
     every = await _tally(session, REFERRALS, year)
-    numerator = ptable.perturb(accepted.count, accepted.key_sum)
-    denominator = ptable.perturb(every.count, every.key_sum)
-    value, status = _share(numerator, denominator, thresholds[0])
-    return {"value": value, "status": status, "numerator": numerator, "denominator": denominator}
+    return _share(accepted, every, ptable, thresholds[0])
 
 
 async def _median_to_placement(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +24,10 @@ logger = logging.getLogger("putokaz.referral.feed")
 # Outcomes after which a child is referred to social welfare by the system itself.
 NO_INDICATORS = "NO_INDICATORS"
 
+E = TypeVar("E", bound=FeedEvent)
 
-def _parse(model: type[FeedEvent], message: WebhookMessage) -> FeedEvent:
+
+def _parse(model: type[E], message: WebhookMessage) -> E:
     try:
         return model.model_validate(message.data)
     except ValidationError:
@@ -34,9 +37,8 @@ def _parse(model: type[FeedEvent], message: WebhookMessage) -> FeedEvent:
 
 async def learn_consent(
     session: AsyncSession,
+    event: FeedEvent,
     *,
-    screening_id: str,
-    org: str,
     child: bool,
     consent: str | None,
     text_version: str | None,
@@ -45,11 +47,11 @@ async def learn_consent(
     screened_at: datetime | None = None,
 ) -> KnownScreening:
     """Keep the newest consent state per screening; an event older than what is kept changes only `child`."""
-    known = await repo.known_screening(session, screening_id, lock=True)
+    known = await repo.known_screening(session, event.screening_id, lock=True)
     if known is None:
         known = KnownScreening(
-            screening_id=screening_id,
-            org_id=org,
+            screening_id=event.screening_id,
+            org_id=event.org,
             child=child,
             consent_referral=consent or "pending",
             consent_text_version=text_version,
@@ -78,11 +80,9 @@ async def handle(session: AsyncSession, message: WebhookMessage, now: datetime) 
     at = message.timestamp
     if message.type == "screening.consent_recorded":
         event = _parse(ConsentRecorded, message)
-        assert isinstance(event, ConsentRecorded)
         known = await learn_consent(
             session,
-            screening_id=event.screening_id,
-            org=event.org,
+            event,
             child=event.child,
             consent=event.consent_referral,
             text_version=event.consent_text_version,
@@ -92,12 +92,10 @@ async def handle(session: AsyncSession, message: WebhookMessage, now: datetime) 
         await consent_became_known(session, known, now)
     elif message.type == "screening.submitted":
         submitted = _parse(Submitted, message)
-        assert isinstance(submitted, Submitted)
         screened_at = submitted.submitted_at or at
         known = await learn_consent(
             session,
-            screening_id=submitted.screening_id,
-            org=submitted.org,
+            submitted,
             child=submitted.child,
             consent=submitted.consent_referral,
             text_version=None,
@@ -120,11 +118,9 @@ async def handle(session: AsyncSession, message: WebhookMessage, now: datetime) 
             )
     else:
         withdrawn = _parse(ConsentWithdrawn, message)
-        assert isinstance(withdrawn, ConsentWithdrawn)
         known = await learn_consent(
             session,
-            screening_id=withdrawn.screening_id,
-            org=withdrawn.org,
+            withdrawn,
             child=False,
             consent="withdrawn",
             text_version=None,
