@@ -1,7 +1,9 @@
 """Keyboard alone (Tab, Shift+Tab, Enter, Space, Home and arrow keys; never the mouse): sign in, a whole
-screening to its result, a referral, the provider's acceptance in its inbox and a change of its free places,
-the coordinator's console to a table. Every control reached shows where the focus is, and every new screen
-takes the focus to its heading."""
+screening to its result and the identification decision, a referral, the provider's acceptance in its inbox and
+a change of its free places, the coordinator's console to a table and the strategy monitor (a reporter's report,
+returned by the coordinator), training (a practice, a trainer's group), a prompt sheet, and offline: the device
+PIN, a screening to its pending result, the queue sent and the store unlocked again. Every control reached shows
+where the focus is, and every new screen takes the focus to its heading."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 from services.screening.training.vignettes import all_vignettes
 from web.tests.browser import wait_until
+from web.tests.test_offline import PIN, questionnaires_cached
 
 FOCUSED = "(s) => document.activeElement !== null && document.activeElement.matches(s)"
 # The focus ring of styles.css (`:focus-visible`): a keyboard user must see where they are.
@@ -372,6 +375,91 @@ def test_a_prompt_sheet_is_reached_with_the_keyboard_alone(page: Any) -> None:
     follow(page, 'a[href="#/print"]', 'a[href="#/print/quick/bs"]')
     follow(page, 'a[href="#/print/quick/bs"]', "article.sheet li")
     tab_to(page, "article.sheet button.primary", backwards=True)  # print, above the sheet's heading
+
+
+def type_pin(page: Any, *fields: str) -> None:
+    for name in fields:
+        tab_to(page, f'input[name="{name}"]')
+        page.keyboard.type(PIN)
+    tab_to(page, 'form button[type="submit"]')
+    page.keyboard.press("Enter")
+
+
+def test_offline_the_pin_a_screening_the_queue_and_unlocking_with_the_keyboard_alone(context: Any, page: Any) -> None:
+    sign_in_by_keyboard(page, "police-una-sana")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    for _ in range(600):  # every questionnaire kept for offline use
+        if questionnaires_cached(page) >= 25:
+            break
+        page.wait_for_timeout(100)
+    context.set_offline(True)
+    follow(page, 'a[href="#/screen/new"]', 'input[name="pin-again"]', heading="main h2")  # set the device PIN
+    for name in ("pin", "pin-again"):
+        tab_to(page, f'input[name="{name}"]')
+        page.keyboard.type("12")  # too short: refused, and the keyboard is back in the emptied PIN field
+    page.keyboard.press("Enter")
+    page.get_by_role("alert").wait_for()
+    focus_on_heading(page, 'input[name="pin"]')
+    type_pin(page, "pin", "pin-again")
+    # Deriving the key (PBKDF2, 600,000 rounds) can take long on a loaded machine.
+    page.locator('a[href^="#/offline/"]').wait_for(timeout=60_000)
+    focus_on_heading(page)  # the offline screen's heading, the PIN form gone
+    follow(page, 'a[href^="#/offline/"]', 'select[name="person-language"]')
+    tab_to(page, 'select[name="person-language"]')
+    page.keyboard.press("Home")
+    tab_to(page, 'button[type="submit"]')
+    page.keyboard.press("Enter")
+    page.locator('input[name="given_name"]').wait_for(timeout=60_000)
+    focus_on_heading(page)
+    tab_to(page, 'input[name="given_name"]')
+    page.keyboard.type("Offline")
+    tab_to(page, 'input[name="age_estimate"]')
+    page.keyboard.type("15")
+    tab_to(page, 'input[name="municipality"]')
+    page.keyboard.type("Bihać")
+    tab_to(page, 'button[type="submit"]')
+    page.keyboard.press("Enter")  # a child: straight to the questions
+    page.locator(".question-list").wait_for(timeout=60_000)
+    for _ in range(30):
+        focus_on_heading(page)
+        # The first option of every question shown, in turn (an answer may open follow-up questions).
+        for _ in range(40):
+            unanswered = page.locator(
+                "li[data-question]:has(input[type=radio], input[type=checkbox]):not(:has(input:checked))"
+            )
+            if not unanswered.count():
+                break
+            question = unanswered.first.get_attribute("data-question")
+            code = page.locator(f'li[data-question="{question}"] input').first.get_attribute("value")
+            choose_by_keyboard(page, question, code)
+        tab_to(page, "button.primary")
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(200)
+        if page.locator(".result").count():
+            break
+    page.locator('.result a[href="#/"]').wait_for()
+    focus_on_heading(page)  # the pending result, in place of the questions
+    # Back home: the screening waits to be sent; the send button works once the network is back.
+    follow(page, '.result a[href="#/"]', "#queue-title")
+    page.route("**/api/v1/screenings", lambda route: route.abort())  # the automatic send fails: it waits
+    context.set_offline(False)
+    page.locator("#queue button.primary:enabled").wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    tab_to(page, "#queue button.primary")
+    page.unroute("**/api/v1/screenings")
+    page.keyboard.press("Enter")
+    try:
+        page.locator("#queue-title").wait_for(state="detached", timeout=60_000)
+    except Exception:
+        raise AssertionError(page.locator("#queue").inner_text()) from None
+
+    # A reload forgets the key: the PIN is asked again, and opening the store goes on to the offline screen.
+    page.reload()
+    page.goto("/#/offline")
+    page.locator('input[name="pin"]').wait_for()
+    type_pin(page, "pin")
+    page.locator('a[href^="#/offline/"]').wait_for(timeout=60_000)
+    focus_on_heading(page)
 
 
 def test_a_language_chosen_by_keyboard_on_the_first_screen_keeps_the_focus_on_the_choice(page: Any) -> None:

@@ -1,6 +1,7 @@
 // Screening without network: the draft and the finished screening are sealed on the device under
 // the PIN; the result waits for the network, but the steps that do not depend on it show at once.
 import { html, useEffect, useRef, useState } from "../html.js";
+import { focusHeading } from "../focus.js";
 import { t } from "../i18n.js";
 import { isChild } from "../questionnaire.js";
 import { deleteDraft, drafts, enqueue, loadDraft, queued, saveDraft } from "../store.js";
@@ -15,6 +16,8 @@ function urgentAnswered(answers) {
 export function PendingResult({ localId, child, urgent }) {
   const [serverId, setServerId] = useState(sentAs(localId));
   useEffect(() => onSync(() => setServerId(sentAs(localId))), [localId]);
+  // Shown in place of the questions (the address stays): the keyboard goes to its heading, not the body.
+  useEffect(() => focusHeading(), []);
   return html`<section class="card result">
     <h1>${t("result_pending")}</h1>
     <p>${serverId ? t("result_sent") : t("result_pending_explain")}</p>

@@ -1,23 +1,34 @@
 // The device PIN and the queue of screenings waiting for the network.
-import { html, useEffect, useState } from "../html.js";
+import { focusHeading } from "../focus.js";
+import { html, useEffect, useRef, useState } from "../html.js";
 import { t } from "../i18n.js";
 import { hasPin, isUnlocked, onStoreChange, queued, setPin, unlock } from "../store.js";
 import { onSync, syncNow, WARN_AFTER_MS } from "../sync.js";
 
-/** Shows its children once the device store is unlocked; asks for (or sets) the PIN first. */
-export function PinGate({ children, reason }) {
+/** Shows its children once the device store is unlocked; asks for (or sets) the PIN first. Once the PIN is
+ * set or opens the store the form is gone: the keyboard goes to the first heading of `then` (what was
+ * locked); a PIN refused leaves it in the emptied PIN field. */
+export function PinGate({ children, reason, then = "main" }) {
   const [state, setState] = useState(isUnlocked() ? "open" : "checking");
   const [pin, setPinText] = useState("");
   const [again, setAgain] = useState("");
   const [message, setMessage] = useState(null);
   const [busy, setBusy] = useState(false);
+  const field = useRef(null);
+  const tried = useRef(false);
   useEffect(() => {
     if (!isUnlocked()) hasPin().then((has) => setState(has ? "unlock" : "create"));
   }, []);
+  useEffect(() => {
+    if (!tried.current || busy) return;
+    if (state === "open") focusHeading(then);
+    else field.current?.focus();
+  }, [state, busy, message]);
   if (state === "open") return children;
   if (state === "checking") return html`<p>${t("loading")}</p>`;
   const submit = async (event) => {
     event.preventDefault();
+    tried.current = true;
     setBusy(true);
     try {
       if (state === "create") {
@@ -45,7 +56,7 @@ export function PinGate({ children, reason }) {
     ${message && html`<p class="error" role="alert">${message}</p>`}
     <label
       >${t("pin")}
-      <input type="password" inputmode="numeric" autocomplete="off" name="pin" value=${pin} onInput=${(e) => setPinText(e.target.value)} required
+      <input type="password" inputmode="numeric" autocomplete="off" name="pin" ref=${field} value=${pin} onInput=${(e) => setPinText(e.target.value)} required
     /></label>
     ${state === "create" &&
     html`<label
@@ -79,12 +90,12 @@ export function QueueStatus({ online }) {
     setError(null);
     syncNow().catch((e) => setError(e.message));
   };
-  return html`<section class="card" aria-labelledby="queue-title">
+  return html`<section class="card" id="queue" aria-labelledby="queue-title">
     <h2 id="queue-title">${t("waiting_to_send", { count: items.length })}</h2>
     ${old && html`<p class="warning" role="alert">${t("queue_old")}</p>`}
     ${error && html`<p class="error" role="alert">${error}</p>`}
     ${!unlocked
-      ? html`<${PinGate} reason=${t("pin_to_send")}><span></span></${PinGate}>`
+      ? html`<${PinGate} reason=${t("pin_to_send")} then="#queue"><span></span></${PinGate}>`
       : html`<button type="button" class="primary" onClick=${send} disabled=${!online}>${t("send_now")}</button>`}
   </section>`;
 }
