@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -127,6 +127,16 @@ class Forbidden(ProblemError):
 
 class NotFound(ProblemError):
     status = 404
+
+
+R = TypeVar("R")
+
+
+def found(row: R | None, what: str) -> R:
+    """The row, or 404 "No such <what>" (another organisation's row is not found either: the query is scoped)."""
+    if row is None:
+        raise NotFound(f"No such {what}")
+    return row
 
 
 class Conflict(ProblemError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from putokaz.auth import Authorize, Principal
 from putokaz.clock import Now
 from putokaz.db import DbSession
-from putokaz.errors import Invalid, NotFound, ProblemError
+from putokaz.errors import Invalid, NotFound, ProblemError, found
 from putokaz.schemas import Limit, Offset, Page
 from services.strategy import repository, service
 from services.strategy.computed import RegistryClient
@@ -42,8 +42,6 @@ from services.strategy.schemas import (
 from services.strategy.settings import Settings
 from services.strategy.views import audit_read, indicator_detail, indicator_read, measure_read, plan_read
 
-R = TypeVar("R")
-
 router = APIRouter(prefix="/api/v1", tags=["strategy"])
 
 COORDINATOR = Authorize("coordinator")
@@ -66,13 +64,6 @@ def _settings(request: Request) -> Settings:
 def scope(principal: Principal) -> str | None:
     """None for the coordinator (every measure); a reporter's organisation otherwise."""
     return None if "coordinator" in principal.roles else principal.org
-
-
-def found(row: R | None, what: str) -> R:
-    """The row, or 404 (another organisation's row is not found either: the repository scopes the query)."""
-    if row is None:
-        raise NotFound(f"No such {what}")
-    return row
 
 
 async def _plan(session: DbSession, plan_id: str) -> Any:

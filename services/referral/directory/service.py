@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from putokaz.auth import Principal
-from putokaz.errors import Conflict, Invalid, NotFound
+from putokaz.errors import Conflict, Invalid, found
 from putokaz.gazetteer import find_municipality
 from putokaz.schemas import Page
 from services.referral.directory import repository as repo
@@ -48,9 +48,7 @@ async def list_organisations(
 
 
 async def get_organisation(session: AsyncSession, organisation_id: str) -> Organisation:
-    org = await repo.get_organisation(session, organisation_id)
-    if org is None:
-        raise NotFound("No such organisation")
+    org = found(await repo.get_organisation(session, organisation_id), "organisation")
     return org
 
 
@@ -87,9 +85,7 @@ def _changes(body: BaseModel, not_null: Collection[str]) -> dict[str, Any]:
 async def update_organisation(
     session: AsyncSession, organisation_id: str, body: OrganisationUpdate, now: datetime
 ) -> Organisation:
-    org = await repo.get_organisation(session, organisation_id)
-    if org is None:
-        raise NotFound("No such organisation")
+    org = found(await repo.get_organisation(session, organisation_id), "organisation")
     for name, value in _changes(body, not_null=("name", "kind", "description")).items():
         setattr(org, name, value)
     org.updated_at = now
@@ -118,9 +114,7 @@ async def list_locations(
 
 
 async def get_location(session: AsyncSession, principal: Principal, location_id: str) -> LocationRead:
-    loc = await repo.get_location(session, location_id)
-    if loc is None:
-        raise NotFound("No such location")
+    loc = found(await repo.get_location(session, location_id), "location")
     return (await render_locations(session, principal, [loc]))[0]
 
 
@@ -161,9 +155,7 @@ async def create_location(session: AsyncSession, principal: Principal, body: Loc
 async def update_location(
     session: AsyncSession, principal: Principal, location_id: str, body: LocationUpdate, now: datetime
 ) -> Location:
-    loc = await repo.owned_location(session, location_id, owner_scope(principal))
-    if loc is None:
-        raise NotFound("No such location")
+    loc = found(await repo.owned_location(session, location_id, owner_scope(principal)), "location")
     for name, value in _changes(body, not_null=("name", "confidential", "municipality")).items():
         setattr(loc, name, value)
     if (loc.latitude is None) != (loc.longitude is None):
@@ -193,9 +185,7 @@ async def list_services(
 
 
 async def get_service(session: AsyncSession, principal: Principal, service_id: str) -> ServiceRead:
-    service = await repo.get_service(session, service_id)
-    if service is None:
-        raise NotFound("No such service")
+    service = found(await repo.get_service(session, service_id), "service")
     return (await render_services(session, principal, [service]))[0]
 
 
@@ -234,9 +224,7 @@ async def create_service(session: AsyncSession, body: ServiceCreate, now: dateti
 async def update_service(
     session: AsyncSession, principal: Principal, service_id: str, body: ServiceUpdate, now: datetime
 ) -> Service:
-    service = await repo.owned_service(session, service_id, owner_scope(principal))
-    if service is None:
-        raise NotFound("No such service")
+    service = found(await repo.owned_service(session, service_id, owner_scope(principal)), "service")
     changes = _changes(body, not_null=set(ServiceUpdate.model_fields) - SERVICE_NULLABLE)
     location_ids = changes.pop("location_ids", None)
     for name, value in changes.items():
