@@ -56,6 +56,13 @@ def check_plan(plan: PlanCreate) -> list[dict[str, Any]]:
     def add(field: str, message: str) -> None:
         errors.append({"field": field, "message": message})
 
+    def unique_and_due(path: str, item: MeasureCreate | ActivityCreate, codes: Counter[str], reused: str) -> None:
+        """A measure or an activity: its code used once where it must be unique, its deadline in the plan."""
+        if codes[item.code] > 1:
+            add(f"{path}.code", reused)
+        if not plan.starts_on <= item.deadline <= plan.ends_on:
+            add(f"{path}.deadline", "the deadline must fall within the plan's period")
+
     if plan.ends_on <= plan.starts_on:
         add("ends_on", "the plan must end after it starts")
     goal_codes = Counter(g.code for g in plan.goals)
@@ -67,19 +74,13 @@ def check_plan(plan: PlanCreate) -> list[dict[str, Any]]:
             add(f"{gpath}.code", f"goal code {goal.code} is used more than once")
         for mi, measure in enumerate(goal.measures):
             mpath = f"{gpath}.measures.{mi}"
-            if measure_codes[measure.code] > 1:
-                add(f"{mpath}.code", f"measure code {measure.code} is used more than once")
-            if not plan.starts_on <= measure.deadline <= plan.ends_on:
-                add(f"{mpath}.deadline", "the deadline must fall within the plan's period")
+            unique_and_due(mpath, measure, measure_codes, f"measure code {measure.code} is used more than once")
             if len(set(measure.organisations)) != len(measure.organisations):
                 add(f"{mpath}.organisations", "an organisation is named more than once")
             activity_codes = Counter(a.code for a in measure.activities)
             for ai, activity in enumerate(measure.activities):
-                apath = f"{mpath}.activities.{ai}"
-                if activity_codes[activity.code] > 1:
-                    add(f"{apath}.code", f"activity code {activity.code} is used more than once in the measure")
-                if not plan.starts_on <= activity.deadline <= plan.ends_on:
-                    add(f"{apath}.deadline", "the deadline must fall within the plan's period")
+                reused = f"activity code {activity.code} is used more than once in the measure"
+                unique_and_due(f"{mpath}.activities.{ai}", activity, activity_codes, reused)
             for ii, indicator in enumerate(measure.indicators):
                 errors.extend(check_indicator(indicator, f"{mpath}.indicators.{ii}"))
                 if indicator_codes[indicator.code] > 1:

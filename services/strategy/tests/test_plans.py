@@ -38,13 +38,23 @@ async def test_every_error_of_a_json_plan_is_named_and_nothing_is_loaded(client,
     plan["goals"][0]["measures"][1]["code"] = "1.1"
     plan["goals"][1]["measures"][0]["indicators"][0]["source"] = "made_up"
     plan["goals"][2]["measures"][0]["indicators"][0]["source"] = "identified_victims"
+    plan["goals"][0]["measures"][0]["activities"][1]["code"] = "a"  # "a" again within the measure
+    plan["goals"][3]["measures"][0]["activities"][0]["deadline"] = "2023-12-31"
     response = await client.post("/api/v1/plans", json=plan, headers=coordinator)
     assert response.status_code == 422
-    fields = {e["field"] for e in response.json()["errors"]}
+    messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert messages["goals.0.measures.0.deadline"] == "the deadline must fall within the plan's period"
+    assert messages["goals.0.measures.1.code"] == "measure code 1.1 is used more than once"
+    assert messages["goals.0.measures.0.activities.1.code"] == "activity code a is used more than once in the measure"
+    assert messages["goals.3.measures.0.activities.0.deadline"] == "the deadline must fall within the plan's period"
+    fields = set(messages)
     assert fields == {
         "goals.0.measures.0.deadline",
         "goals.0.measures.0.code",
         "goals.0.measures.1.code",
+        "goals.0.measures.0.activities.0.code",
+        "goals.0.measures.0.activities.1.code",
+        "goals.3.measures.0.activities.0.deadline",
         "goals.1.measures.0.indicators.0.source",
         "goals.2.measures.0.indicators.0.source",
     }
