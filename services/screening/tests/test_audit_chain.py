@@ -86,12 +86,20 @@ async def _verify(client: httpx.AsyncClient, make_token: Callable[..., str]) -> 
     return response.json()
 
 
-async def test_an_edited_row_breaks_the_chain_at_that_row(own_chain_app, make_token) -> None:
+async def _started(
+    own_chain_app: tuple[Any, str], make_token: Callable[..., str], org: str, screenings: int
+) -> tuple[httpx.AsyncClient, str]:
+    """The own app's client and database after a police officer of `org` started `screenings` screenings."""
     app, url = own_chain_app
     client: httpx.AsyncClient = app.state.test_client
-    h = {"Authorization": f"Bearer {make_token('police', org='org-t')}"}
-    for _ in range(3):
+    h = {"Authorization": f"Bearer {make_token('police', org=org)}"}
+    for _ in range(screenings):
         await start(client, h)
+    return client, url
+
+
+async def test_an_edited_row_breaks_the_chain_at_that_row(own_chain_app, make_token) -> None:
+    client, url = await _started(own_chain_app, make_token, "org-t", 3)
     conn = await asyncpg.connect(_dsn(url))
     try:
         with pytest.raises(asyncpg.RaiseError):
@@ -108,11 +116,7 @@ async def test_an_edited_row_breaks_the_chain_at_that_row(own_chain_app, make_to
 
 
 async def test_a_deleted_row_and_a_cut_tail_are_named(own_chain_app, make_token) -> None:
-    app, url = own_chain_app
-    client: httpx.AsyncClient = app.state.test_client
-    h = {"Authorization": f"Bearer {make_token('police', org='org-d')}"}
-    for _ in range(4):
-        await start(client, h)
+    client, url = await _started(own_chain_app, make_token, "org-d", 4)
     await _tamper(url, "DELETE FROM audit_log WHERE seq = 4")
     assert (await _verify(client, make_token))["first_broken"] == {"seq": 4, "reason": "row missing"}
     await _tamper(url, "DELETE FROM audit_log WHERE seq >= 2")
