@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,24 +60,38 @@ def browser(web: UvicornProcess) -> Iterator[Any]:
             f"The browser tests need Chromium (Debian package chromium, or PUTOKAZ_CHROMIUM); {CHROMIUM} is missing",
             pytrace=False,
         )
+    with chromium() as launched:
+        yield launched
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium with the suite's flags, driven by Playwright until the block ends."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
 
 
-@pytest.fixture
-def context(browser: Any, web: UvicornProcess) -> Iterator[Any]:
-    ctx = browser.new_context(base_url=web.url, viewport=PHONE, locale="bs-BA", service_workers="allow")
-    ctx.set_default_timeout(15_000)
+@contextmanager
+def browser_context(browser: Any, base_url: str, timeout_ms: int, **options: Any) -> Iterator[Any]:
+    """A fresh browser context (cookies, storage, service workers of its own), closed when the block ends."""
+    ctx = browser.new_context(base_url=base_url, **options)
+    ctx.set_default_timeout(timeout_ms)
     try:
         yield ctx
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def context(browser: Any, web: UvicornProcess) -> Iterator[Any]:
+    with browser_context(browser, web.url, 15_000, viewport=PHONE, locale="bs-BA", service_workers="allow") as ctx:
+        yield ctx
 
 
 @pytest.fixture

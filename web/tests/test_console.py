@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from services.registry.seed import DEMO_YEARS
 from web.tests.browser import serious_violations, sign_in
+from web.tests.conftest import browser_context
 from web.tests.test_catalogues import console_texts
 
 YEAR = max(DEMO_YEARS)  # the released demo year
@@ -35,12 +36,8 @@ def api(web: Any, make_token: Any) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def desk(browser: Any, web: Any) -> Iterator[Any]:
-    context = browser.new_context(base_url=web.url, viewport=DESK, locale="en-GB", service_workers="block")
-    context.set_default_timeout(20_000)
-    try:
+    with browser_context(browser, web.url, 20_000, viewport=DESK, locale="en-GB", service_workers="block") as context:
         yield context
-    finally:
-        context.close()
 
 
 def _get(api: httpx.Client, path: str) -> Any:

@@ -150,16 +150,10 @@ def oidc_gateway(
 
 @pytest.fixture(scope="module")
 def oidc_browser(oidc_gateway: UvicornProcess) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from web.tests.conftest import chromium
 
-    from web.tests.conftest import CHROMIUM, CHROMIUM_FLAGS
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_sign_in_with_the_provider_uses_pkce_keeps_the_token_in_memory_and_the_api_accepts_it(
