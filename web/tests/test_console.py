@@ -182,6 +182,9 @@ def test_the_annual_report_marks_hidden_cells_and_prints(desk: Any, api: Any) ->
         str(c["count"]) for t in release["tables"].values() for c in t["cells"] if isinstance(c["count"], str)
     )
     assert sorted(page.locator("td .count.suppressed").evaluate_all("els => els.map(e => e.dataset.marker)")) == markers
+    # And every table with a <5 cell, one-way or cross, explains it under its table.
+    for name in {n for n, t in release["tables"].items() if t["dims"] and any(c["count"] == "<5" for c in t["cells"])}:
+        assert HIDDEN_TEXT in page.locator(f"#tbl-{name} .legend").inner_text(), name
 
     # The canton map fills every municipality of a hidden canton with the hatching, and no other.
     boundaries = json.loads((Path(__file__).parents[1] / "app" / "console" / "bih-map.json").read_text())

@@ -212,14 +212,17 @@ export function Figure({ id, title, note, chart, dimension, columns, rows, filen
         </tbody>
       </table>
     </div>
-    <${Legend} markers=${markers} />
-    <${CsvLink}
-      filename=${filename}
-      columns=${[dimension, `${dimension}_label`, ...columns]}
-      rows=${rows.map((r) => [r.key, r.label, ...r.values])}
-      legend=${[title, ...legend, ...[...new Set(markers.filter((m) => !isShown(m) && m != null))].map((m) => `${m}: ${markerText(m)}`)]}
-    />
+    <${TableNotes} columns=${[dimension, `${dimension}_label`, ...columns]} rows=${rows.map((r) => [r.key, r.label, ...r.values])}
+      markers=${markers} filename=${filename} title=${title} legend=${legend} />
   </figure>`;
+}
+
+// Under a figure's table: what its hidden-cell markers mean, and its figures as CSV with the title,
+// the legend lines and the meaning of each marker used written above them.
+export function TableNotes({ columns, rows, markers, filename, title, legend }) {
+  const used = [...new Set(markers.filter((m) => !isShown(m) && m != null))];
+  return html`<${Legend} markers=${markers} />
+    <${CsvLink} filename=${filename} columns=${columns} rows=${rows} legend=${[title, ...legend, ...used.map((m) => `${m}: ${markerText(m)}`)]} />`;
 }
 
 export function Loading() {

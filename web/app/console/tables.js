@@ -1,7 +1,7 @@
 // Protected tables as published (one or two breakdowns): a bar chart and table for one breakdown,
 // a cross table for two; hidden cells keep their marker everywhere, including the CSV.
 import { html } from "../html.js";
-import { BarChart, BihMap, Count, CsvLink, dimensionName, Figure, isShown, label, Legend, markerText, TOTAL } from "./common.js";
+import { BarChart, BihMap, Count, dimensionName, Figure, label, TableNotes, TOTAL } from "./common.js";
 
 const NOT_DIMENSIONS = new Set(["count", "percent"]);
 
@@ -42,7 +42,6 @@ export function TwoWay({ id, title, table, dims, filename, legend = [] }) {
   const at = (r, c) => table.cells.find((cell) => cell[rowDim] === r && cell[colDim] === c)?.count ?? null;
   const markers = table.cells.map((c) => c.count);
   const csvRows = rowKeys.flatMap((r) => colKeys.map((c) => [r, label(labelDimension(rowDim), r), c, label(labelDimension(colDim), c), at(r, c)]));
-  const used = [...new Set(markers.filter((m) => !isShown(m) && m != null))];
   return html`<figure class="figure card" id=${id} aria-labelledby=${`${id}-title`}>
     <figcaption><h3 id=${`${id}-title`}>${title}</h3></figcaption>
     <div class="table-wrap">
@@ -64,13 +63,8 @@ export function TwoWay({ id, title, table, dims, filename, legend = [] }) {
         </tbody>
       </table>
     </div>
-    <${Legend} markers=${markers} />
-    <${CsvLink}
-      filename=${filename}
-      columns=${[rowDim, `${rowDim}_label`, colDim, `${colDim}_label`, "count"]}
-      rows=${csvRows}
-      legend=${[title, ...legend, ...used.map((m) => `${m}: ${markerText(m)}`)]}
-    />
+    <${TableNotes} columns=${[rowDim, `${rowDim}_label`, colDim, `${colDim}_label`, "count"]} rows=${csvRows}
+      markers=${markers} filename=${filename} title=${title} legend=${legend} />
   </figure>`;
 }
 

@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from "../html.js";
 import { get, patch, post } from "../api.js";
 import { t, uiLanguage } from "../i18n.js";
 import { hiddenAnswers, isShown, progress, questionIndex } from "../questionnaire.js";
-import { Answer } from "./wizard.js";
+import { Answer, SectionProgress } from "./wizard.js";
 
 // Vignettes are written in bs and en; a Bosnian, Croatian or Serbian screener reads bs.
 export const trainingLanguage = () => (["bs", "hr", "sr-Latn", "sr-Cyrl"].includes(uiLanguage()) ? "bs" : "en");
@@ -160,11 +160,7 @@ function Questions({ practice, setPractice, onFinish }) {
   };
   const last = index === sections.length - 1;
   return html`<section class="card questions">
-    <div class="progress" role="group" aria-label=${t("progress")}>
-      <span>${t("section_of", { n: index + 1, total: sections.length })}</span>
-      <progress max=${done.total} value=${done.answered} aria-label=${t("answered_of", { n: done.answered, total: done.total })}></progress>
-      <span>${t("answered_of", { n: done.answered, total: done.total })}</span>
-    </div>
+    <${SectionProgress} index=${index} count=${sections.length} done=${done} />
     <h2 tabindex="-1" ref=${heading}>${current.title}</h2>
     <p class="hint">${t("training_ask_hint")}</p>
     ${error && html`<p class="error" role="alert">${error}</p>`}

@@ -190,6 +190,18 @@ export function Answer({ q, value, onChange, labelledBy }) {
   />`;
 }
 
+// Section n of count and the questions answered so far (shared by real and practice screenings);
+// children add to the bar (the wizard's "saved" status).
+export function SectionProgress({ index, count, done, children }) {
+  const answered = t("answered_of", { n: done.answered, total: done.total });
+  return html`<div class="progress" role="group" aria-label=${t("progress")}>
+    <span>${t("section_of", { n: index + 1, total: count })}</span>
+    <progress max=${done.total} value=${done.answered} aria-label=${answered}></progress>
+    <span>${answered}</span>
+    ${children}
+  </div>`;
+}
+
 function QuestionsStep({ draft, update, pair, backend, finish, back }) {
   const questionnaire = pair.screener;
   const byId = questionIndex(questionnaire);
@@ -221,12 +233,9 @@ function QuestionsStep({ draft, update, pair, backend, finish, back }) {
   };
   const last = index === sections.length - 1;
   return html`<section class="card questions">
-    <div class="progress" role="group" aria-label=${t("progress")}>
-      <span>${t("section_of", { n: index + 1, total: sections.length })}</span>
-      <progress max=${done.total} value=${done.answered} aria-label=${t("answered_of", { n: done.answered, total: done.total })}></progress>
-      <span>${t("answered_of", { n: done.answered, total: done.total })}</span>
+    <${SectionProgress} index=${index} count=${sections.length} done=${done}>
       <span class="saved" role="status">${saving === "saving" ? t("saving") : saving === "saved" ? t("saved") : ""}</span>
-    </div>
+    <//>
     <h1 tabindex="-1" ref=${heading}><${Beside} mine=${section.title} theirs=${personSection?.title} personLang=${draft.personLanguage} /></h1>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <ol class="question-list">
