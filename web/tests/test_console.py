@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from services.registry.seed import DEMO_YEARS
 from web.tests.browser import serious_violations, sign_in
 from web.tests.conftest import browser_context
 from web.tests.test_catalogues import console_texts
+from web.tests.test_keyboard import FOCUSED, focus_on_heading, tab_to
 
 YEAR = max(DEMO_YEARS)  # the released demo year
 DESK = {"width": 1280, "height": 900}
@@ -285,4 +287,64 @@ def test_a_reporter_reports_the_coordinator_accepts_and_progress_moves(browser: 
     coordinator.locator('tr[data-measure="1.2"]').wait_for()
     # Baseline 10, target 60 joint inspections: 40 accepted is (40 - 10) / (60 - 10) = 60 % achieved.
     assert before != "60 %" and _achieved(coordinator, "1.2") == "60 %"
+    assert all(not problems for problems in seen.values()), seen
+
+
+PLAN_CSV = (
+    "level,code,parent,part,title,description,organisations,starts_on,ends_on,deadline,"
+    "kind,source,unit,baseline,target,frequency\n"
+    """plan,{code},,,Plan loaded in the console,,,2024-01-01,2027-12-31,,,,,,,
+goal,1,,prosecution,Labour exploitation found,,,,,,,,,,,
+measure,1.1,1,,Joint labour inspections,,demo-sipa,,,{deadline},,,,,,
+indicator,1.1.1,1.1,,Joint inspections,,,,,,reported,,inspections,0,40,{frequency}
+"""
+)
+
+
+def _choose_file(page: Any, path: Path) -> None:
+    """The file input reached with Tab; the file is then picked in the system's own dialog, which is not the
+    page's (headless Chromium opens none), so it is set on the focused input."""
+    tab_to(page, 'input[name="plan"]')
+    page.locator('input[name="plan"]').set_input_files(str(path))
+    assert page.evaluate(FOCUSED, 'input[name="plan"]')
+
+
+def test_the_coordinator_loads_a_plan_from_a_file_and_edits_it_with_the_keyboard(
+    desk: Any, api: Any, tmp_path: Path
+) -> None:
+    seen: dict[str, list[str]] = {}
+    code = f"UI-{uuid.uuid4().hex[:8]}"
+    page = desk.new_page()
+    sign_in(page, "coordinator")
+    page.goto("/#/console/plan")
+    page.locator('tr[data-measure="1.2"]').wait_for()
+    tab_to(page, 'a[href="#/console/load"]')
+    page.keyboard.press("Enter")
+    focus_on_heading(page, "#load-title")  # the new screen starts at its heading
+
+    # A bad file: a deadline that is no date (row 4) and an unknown frequency (row 5): both listed, none loaded.
+    bad = tmp_path / "bad.csv"
+    bad.write_text(PLAN_CSV.format(code=code, deadline="31.12.2026", frequency="weekly"))
+    _choose_file(page, bad)
+    tab_to(page, ".plan-load button[type=submit]")
+    page.keyboard.press("Enter")
+    errors = page.locator("#load-errors li")
+    errors.first.wait_for()
+    shown = {(e.get_attribute("data-row"), e.get_attribute("data-field")) for e in errors.all()}
+    assert {("4", "deadline"), ("5", "frequency")} <= shown, shown
+    assert errors.count() == len(shown)
+    _axe(page, "load (errors)", seen)
+    assert code not in {p["code"] for p in _get(api, "/api/v1/plans")["items"]}
+
+    # The good file: the new plan opens.
+    good = tmp_path / "good.csv"
+    good.write_text(PLAN_CSV.format(code=code, deadline="2026-06-30", frequency="annual"))
+    _choose_file(page, good)
+    tab_to(page, ".plan-load button[type=submit]")
+    page.keyboard.press("Enter")
+    page.locator("#plan-title", has_text="Plan loaded in the console").wait_for()
+    page.locator('tr[data-measure="1.1"]').wait_for()
+    plan = next(p for p in _get(api, "/api/v1/plans")["items"] if p["code"] == code)
+    assert page.evaluate("location.hash") == f"#/console/plan/{plan['id']}"
+    _axe(page, "plan loaded", seen)
     assert all(not problems for problems in seen.values()), seen

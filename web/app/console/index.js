@@ -5,7 +5,7 @@ import { html } from "../html.js";
 import { t } from "../i18n.js";
 import { Dashboard } from "./dashboard.js";
 import { AnnualReport, Eurostat } from "./report.js";
-import { MeasurePage, PlanProgress } from "./strategy.js";
+import { MeasurePage, PlanLoad, PlanProgress } from "./strategy.js";
 import { hasConsole } from "./roles.js";
 import { consoleLanguage, Loading, Problem, useConsoleTexts } from "./common.js";
 
@@ -55,6 +55,7 @@ export function Console({ user, route }) {
   if (page === "report") body = html`<${AnnualReport} year=${year} />`;
   else if (page === "eurostat") body = html`<${Eurostat} year=${year} />`;
   else if (page === "plan") body = html`<${PlanProgress} user=${user} planId=${arg} />`;
+  else if (page === "load") body = html`<${PlanLoad} />`;
   else if (page === "measure") body = html`<${MeasurePage} user=${user} id=${arg} />`;
   else body = html`<${Dashboard} year=${year} />`;
   const lang = consoleLanguage();

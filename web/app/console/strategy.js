@@ -1,7 +1,7 @@
 // The strategy monitor: the coordinator follows the action plan's progress and reviews reports; an
 // institution's reporter sees the measures assigned to it and reports on their indicators with evidence.
 import { html, useEffect, useRef, useState } from "../html.js";
-import { get, post } from "../api.js";
+import { get, patch, post } from "../api.js";
 import { currentToken } from "../auth.js";
 import { t } from "../i18n.js";
 import { label, Loading, Problem } from "./common.js";
@@ -57,7 +57,9 @@ export function PlanProgress({ user, planId: wanted }) {
     if (planId) load();
   }, [planId]);
   if (planError || error) return html`<${Problem} error=${planError || error} />`;
-  if (none) return html`<p class="card">${t(isCoordinator(user) ? "console_no_plan" : "console_no_measure")}</p>`;
+  if (none && isCoordinator(user))
+    return html`<p class="card">${t("console_no_plan")} <a href="#/console/load">${t("console_load_plan")}</a></p>`;
+  if (none) return html`<p class="card">${t("console_no_measure")}</p>`;
   if (!progress) return html`<${Loading} />`;
   const refresh = () => {
     setNote(t("console_recomputing"));
@@ -77,6 +79,7 @@ export function PlanProgress({ user, planId: wanted }) {
     <details class="card rule"><summary>${t("console_how_status")}</summary><p>${progress.rule}</p></details>
     ${isCoordinator(user) &&
     html`<p class="actions no-print">
+      <a class="button" href="#/console/load">${t("console_load_plan")}</a>
       <button type="button" onClick=${refresh}>${t("console_refresh")}</button>
       <button type="button" onClick=${() => window.print()}>${t("console_print_progress")}</button>
       <button type="button" onClick=${() => downloadProgress(planId, progress.plan_code).catch(setError)}>${t("console_download_progress")}</button>
@@ -115,6 +118,57 @@ export function PlanProgress({ user, planId: wanted }) {
         </div>
       </section>`,
     )}
+  </section>`;
+}
+
+// --- loading a plan from a file (coordinator): the import route checks it whole; every error is listed -----
+
+// The import route takes CSV or the JSON of POST /plans; the file's own type is unreliable (a spreadsheet's CSV
+// is often "application/vnd.ms-excel"), so its name decides.
+const planFileType = (file) => (/\.json$/i.test(file.name) ? "application/json" : "text/csv");
+
+// A problem's errors, one line each: "row 3, deadline: message" (CSV), "goals.0.title: message" (JSON).
+export function FieldErrors({ problem, id }) {
+  const errors = problem?.errors ?? [];
+  if (!errors.length) return null;
+  return html`<ul class="errors" id=${id} aria-label=${t("console_errors_found", { n: errors.length })}>
+    ${errors.map(
+      (e) => html`<li data-row=${e.row} data-field=${e.field}>
+        ${e.row !== undefined && `${t("console_row", { row: e.row })}, `}<code>${e.field}</code>: ${e.message}
+      </li>`,
+    )}
+  </ul>`;
+}
+
+export function PlanLoad() {
+  const [file, setFile] = useState(null);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const submit = (event) => {
+    event.preventDefault();
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    post("/api/v1/plans/import", new Blob([file], { type: planFileType(file) }))
+      .then((plan) => (location.hash = `#/console/plan/${plan.id}`))
+      .catch(setError)
+      .finally(() => setBusy(false));
+  };
+  return html`<section class="plan-load" aria-labelledby="load-title">
+    <p class="no-print"><a href="#/console/plan">${t("console_back_to_plan")}</a></p>
+    <h2 id="load-title">${t("console_load_plan")}</h2>
+    <p class="hint">${t("console_load_plan_hint")}</p>
+    <form class="card" onSubmit=${submit} aria-describedby=${error ? "load-errors" : undefined}>
+      <label class="field"><span class="label">${t("console_plan_file")}</span>
+        <input name="plan" type="file" accept=".csv,.json,text/csv,application/json" required
+          onChange=${(e) => setFile(e.target.files[0] ?? null)} /></label>
+      <button type="submit" class="primary" disabled=${busy}>${t("console_load")}</button>
+    </form>
+    ${error &&
+    html`<div class="card error" role="alert">
+      <p>${t("console_nothing_loaded")} ${error.message}</p>
+      <${FieldErrors} problem=${error.problem} id="load-errors" />
+    </div>`}
   </section>`;
 }
 
