@@ -49,3 +49,31 @@ def check_screen(page: Any, name: str, seen: dict[str, list[str]]) -> None:
     if not no_horizontal_scroll(page):
         problems.append("horizontal scroll at 360 px")
     seen[name] = problems
+
+
+def answer_sections(
+    page: Any, answers: dict[str, Any], finish: str, seen: dict[str, list[str]], screen: str, saved: str | None = None
+) -> None:
+    """Walk the questionnaire section by section: give each answer once its question is shown (skip logic
+    reveals some; a list is every code of a multiple choice), waiting for the `saved` status after each if
+    given; check the first section's screen; press `finish` where it shows, every answer given by then."""
+    pending = dict(answers)
+    for number in range(1, 30):
+        for question, value in list(pending.items()):
+            item = page.locator(f'li[data-question="{question}"]')
+            if not item.count():
+                continue
+            for code in value if isinstance(value, list) else [value]:
+                item.locator(f'input[value="{code}"]').check()
+            if saved:
+                page.get_by_role("status").filter(has_text=saved).wait_for()
+            del pending[question]
+        if number == 1:
+            check_screen(page, screen, seen)
+        done = page.get_by_role("button", name=finish)
+        if done.count():
+            assert not pending, f"never shown: {list(pending)}"
+            done.click()
+            return
+        page.get_by_role("button", name="Sljedeći dio").click()
+    raise AssertionError("the questionnaire never ended")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from web.tests.browser import check_screen, sign_in
+from web.tests.browser import answer_sections, check_screen, sign_in
 
 ADULT_YES = (
     "dr_job_nature",
@@ -31,24 +31,10 @@ SCREENSHOTS = os.environ.get("PUTOKAZ_SCREENSHOTS") or tempfile.mkdtemp(prefix="
 
 
 def answer_yes_everywhere_asked(page: Any, yes: tuple[str, ...], seen: dict[str, list[str]], prefix: str) -> None:
-    """Walk the sections: 'yes' to the listed questions as they appear (skip logic reveals some), else next."""
-    pending = list(yes)
-    for number in range(1, 30):
-        for question in list(pending):
-            item = page.locator(f'li[data-question="{question}"]')
-            if item.count():
-                item.locator('input[value="yes"]').check()
-                page.get_by_role("status").filter(has_text="Spremljeno").wait_for()
-                pending.remove(question)
-        if number == 1:
-            check_screen(page, f"{prefix} questions", seen)
-        submit = page.get_by_role("button", name="Završi i vidi rezultat")
-        if submit.count():
-            assert not pending, f"never asked: {pending}"
-            submit.click()
-            return
-        page.get_by_role("button", name="Sljedeći dio").click()
-    raise AssertionError("the questionnaire never ended")
+    """'Yes' to the listed questions as they appear, each saved before the next, then see the result."""
+    answer_sections(
+        page, dict.fromkeys(yes, "yes"), "Završi i vidi rezultat", seen, f"{prefix} questions", "Spremljeno"
+    )
 
 
 def person_step(page: Any, given: str, age: str, sex: str, citizenship: str, canton: str, municipality: str) -> None:

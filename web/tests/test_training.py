@@ -12,32 +12,10 @@ import uuid
 from typing import Any
 
 from services.screening.training.vignettes import all_vignettes
-from web.tests.browser import check_screen, sign_in, wait_until
+from web.tests.browser import answer_sections, check_screen, sign_in, wait_until
 
 CASE = "construction-labour"
 SCREENSHOTS = os.environ.get("PUTOKAZ_SCREENSHOTS") or tempfile.mkdtemp(prefix="putokaz-screens-")
-
-
-def record_answers(page: Any, answers: dict[str, Any], seen: dict[str, list[str]]) -> None:
-    """Section by section: record each of the person's answers once its question is shown, then finish."""
-    pending = dict(answers)
-    for number in range(1, 30):
-        for question, value in list(pending.items()):
-            item = page.locator(f'li[data-question="{question}"]')
-            if not item.count():
-                continue
-            for code in value if isinstance(value, list) else [value]:
-                item.locator(f'input[value="{code}"]').check()
-            del pending[question]
-        if number == 1:
-            check_screen(page, "practice questions", seen)
-        finish = page.get_by_role("button", name="Završi i uporedi sa stručnjakom")
-        if finish.count():
-            assert not pending, f"never shown: {list(pending)}"
-            finish.click()
-            return
-        page.get_by_role("button", name="Sljedeći dio").click()
-    raise AssertionError("the questionnaire never ended")
 
 
 def test_a_trainee_practises_a_vignette_to_its_score_and_the_trainer_sees_it(page: Any, browser: Any, web: Any) -> None:
@@ -65,7 +43,7 @@ def test_a_trainee_practises_a_vignette_to_its_score_and_the_trainer_sees_it(pag
     said = case.answer_to(ask.get_attribute("data-question"))
     ask.get_by_role("button", name="Pitaj osobu").click()
     assert ask.get_by_role("status").inner_text() == "Osoba kaže: " + {"yes": "Da", "no": "Ne"}[said]
-    record_answers(page, case.answers, seen)
+    answer_sections(page, case.answers, "Završi i uporedi sa stručnjakom", seen, "practice questions")
 
     page.locator("[data-score]").wait_for()
     assert page.locator("[data-score]").get_attribute("data-score") == "100"
