@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from web.tests.browser import answer_sections, check_screen, sign_in
+from web.tests.conftest import PHONE
 
 ADULT_YES = (
     "dr_job_nature",
@@ -47,12 +48,17 @@ def person_step(page: Any, given: str, age: str, sex: str, citizenship: str, can
     page.fill('input[name="municipality"]', municipality)
 
 
+def phone_page(browser: Any, web: Any) -> Any:
+    """A page at phone size in a context of its own (cookies, storage); close it with page.context.close()."""
+    ctx = browser.new_context(base_url=web.url, viewport=PHONE)
+    ctx.set_default_timeout(15_000)
+    return ctx.new_page()
+
+
 @pytest.mark.slow
 def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(browser: Any, web: Any) -> None:
     seen: dict[str, list[str]] = {}
-    officer_ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
-    officer_ctx.set_default_timeout(15_000)
-    page = officer_ctx.new_page()
+    page = phone_page(browser, web)
     given = f"Zarmina{uuid.uuid4().hex[:6]}"
     sign_in(page, "police-una-sana", ui_language="bs")
     check_screen(page, "home", seen)
@@ -111,9 +117,7 @@ def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(bro
     assert "Confidential address" not in page.locator(f".referrals {mine}").inner_text()  # not before acceptance
     check_screen(page, "my referrals", seen)
 
-    provider_ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
-    provider_ctx.set_default_timeout(15_000)
-    provider = provider_ctx.new_page()
+    provider = phone_page(browser, web)
     sign_in(provider, "safe-house-zenica", ui_language="fa")
     provider.get_by_role("link", name="ارجاع‌های دریافتی").click()
     provider.locator(".inbox > li").first.wait_for()
@@ -139,17 +143,15 @@ def test_adult_in_dari_is_presumed_referred_accepted_and_the_officer_sees_it(bro
     assert "Kamo dovesti osobu" in destination.inner_text()
     assert "[DEMO] Confidential address 1, Zenica" in destination.locator("address").inner_text()
     check_screen(page, "my referrals, accepted", seen)
-    officer_ctx.close()
-    provider_ctx.close()
+    page.context.close()
+    provider.context.close()
     assert {name: problems for name, problems in seen.items() if problems} == {}
 
 
 @pytest.mark.slow
 def test_a_child_screened_by_police_reaches_the_social_welfare_inbox(browser: Any, web: Any) -> None:
     seen: dict[str, list[str]] = {}
-    ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
-    ctx.set_default_timeout(15_000)
-    page = ctx.new_page()
+    page = phone_page(browser, web)
     sign_in(page, "police-una-sana", ui_language="bs")
     page.get_by_role("link", name="Nova procjena").click()
     page.locator('select[name="person-language"]').select_option("bs")
@@ -161,7 +163,7 @@ def test_a_child_screened_by_police_reaches_the_social_welfare_inbox(browser: An
     answer_yes_everywhere_asked(page, CHILD_YES, seen, "child")
     page.locator("[data-outcome]").wait_for()
     assert "centar za socijalni rad" in page.locator(".steps").inner_text().lower()
-    ctx.close()
+    page.context.close()
 
     csw_ctx = browser.new_context(base_url=web.url, viewport={"width": 360, "height": 640})
     csw_ctx.set_default_timeout(15_000)
