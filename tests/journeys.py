@@ -157,6 +157,17 @@ def subscribe(client: httpx.Client, partner_token: str, url: str) -> dict[str, A
     )
 
 
+def safe_houses(client: httpx.Client, token: str, **person: Any) -> list[dict[str, Any]]:
+    """The matches for a person in forced labour, screened in Sarajevo, who needs a safe house."""
+    body = {
+        "forms": ["forced_labour"],
+        "place": {"entity": "FBIH", "canton": 9, "municipality": "Sarajevo"},
+        "needs": ["safe_house"],
+        **person,
+    }
+    return ok(client.post("/api/v1/matches", headers=bearer(token), json=body))["matches"]
+
+
 def statistics(client: httpx.Client, coordinator: str, table: str, **params: Any) -> dict[str, Any]:
     return ok(client.get(f"/api/v1/stats/{table}", params=params, headers=bearer(coordinator)))
 
@@ -179,23 +190,9 @@ def adult_journey(client: httpx.Client, make_token: Token) -> None:
     assert screening["outcome"] == "PRESUMED_VICTIM"
     assert "safe_house" in screening["result"]["recommended_service_types"]
 
-    matches = ok(
-        client.post(
-            "/api/v1/matches",
-            headers=bearer(social_worker),
-            json={
-                "age": 32,
-                "sex": "F",
-                "nationality": "AF",
-                "languages": ["fa", "en"],
-                "forms": ["forced_labour"],
-                "place": {"entity": "FBIH", "canton": 9, "municipality": "Sarajevo"},
-                "needs": ["safe_house"],
-            },
-        )
-    )
-    assert matches["matches"], "a safe house must be offered"
-    top = matches["matches"][0]
+    offered = safe_houses(client, social_worker, age=32, sex="F", nationality="AF", languages=["fa", "en"])
+    assert offered, "a safe house must be offered"
+    top = offered[0]
     provider_org = top["organisation_id"]
     # Confidential address: the referrer sees a redacted location before any accepted referral.
     assert top["location"] is None or top["location"]["location_type"] == "redacted"

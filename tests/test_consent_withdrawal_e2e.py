@@ -17,6 +17,7 @@ from tests.journeys import (
     ok,
     partner_receiver,
     refer,
+    safe_houses,
     screen,
     subscribe,
     unique_person,
@@ -26,30 +27,12 @@ from tests.journeys import (
 SENDER_ORG = "demo-csw-sarajevo"
 
 
-def _safe_house(client: httpx.Client, token: str) -> dict:
-    matches = ok(
-        client.post(
-            "/api/v1/matches",
-            headers=bearer(token),
-            json={
-                "age": 29,
-                "sex": "F",
-                "languages": ["en"],
-                "forms": ["forced_labour"],
-                "place": {"entity": "FBIH", "canton": 9, "municipality": "Sarajevo"},
-                "needs": ["safe_house"],
-            },
-        )
-    )
-    return matches["matches"][0]
-
-
 def test_withdrawn_consent_cancels_open_referrals_frees_the_place_and_tells_the_partner(stack, make_token):
     social_worker = make_token("social_worker", org=SENDER_ORG)
     with httpx.Client(base_url=stack.url, timeout=30) as client:
         person = unique_person()
         screening = screen(client, social_worker, person, PRESUMED_ADULT_ANSWERS)
-        top = _safe_house(client, social_worker)
+        top = safe_houses(client, social_worker, age=29, sex="F", languages=["en"])[0]
         provider_org = top["organisation_id"]
         provider = make_token("service_provider", org=provider_org)
         with partner_receiver() as receiver:
