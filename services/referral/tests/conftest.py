@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Callable
@@ -212,3 +213,23 @@ def referral_body(service_id: str, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+async def twenty_accepted_at_once(client: httpx.AsyncClient, world: World) -> list[int]:
+    """Twenty referrals of women to the safe house, then its keeper accepts all twenty at once (each request in
+    its own session on its own pooled connection); the answers' status codes, sorted."""
+    sender = world.headers("police", "org-a")
+    provider = world.headers("service_provider", "org-p")
+    ids = []
+    for i in range(20):
+        r = await client.post(
+            "/api/v1/referrals", json=referral_body(world.safe_house, screening_id=f"scr-{i}"), headers=sender
+        )
+        ids.append(r.json()["id"])
+    answers = await asyncio.gather(
+        *(
+            client.post(f"/api/v1/referrals/{rid}/transitions", json={"status": "accepted"}, headers=provider)
+            for rid in ids
+        )
+    )
+    return sorted(a.status_code for a in answers)

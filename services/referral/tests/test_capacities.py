@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from putokaz.db import async_url
 from putokaz.migrations import upgrade
 from putokaz.testing import service_migrations
-from services.referral.tests.conftest import World, outbox, referral_body
+from services.referral.tests.conftest import World, outbox, referral_body, twenty_accepted_at_once
 
 GIRL = {"age": 12, "sex": "F", "languages": ["bs"], "place": {"municipality": "Zenica"}}
 
@@ -97,20 +97,7 @@ async def test_twenty_concurrent_accepts_for_three_places_per_capacity(
     )
     assert r.status_code == 200, r.text
     girls = (await _add(client, world, {"unit": "bed", "population": "girls", "available": 2, "maximum": 2})).json()
-
-    women = []
-    for i in range(20):
-        r = await client.post(
-            "/api/v1/referrals", json=referral_body(world.safe_house, screening_id=f"scr-{i}"), headers=sender
-        )
-        women.append(r.json()["id"])
-    answers = await asyncio.gather(
-        *(
-            client.post(f"/api/v1/referrals/{rid}/transitions", json={"status": "accepted"}, headers=provider)
-            for rid in women
-        )
-    )
-    assert sorted(a.status_code for a in answers) == [200] * 3 + [409] * 17
+    assert await twenty_accepted_at_once(client, world) == [200] * 3 + [409] * 17
 
     capacities = {
         c["population"]: c

@@ -8,33 +8,19 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from services.referral.tests.conftest import World, referral_body
+from services.referral.tests.conftest import World, referral_body, twenty_accepted_at_once
 
 
 async def test_twenty_concurrent_accepts_for_three_places(
     client: httpx.AsyncClient, world: World, referral_app: FastAPI
 ) -> None:
-    sender = world.headers("police", "org-a")
     provider = world.headers("service_provider", "org-p")
-    ids = []
-    for i in range(20):
-        r = await client.post(
-            "/api/v1/referrals", json=referral_body(world.safe_house, screening_id=f"scr-{i}"), headers=sender
-        )
-        ids.append(r.json()["id"])
     r = await client.put(
         f"/api/v1/services/{world.safe_house}/capacity", json={"available": 3, "maximum": 10}, headers=provider
     )
     assert r.status_code == 200
 
-    # Each request runs in its own session on its own pooled connection, all at once.
-    answers = await asyncio.gather(
-        *(
-            client.post(f"/api/v1/referrals/{rid}/transitions", json={"status": "accepted"}, headers=provider)
-            for rid in ids
-        )
-    )
-    codes = sorted(a.status_code for a in answers)
+    codes = await twenty_accepted_at_once(client, world)
     assert codes == [200] * 3 + [409] * 17, codes
 
     r = await client.get(f"/api/v1/services/{world.safe_house}", headers=provider)
