@@ -78,11 +78,18 @@ export function hiddenAnswers(answers, byId) {
   return cleared;
 }
 
+const answered = (value) => value !== undefined && value !== null && value !== "";
+
+/** The required questions still unanswered among those asked (the server's check before it accepts a submit). */
+export function missingRequired(questionnaire, answers) {
+  const byId = questionIndex(questionnaire);
+  return Object.values(byId).filter((q) => q.required && isShown(q, answers, byId) && !answered(answers[q.id]));
+}
+
 export function progress(questionnaire, answers) {
   const byId = questionIndex(questionnaire);
   const shown = Object.values(byId).filter((q) => isShown(q, answers, byId));
-  const answered = shown.filter((q) => answers[q.id] !== undefined && answers[q.id] !== null && answers[q.id] !== "");
-  return { answered: answered.length, total: shown.length };
+  return { answered: shown.filter((q) => answered(answers[q.id])).length, total: shown.length };
 }
 
 export function isChild(subject, possiblyMinor) {

@@ -13,6 +13,8 @@ from web.tests.browser import check_screen, sign_in, wait_until
 from web.tests.test_journeys import ADULT_YES, answer_yes_everywhere_asked, person_step
 
 PIN = "482913"
+# The adult instrument's required question, as the screener reads it in Bosnian.
+WORKED_BS = "Otkako ste napustili dom, da li ste radili ili bili primorani da radite bilo šta za nekoga?"
 CACHED_TEXT = """async () => {
     let text = "";
     for (const name of await caches.keys()) {
@@ -167,3 +169,47 @@ def test_five_wrong_pins_and_sign_out_each_wipe_the_device_store(context: Any) -
     page.get_by_role("button", name="Odjava").click()
     page.locator('button[data-user="police-una-sana"]').wait_for()
     assert page.evaluate(DEVICE_STORE) is None
+
+
+def start_offline_adult(page: Any, context: Any, given: str) -> None:
+    """Offline, PIN set: an adult screening in Bosnian up to its first section of questions."""
+    go_offline_and_start(page, context)
+    page.locator('select[name="person-language"]').select_option("bs")
+    page.get_by_role("button", name="Dalje").click()
+    person_step(page, given, "29", "F", "AF", "9", "Sarajevo")
+    page.get_by_role("button", name="Dalje").click()
+    page.get_by_label("Da, osoba pristaje").check()
+    page.get_by_role("button", name="Počni s pitanjima").click()
+
+
+def refuse_finishing_without(page: Any, question: str, text: str, seen: dict[str, list[str]], name: str) -> None:
+    """Finish is refused naming the required question; the app goes back to it, keyboard on its section."""
+    page.get_by_role("button", name="Završi i vidi rezultat").click()
+    alert = page.locator("main .error[role=alert]")
+    alert.wait_for()
+    assert text in alert.inner_text() and "obavezna pitanja" in alert.inner_text()
+    flagged = page.locator(f'li.flagged[data-question="{question}"]')
+    flagged.wait_for()
+    assert "Obavezno" in flagged.inner_text()
+    wait_until(page, "document.activeElement && document.activeElement.tagName === 'H1'")
+    page.keyboard.press("Tab")  # the keyboard reaches the question to answer from its section's heading
+    assert page.evaluate("document.activeElement.name") == f"q-{question}"
+    check_screen(page, name, seen)
+
+
+@pytest.mark.slow
+def test_offline_finishing_with_a_required_question_unanswered_is_refused_naming_it(context: Any) -> None:
+    page = context.new_page()
+    sign_in(page, "police-una-sana", ui_language="bs")
+    start_offline_adult(page, context, f"Required{uuid.uuid4().hex[:8]}")
+    for _ in range(30):  # every section, nothing answered, to the last
+        if page.get_by_role("button", name="Završi i vidi rezultat").count():
+            break
+        page.get_by_role("button", name="Sljedeći dio").click()
+    seen: dict[str, list[str]] = {}
+    refuse_finishing_without(page, "worked_for_someone", WORKED_BS, seen, "offline: required question unanswered")
+    assert '"queue":[]' in (page.evaluate(DEVICE_STORE) or '"queue":[]')  # nothing queued
+    answer_yes_everywhere_asked(page, ("worked_for_someone",), seen, "offline, answered")
+    page.get_by_role("heading", name="Rezultat na čekanju").wait_for()
+    assert '"queue":[{' in page.evaluate(DEVICE_STORE)
+    assert {name: problems for name, problems in seen.items() if problems} == {}

@@ -79,6 +79,8 @@ export default {
   next_section: "القسم التالي",
   submit: "إنهاء وعرض النتيجة",
   urgent_question: "إذا كانت الإجابة نعم: تصرّف الآن من أجل سلامة الشخص.",
+  answer_required: "مطلوب: أجب عن هذا السؤال.",
+  required_unanswered: "أجب عن الأسئلة المطلوبة قبل الإنهاء: {questions}",
   answer_yes: "نعم",
   answer_no: "لا",
   answer_unsure: "غير متأكد",

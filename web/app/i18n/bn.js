@@ -79,6 +79,8 @@ export default {
   next_section: "পরবর্তী অংশ",
   submit: "শেষ করুন ও ফল দেখুন",
   urgent_question: "যদি হ্যাঁ হয়: ব্যক্তির নিরাপত্তার জন্য এখনই পদক্ষেপ নিন।",
+  answer_required: "আবশ্যক: এই প্রশ্নের উত্তর দিন।",
+  required_unanswered: "শেষ করার আগে আবশ্যক প্রশ্নগুলোর উত্তর দিন: {questions}",
   answer_yes: "হ্যাঁ",
   answer_no: "না",
   answer_unsure: "নিশ্চিত নয়",

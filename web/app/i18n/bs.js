@@ -70,6 +70,8 @@ export default {
   next_section: "Sljedeći dio",
   submit: "Završi i vidi rezultat",
   urgent_question: "Ako je odgovor da: odmah djelujte radi sigurnosti osobe.",
+  answer_required: "Obavezno: odgovorite na ovo pitanje.",
+  required_unanswered: "Prije završetka odgovorite na obavezna pitanja: {questions}",
   answer_yes: "Da",
   answer_no: "Ne",
   answer_unsure: "Nije sigurno",

@@ -78,6 +78,8 @@ export default {
   next_section: "Next section",
   submit: "Finish and see the result",
   urgent_question: "If yes: act now for the person's safety.",
+  answer_required: "Required: answer this question.",
+  required_unanswered: "Answer the required questions before finishing: {questions}",
   answer_yes: "Yes",
   answer_no: "No",
   answer_unsure: "Not sure",

@@ -79,6 +79,8 @@ export default {
   next_section: "بخش بعدی",
   submit: "پایان و دیدن نتیجه",
   urgent_question: "اگر بله: همین حالا برای امنیت فرد اقدام کنید.",
+  answer_required: "الزامی: به این پرسش پاسخ دهید.",
+  required_unanswered: "پیش از پایان، به پرسش‌های الزامی پاسخ دهید: {questions}",
   answer_yes: "بله",
   answer_no: "نه",
   answer_unsure: "مطمئن نیست",

@@ -104,6 +104,8 @@ export default {
   saving: "در حال ذخیره…",
   saved: "ذخیره شد",
   urgent_question: "اگر بله: همین حالا برای امنیت فرد اقدام کنید.",
+  answer_required: "الزامی: به این پرسش پاسخ دهید.",
+  required_unanswered: "پیش از پایان، به پرسش‌های الزامی پاسخ دهید: {questions}",
   outcome_POTENTIAL_VICTIM: "قربانی ممکن: پرسش‌های بیشتری لازم است",
   outcome_AT_RISK: "در معرض خطر",
   outcome_IDENTIFIED_VICTIM: "قربانی شناسایی‌شده (تصمیم ثبت شد)",

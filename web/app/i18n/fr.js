@@ -79,6 +79,8 @@ export default {
   next_section: "Section suivante",
   submit: "Terminer et voir le résultat",
   urgent_question: "Si oui : agissez maintenant pour la sécurité de la personne.",
+  answer_required: "Obligatoire : répondez à cette question.",
+  required_unanswered: "Répondez aux questions obligatoires avant de terminer : {questions}",
   answer_yes: "Oui",
   answer_no: "Non",
   answer_unsure: "Pas sûr",

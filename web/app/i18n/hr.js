@@ -79,6 +79,8 @@ export default {
   next_section: "Sljedeći dio",
   submit: "Završi i pogledaj rezultat",
   urgent_question: "Ako je odgovor da: odmah djelujte radi sigurnosti osobe.",
+  answer_required: "Obvezno: odgovorite na ovo pitanje.",
+  required_unanswered: "Prije završetka odgovorite na obvezna pitanja: {questions}",
   answer_yes: "Da",
   answer_no: "Ne",
   answer_unsure: "Nije sigurno",

@@ -79,6 +79,8 @@ export default {
   next_section: "بله برخه",
   submit: "پای ته ورسوئ او پایله وګورئ",
   urgent_question: "که هو: همدا اوس د کس د خوندیتوب لپاره اقدام وکړئ.",
+  answer_required: "اړین: دې پوښتنې ته ځواب ورکړئ.",
+  required_unanswered: "د پای ته رسولو دمخه اړینو پوښتنو ته ځواب ورکړئ: {questions}",
   answer_yes: "هو",
   answer_no: "نه",
   answer_unsure: "ډاډه نه دی",

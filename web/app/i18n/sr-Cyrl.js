@@ -80,6 +80,8 @@ export default {
   next_section: "Сљедећи дио",
   submit: "Заврши и види резултат",
   urgent_question: "Ако је одговор да: одмах дјелујте ради безбједности особе.",
+  answer_required: "Обавезно: одговорите на ово питање.",
+  required_unanswered: "Прије завршетка одговорите на обавезна питања: {questions}",
   answer_yes: "Да",
   answer_no: "Не",
   answer_unsure: "Није сигурно",

@@ -80,6 +80,8 @@ export default {
   next_section: "Sljedeći dio",
   submit: "Završi i vidi rezultat",
   urgent_question: "Ako je odgovor da: odmah djelujte radi bezbjednosti osobe.",
+  answer_required: "Obavezno: odgovorite na ovo pitanje.",
+  required_unanswered: "Prije završetka odgovorite na obavezna pitanja: {questions}",
   answer_yes: "Da",
   answer_no: "Ne",
   answer_unsure: "Nije sigurno",

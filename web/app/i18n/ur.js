@@ -79,6 +79,8 @@ export default {
   next_section: "اگلا حصہ",
   submit: "ختم کریں اور نتیجہ دیکھیں",
   urgent_question: "اگر ہاں: شخص کی حفاظت کے لیے ابھی قدم اٹھائیں۔",
+  answer_required: "لازمی: اس سوال کا جواب دیں۔",
+  required_unanswered: "ختم کرنے سے پہلے لازمی سوالات کے جواب دیں: {questions}",
   answer_yes: "ہاں",
   answer_no: "نہیں",
   answer_unsure: "یقین نہیں",

@@ -3,7 +3,7 @@
 // the device); `backend` hides the difference.
 import { html, useEffect, useRef, useState } from "../html.js";
 import { dirOf, QUESTIONNAIRE_LANGUAGE_NAMES, t, uiLanguage } from "../i18n.js";
-import { hiddenAnswers, isChild, isShown, languagesOffered, loadPair, progress, questionIndex } from "../questionnaire.js";
+import { hiddenAnswers, isChild, isShown, languagesOffered, loadPair, missingRequired, progress, questionIndex } from "../questionnaire.js";
 import { get } from "../api.js";
 import { focusHeading } from "../focus.js";
 
@@ -202,7 +202,15 @@ export function SectionProgress({ index, count, done, children }) {
   </div>`;
 }
 
-function QuestionsStep({ draft, update, pair, backend, finish, back }) {
+/** The visible section holding the first of `ids` (the sections list counts only those with a question asked). */
+export function sectionOf(questionnaire, answers, ids) {
+  const byId = questionIndex(questionnaire);
+  const sections = questionnaire.sections.filter((s) => s.questions.some((q) => isShown(q, answers, byId)));
+  const found = sections.findIndex((s) => s.questions.some((q) => ids.includes(q.id)));
+  return found < 0 ? 0 : found;
+}
+
+function QuestionsStep({ draft, update, pair, backend, finish, back, flagged = {} }) {
   const questionnaire = pair.screener;
   const byId = questionIndex(questionnaire);
   const personById = questionIndex(pair.person);
@@ -242,9 +250,10 @@ function QuestionsStep({ draft, update, pair, backend, finish, back }) {
       ${section.questions
         .filter((q) => isShown(q, draft.answers, byId))
         .map(
-          (q) => html`<li class="question" key=${q.id} data-question=${q.id}>
+          (q) => html`<li class=${flagged[q.id] ? "question flagged" : "question"} key=${q.id} data-question=${q.id}>
             <p class="question-text"><${Beside} id=${`label-${q.id}`} mine=${q.text} theirs=${personById[q.id]?.text} personLang=${draft.personLanguage} /></p>
             ${q.urgent && html`<p class="hint urgent">${t("urgent_question")}</p>`}
+            ${flagged[q.id] && html`<p class="error" id=${`flag-${q.id}`}>${flagged[q.id]}</p>`}
             <${Answer} q=${q} value=${draft.answers[q.id]} labelledBy=${`label-${q.id}`} onChange=${(v) => answer(q.id, v)} />
           </li>`,
         )}
@@ -323,8 +332,17 @@ export function Wizard({ draft, setDraft, backend }) {
       setError(e.problem?.errors ? e.problem.errors.map((x) => `${x.field ?? x.loc ?? ""}: ${x.message ?? x.msg ?? ""}`).join("; ") : e.message);
     }
   };
+  const [flagged, setFlagged] = useState({});
   const finish = async () => {
     setError(null);
+    // The server refuses a submit with a required question unanswered (the skip logic decides which are asked);
+    // offline it would only say so once the network returns, so the app asks first, online or offline.
+    const missing = missingRequired(pair.screener, draft.answers);
+    setFlagged(Object.fromEntries(missing.map((q) => [q.id, t("answer_required")])));
+    if (missing.length) {
+      setError(t("required_unanswered", { questions: missing.map((q) => `“${q.text}”`).join(", ") }));
+      return update({ section: sectionOf(pair.screener, draft.answers, missing.map((q) => q.id)) });
+    }
     try {
       await backend.submit(draft);
     } catch (e) {
@@ -343,5 +361,5 @@ export function Wizard({ draft, setDraft, backend }) {
       />`;
   if (draft.step === "consent")
     return html`${errorBox}<${ConsentStep} draft=${draft} update=${update} pair=${pair} back=${() => update({ step: "person" })} next=${begin} />`;
-  return html`${errorBox}<${QuestionsStep} draft=${draft} update=${update} pair=${pair} backend=${backend} finish=${finish} back=${() => {}} />`;
+  return html`${errorBox}<${QuestionsStep} draft=${draft} update=${update} pair=${pair} backend=${backend} finish=${finish} back=${() => {}} flagged=${Object.fromEntries(Object.entries(flagged).filter(([id]) => draft.answers[id] === undefined || draft.answers[id] === null))} />`;
 }
