@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from services.registry.seed import DEMO_YEARS
-from web.tests.browser import serious_violations, sign_in
+from web.tests.browser import serious_violations, sign_in, wait_until
 from web.tests.conftest import browser_context
 from web.tests.test_catalogues import console_texts
 from web.tests.test_keyboard import FOCUSED, focus_on_heading, tab_to
@@ -347,4 +347,37 @@ def test_the_coordinator_loads_a_plan_from_a_file_and_edits_it_with_the_keyboard
     plan = next(p for p in _get(api, "/api/v1/plans")["items"] if p["code"] == code)
     assert page.evaluate("location.hash") == f"#/console/plan/{plan['id']}"
     _axe(page, "plan loaded", seen)
+
+    # Edit the measure: an organisation named twice is refused on its field; then the new deadline is saved.
+    tab_to(page, 'tr[data-measure="1.1"] a')
+    page.keyboard.press("Enter")
+    focus_on_heading(page, "#measure-title")
+    tab_to(page, ".measure > button")
+    page.keyboard.press("Enter")
+    wait_until(page, "document.activeElement.matches('#edit-measure input[name=title]')")  # on its first field
+    _axe(page, "measure (edit form)", seen)
+    tab_to(page, '#edit-measure input[name="deadline"]')
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2026-09-30")
+    tab_to(page, '#edit-measure input[name="organisations"]')
+    page.keyboard.press("Control+A")
+    page.keyboard.type("demo-sipa; demo-sipa")
+    tab_to(page, "#edit-measure button[type=submit]")
+    page.keyboard.press("Enter")
+    refused = page.locator("#edit-measure-organisations-error")
+    assert "more than once" in refused.inner_text()
+    wait_until(page, "document.activeElement.matches('#edit-measure input[name=organisations]')")  # the refused one
+    assert page.locator('#edit-measure input[name="organisations"]').get_attribute("aria-invalid") == "true"
+    assert _get(api, f"/api/v1/plans/{plan['id']}/audit")["items"][0]["action"] != "measure.updated"  # not saved
+    page.keyboard.press("Control+A")
+    page.keyboard.type("demo-sipa; demo-state-coordinator")
+    tab_to(page, "#edit-measure button[type=submit]")
+    page.keyboard.press("Enter")
+    page.locator("p.notice", has_text="Saved.").wait_for()
+    assert "deadline 2026-09-30" in page.locator(".measure > p.hint").first.inner_text()  # shown at once
+    wait_until(page, "document.activeElement.matches('.measure > button')")  # the form is gone: back on its button
+    measure_id = page.evaluate("location.hash.split('/').pop()")
+    assert _get(api, f"/api/v1/measures/{measure_id}")["deadline"] == "2026-09-30"
+    audit = _get(api, f"/api/v1/plans/{plan['id']}/audit")["items"]
+    assert audit[0]["action"] == "measure.updated"
     assert all(not problems for problems in seen.values()), seen

@@ -84,6 +84,14 @@ export function PlanProgress({ user, planId: wanted }) {
       <button type="button" onClick=${() => window.print()}>${t("console_print_progress")}</button>
       <button type="button" onClick=${() => downloadProgress(planId, progress.plan_code).catch(setError)}>${t("console_download_progress")}</button>
     </p>`}
+    ${isCoordinator(user) &&
+    html`<${PlanEditor}
+      planId=${planId}
+      onSaved=${() => {
+        setNote(t("console_saved"));
+        load();
+      }}
+    />`}
     ${note && html`<p role="status" class="notice">${note}</p>`}
     ${progress.goals.map(
       (goal) => html`<section class="card goal" aria-labelledby=${`goal-${goal.id}`}>
@@ -119,6 +127,27 @@ export function PlanProgress({ user, planId: wanted }) {
       </section>`,
     )}
   </section>`;
+}
+
+function PlanEditor({ planId, onSaved }) {
+  const [plan, setPlan] = useState(null);
+  useEffect(() => {
+    get(`/api/v1/plans/${planId}`).then(setPlan, () => setPlan(null));
+  }, [planId]);
+  if (!plan) return null;
+  return html`<${Editor}
+    id="edit-plan"
+    title=${t("console_edit_plan")}
+    path=${`/api/v1/plans/${planId}`}
+    fields=${[
+      { name: "title", label: t("console_title_field"), type: "text", value: plan.title },
+      { name: "ends_on", label: t("console_plan_ends"), type: "date", value: plan.ends_on },
+    ]}
+    onSaved=${(saved) => {
+      setPlan({ ...plan, ...saved });
+      onSaved();
+    }}
+  />`;
 }
 
 // --- loading a plan from a file (coordinator): the import route checks it whole; every error is listed -----
@@ -170,6 +199,98 @@ export function PlanLoad() {
       <${FieldErrors} problem=${error.problem} id="load-errors" />
     </div>`}
   </section>`;
+}
+
+// --- editing (coordinator): a small form per plan, measure or indicator for the fields its PATCH takes ----------
+
+// A 422's errors by the form's field: "body.deadline" and "body.organisations.0" are the field "deadline" and
+// "organisations"; the service's own checks name the field itself.
+function errorsByField(problem) {
+  const out = {};
+  for (const e of problem?.errors ?? []) {
+    const name = e.field.replace(/^body\./, "").split(".")[0];
+    out[name] = out[name] ? `${out[name]}; ${e.message}` : e.message;
+  }
+  return out;
+}
+
+const asText = (field) => (field.type === "list" ? field.value.join("; ") : String(field.value ?? ""));
+
+function fromText(field, text) {
+  if (field.type === "list") return text.split(/[;,]/).map((x) => x.trim()).filter(Boolean);
+  if (field.type === "number") return text.trim() === "" ? text : Number(text);
+  return text;
+}
+
+/** A form of `fields` ({name, label, type: text|date|number|list, value}) sent to PATCH `path` with the changed
+ * ones only; a refused field shows the server's message under it. A date is typed as the page shows it,
+ * year-month-day (Chromium's date field splits it into parts that type differently in each language). */
+function EditForm({ id, title, path, fields, onSaved, onCancel }) {
+  const [values, setValues] = useState(() => Object.fromEntries(fields.map((f) => [f.name, asText(f)])));
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const first = useRef(null);
+  const form = useRef(null);
+  useEffect(() => first.current?.focus(), []);
+  // Refused: the keyboard goes to the first field named (the pressed button was disabled while sending).
+  useEffect(() => {
+    if (error) (form.current?.querySelector("[aria-invalid]") ?? form.current?.querySelector("[role=alert]"))?.focus();
+  }, [error]);
+  const submit = (event) => {
+    event.preventDefault();
+    const changed = fields.filter((f) => values[f.name] !== asText(f));
+    if (!changed.length) return onCancel();
+    setBusy(true);
+    setError(null);
+    patch(path, Object.fromEntries(changed.map((f) => [f.name, fromText(f, values[f.name])])))
+      .then(onSaved)
+      .catch(setError)
+      .finally(() => setBusy(false));
+  };
+  const wrong = errorsByField(error?.problem);
+  return html`<form class="card edit-form no-print" id=${id} ref=${form} onSubmit=${submit} aria-labelledby=${`${id}-title`}>
+    <h3 id=${`${id}-title`}>${title}</h3>
+    ${fields.map(
+      (f, i) => html`<label class="field"><span class="label">${f.label}</span>
+        <input
+          name=${f.name}
+          ref=${i === 0 ? first : undefined}
+          type=${f.type === "number" ? "number" : "text"}
+          inputmode=${f.type === "date" ? "numeric" : undefined}
+          step=${f.type === "number" ? "any" : undefined}
+          value=${values[f.name]}
+          aria-invalid=${wrong[f.name] ? "true" : undefined}
+          aria-describedby=${wrong[f.name] ? `${id}-${f.name}-error` : undefined}
+          onInput=${(e) => setValues({ ...values, [f.name]: e.target.value })}
+        />
+        ${f.type === "list" && html`<span class="hint">${t("console_separated")}</span>`}
+        ${f.type === "date" && html`<span class="hint">${t("console_date_hint")}</span>`}
+        ${wrong[f.name] && html`<span class="error" id=${`${id}-${f.name}-error`}>${wrong[f.name]}</span>`}
+      </label>`,
+    )}
+    ${error && html`<p class="error" role="alert" tabindex="-1">${error.message}</p>`}
+    <div class="actions">
+      <button type="submit" class="primary" disabled=${busy}>${t("console_save")}</button>
+      <button type="button" onClick=${onCancel}>${t("console_cancel")}</button>
+    </div>
+  </form>`;
+}
+
+/** "Edit …" (`title`) and, once pressed, its form (the other props are EditForm's); saved or cancelled, the
+ * focus goes back to the button. */
+function Editor({ title, onSaved, ...form }) {
+  const [open, setOpen] = useState(false);
+  const button = useRef(null);
+  const close = () => {
+    setOpen(false);
+    setTimeout(() => button.current?.focus());
+  };
+  const saved = (result) => {
+    close();
+    onSaved(result);
+  };
+  if (open) return html`<${EditForm} ...${form} title=${title} onSaved=${saved} onCancel=${close} />`;
+  return html`<button type="button" class="no-print" ref=${button} onClick=${() => setOpen(true)}>${title}</button>`;
 }
 
 // --- one measure: its indicators, their values and reports; review (coordinator) or report (reporter) --
@@ -278,6 +399,17 @@ function Indicator({ indicator, measure, user, onChange }) {
       ${label("frequency", indicator.frequency).toLowerCase()}
     </p>
     ${indicator.definition && html`<p class="hint">${indicator.definition}</p>`}
+    ${coordinator &&
+    html`<${Editor}
+      id=${`edit-ind-${indicator.id}`}
+      title=${t("console_edit_indicator", { code: indicator.code })}
+      path=${`/api/v1/indicators/${indicator.id}`}
+      fields=${[
+        { name: "baseline", label: t("console_baseline"), type: "number", value: indicator.baseline },
+        { name: "target", label: t("console_target"), type: "number", value: indicator.target },
+      ]}
+      onSaved=${() => onChange(t("console_saved"))}
+    />`}
     ${indicator.kind === "computed" && html`<${ComputedValues} values=${indicator.values} />`}
     ${indicator.kind === "reported" &&
     html`<ul class="reports">
@@ -327,6 +459,18 @@ export function MeasurePage({ user, id }) {
       ${measure.organisations.join(", ")}
     </p>
     ${measure.description && html`<p>${measure.description}</p>`}
+    ${isCoordinator(user) &&
+    html`<${Editor}
+      id="edit-measure"
+      title=${t("console_edit_measure")}
+      path=${`/api/v1/measures/${measure.id}`}
+      fields=${[
+        { name: "title", label: t("console_title_field"), type: "text", value: measure.title },
+        { name: "deadline", label: t("console_deadline"), type: "date", value: measure.deadline },
+        { name: "organisations", label: t("console_responsible"), type: "list", value: measure.organisations },
+      ]}
+      onSaved=${() => changed(t("console_saved"))}
+    />`}
     ${note && html`<p role="status" class="notice">${note}</p>`}
     <h3>${t("console_activities")}</h3>
     <ul class="activities">
