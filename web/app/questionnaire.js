@@ -54,6 +54,26 @@ export async function loadPair(code, screenerLang, personLang) {
   return { screener, person: person ?? screener, apiPersonLanguage: theirs };
 }
 
+/** The screener's copy of one instrument (kept by the service worker for offline use). */
+export async function screenerCopy(code, screenerLang) {
+  const { available } = await languagesOffered();
+  return get(`/api/v1/questionnaires/${code}?lang=${apiLanguage(screenerLang, available)}`);
+}
+
+/** A refusal's field errors as the screener reads them: an answer's error names the question in the screener's
+ * language, and "required" is said in it; any other text is the server's. `byId` may be empty (no copy). */
+export function fieldErrors(problem, byId, say) {
+  return (problem?.errors ?? []).map((e) => {
+    const field = e.field ?? e.loc ?? "";
+    const question = field.startsWith("answers.") ? byId[field.slice("answers.".length)] : null;
+    return {
+      field,
+      question: question?.id ?? null,
+      text: `${question ? `“${question.text}”` : field}: ${e.message === "required" ? say("answer_required") : (e.message ?? e.msg ?? "")}`,
+    };
+  });
+}
+
 export function questionIndex(questionnaire) {
   const byId = {};
   for (const section of questionnaire.sections) for (const q of section.questions) byId[q.id] = q;

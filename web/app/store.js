@@ -131,12 +131,31 @@ export async function enqueue(screening, id = crypto.randomUUID()) {
 export async function queued() {
   if (!(await exists())) return [];
   const items = await (await db()).getAll("queue");
-  return items.map(({ sealed, ...rest }) => rest);
+  return items.map(({ sealed, refused, ...rest }) => ({ ...rest, refusedStatus: refused?.status ?? null }));
 }
 
 export async function openQueued(id) {
   const item = await (await db()).get("queue", id);
-  return item ? { ...item, screening: await decrypt(key, item.sealed) } : null;
+  if (!item) return null;
+  const problem = item.refused ? await decrypt(key, item.refused.sealed) : null;
+  return { ...item, screening: await decrypt(key, item.sealed), problem };
+}
+
+/** The server refused the screening (a 4xx): its problem is kept, sealed too (its texts may quote what was sent);
+ * only the status stays readable, so the queue can say "needs correction" (422) before the PIN is given. */
+export async function markRefused(id, problem) {
+  await markQueued(id, { refused: { status: problem.status, sealed: await encrypt(key, problem) } });
+  changed();
+}
+
+/** A refused screening corrected: sealed again under the same id, Idempotency-Key and server id, to be sent again. */
+export async function requeue(id, screening) {
+  const database = await db();
+  const item = await database.get("queue", id);
+  if (!item) throw new Error(`no queued screening ${id}`);
+  const { refused: _, ...rest } = item;
+  await database.put("queue", { ...rest, sealed: await encrypt(key, screening) });
+  changed();
 }
 
 export async function markQueued(id, fields) {

@@ -3,10 +3,13 @@
 // answer was lost (a cut mid-sync) answers the same screening when retried; answers are replaced
 // as a whole and a second submit is refused (409), so every step can be repeated safely.
 // A Web Lock keeps two presses, or two tabs, from sending at the same time.
+// A refusal (4xx) is never dropped: the problem is sealed with the screening and shown in the queue. A 422 is
+// something the screener can correct: it is not sent again until corrected (offline.js reopens it at the
+// questions named); any other refusal (403, 409…) is shown and tried again with the rest.
 import { ApiError, get, patch, post } from "./api.js";
 import { currentToken, currentUser } from "./auth.js";
 import { screensPeople } from "./roles.js";
-import { dequeue, isUnlocked, markQueued, openQueued, queued } from "./store.js";
+import { dequeue, isUnlocked, markQueued, markRefused, openQueued, queued } from "./store.js";
 
 export const WARN_AFTER_MS = 72 * 3600 * 1000;
 let running = null;
@@ -16,16 +19,35 @@ const listeners = new Set();
 export const onSync = (listener) => (listeners.add(listener), () => listeners.delete(listener));
 export const sentAs = (localId) => sent.get(localId);
 
+// Not a refusal of the screening: the sign-in has expired (401), or the server asks to wait (408, 429).
+const RETRY_AS_IS = new Set([401, 408, 429]);
+export const NEEDS_CORRECTION = 422;
+
 async function sendOne(meta) {
   const item = await openQueued(meta.id);
   if (!item) return;
+  try {
+    await send(item);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status >= 500 || RETRY_AS_IS.has(error.status)) throw error;
+    await markRefused(item.id, { ...error.problem, status: error.status });
+  }
+}
+
+async function send(item) {
   let id = item.serverId;
   if (!id) {
     const created = await post("/api/v1/screenings", item.screening.create, { "Idempotency-Key": item.idempotencyKey });
     id = created.id;
     await markQueued(item.id, { serverId: id });
   }
-  const answers = item.screening.answers || {};
+  const answers = { ...item.screening.answers };
+  if (item.serverId) {
+    // Sent before (a cut, or a correction): an answer on the server that the device no longer has is cleared,
+    // since answers are merged (null removes) and one left behind could be a question the correction skips.
+    const current = await get(`/api/v1/screenings/${id}`);
+    for (const question of Object.keys(current.answers ?? {})) if (!(question in answers)) answers[question] = null;
+  }
   try {
     if (Object.keys(answers).length) await patch(`/api/v1/screenings/${id}/answers`, { answers });
   } catch (error) {
@@ -46,7 +68,7 @@ async function run() {
   // A later sign-in in the same tab by another role (a coordinator) sends nothing: its token would be refused.
   if (!currentToken() || !screensPeople(currentUser()) || !isUnlocked() || !navigator.onLine) return;
   const work = async () => {
-    for (const meta of await queued()) await sendOne(meta);
+    for (const meta of await queued()) if (meta.refusedStatus !== NEEDS_CORRECTION) await sendOne(meta);
   };
   try {
     if (navigator.locks) await navigator.locks.request("putokaz-sync", work);

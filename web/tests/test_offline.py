@@ -39,6 +39,22 @@ DEVICE_STORE = """async () => {
     db.close();
     return JSON.stringify(out);
 }"""
+# The app's own store module (its source file, beside the running bundle), loaded while online: with the PIN it
+# edits a sealed queued screening as an app without the required-question check would have left it.
+LOAD_STORE = """async () => {
+    const entry = document.querySelector("script[type=module]").src;
+    window.deviceStore = await import(new URL("store.js", entry).href);
+}"""
+DROP_ANSWER = """async ([pin, question]) => {
+    const store = window.deviceStore;
+    if ((await store.unlock(pin)) !== true) throw new Error("the PIN did not open the store");
+    const [meta] = await store.queued();
+    const item = await store.openQueued(meta.id);
+    delete item.screening.answers[question];
+    delete item.screening.draft.answers[question];
+    await store.requeue(meta.id, item.screening);
+    store.lock();
+}"""
 
 
 def questionnaires_cached(page: Any) -> int:
@@ -212,4 +228,65 @@ def test_offline_finishing_with_a_required_question_unanswered_is_refused_naming
     answer_yes_everywhere_asked(page, ("worked_for_someone",), seen, "offline, answered")
     page.get_by_role("heading", name="Rezultat na čekanju").wait_for()
     assert '"queue":[{' in page.evaluate(DEVICE_STORE)
+    assert {name: problems for name, problems in seen.items() if problems} == {}
+
+
+@pytest.mark.slow
+def test_a_queued_screening_the_server_refuses_is_corrected_then_sent_once_and_wiped(
+    context: Any, web: Any, make_token: Any
+) -> None:
+    page = context.new_page()
+    sign_in(page, "police-una-sana", ui_language="bs")
+    page.evaluate(LOAD_STORE)
+    given = f"Correct{uuid.uuid4().hex[:8]}"
+    start_offline_adult(page, context, given)
+    seen: dict[str, list[str]] = {}
+    answer_yes_everywhere_asked(page, ("worked_for_someone",), seen, "offline")
+    page.get_by_role("heading", name="Rezultat na čekanju").wait_for()
+    page.evaluate(DROP_ANSWER, [PIN, "worked_for_someone"])  # queued without its required answer
+
+    submits: list[int] = []
+    page.on(
+        "response",
+        lambda r: submits.append(r.status) if r.url.endswith("/submit") and r.request.method == "POST" else None,
+    )
+    page.goto("/#/")
+    page.locator("#queue-title").wait_for()
+    context.set_offline(False)
+    refused = page.locator('li.refused[data-refused="422"]')
+    refused.wait_for(timeout=30_000)
+    wait_until(page, "document.querySelector('li.refused ul.errors')")
+    # The server's field error in the screener's language: the question as she reads it, and "required".
+    assert WORKED_BS in refused.inner_text() and "Obavezno" in refused.inner_text(), refused.inner_text()
+    assert "treba ispravku" in refused.inner_text()
+    check_screen(page, "home: a screening needs correction", seen)
+    page.get_by_role("button", name="Pošalji sada").click()  # not sent again as it is: one refused submit
+    page.wait_for_timeout(1_000)
+    assert submits == [422], submits
+    assert '"queue":[{' in page.evaluate(DEVICE_STORE)
+
+    # Keyboard alone: Tab reaches "correct", Enter opens it at the question named, still under the PIN.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Ispravi procjenu":
+            break
+    else:
+        raise AssertionError("the keyboard never reached the correction link")
+    page.keyboard.press("Enter")
+    page.locator('li.flagged[data-question="worked_for_someone"]').wait_for()
+    assert WORKED_BS in page.locator("main .error[role=alert]").inner_text()
+    check_screen(page, "offline: correcting a refused screening", seen)
+    answer_yes_everywhere_asked(page, ("worked_for_someone",), seen, "correction")
+    wait_until(page, "document.querySelector('a[href^=\"#/result/\"]')")
+    assert '"queue":[]' in page.evaluate(DEVICE_STORE)
+    assert submits == [422, 200], submits
+
+    police = make_token("police", org="demo-police-una-sana")
+    found = httpx.post(
+        web.url + "/api/v1/screenings/lookup",
+        json={"given_name": given, "family_name": "Testperson"},
+        headers={"Authorization": f"Bearer {police}"},
+    ).json()
+    matches = found.get("matches", found.get("items"))
+    assert len(matches) == 1 and matches[0]["state"] == "submitted", found
     assert {name: problems for name, problems in seen.items() if problems} == {}

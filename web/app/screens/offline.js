@@ -4,8 +4,8 @@ import { html, useEffect, useRef, useState } from "../html.js";
 import { focusHeading } from "../focus.js";
 import { t } from "../i18n.js";
 import { isChild } from "../questionnaire.js";
-import { deleteDraft, drafts, enqueue, loadDraft, queued, saveDraft } from "../store.js";
-import { onSync, sentAs } from "../sync.js";
+import { deleteDraft, drafts, enqueue, loadDraft, openQueued, queued, requeue, saveDraft } from "../store.js";
+import { NEEDS_CORRECTION, onSync, sentAs, syncNow } from "../sync.js";
 import { PinGate } from "./queue.js";
 import { emptyDraft, Wizard } from "./wizard.js";
 
@@ -43,11 +43,24 @@ function OfflineScreening({ localId }) {
         body.current = saved.body;
         return setDraft(saved.draft);
       }
-      if (localId && (sentAs(localId) || (await queued()).some((q) => q.id === localId))) return setFinished({ child: false, urgent: false });
+      const waiting = localId ? (await queued()).find((q) => q.id === localId) : null;
+      if (waiting?.refusedStatus === NEEDS_CORRECTION) return correct(await openQueued(localId));
+      if (localId && (sentAs(localId) || waiting)) return setFinished({ child: false, urgent: false });
       setDraft(emptyDraft());
     })();
   }, [localId]);
   const body = useRef(null);
+  const [refusal, setRefusal] = useState(null);
+  // A queued screening the server refused (422) opens again where its errors are: at the questions when the server
+  // has the screening, else at the person (a refused create). Its draft is the one queued with it.
+  function correct(item) {
+    const { create, answers, draft: queuedDraft } = item.screening;
+    body.current = create;
+    const base = queuedDraft ?? { ...emptyDraft(), personLanguage: create.language };
+    const atQuestions = item.serverId || !queuedDraft;
+    setRefusal(item.problem);
+    setDraft({ ...base, instrument: atQuestions ? create.instrument : base.instrument, answers: answers ?? {}, step: atQuestions ? "questions" : "person", section: 0 });
+  }
   if (finished) return html`<${PendingResult} localId=${id} ...${finished} />`;
   if (!draft) return html`<p>${t("loading")}</p>`;
   const backend = {
@@ -62,12 +75,22 @@ function OfflineScreening({ localId }) {
     async submit(current) {
       const saved = await loadDraft(id);
       const create = saved?.body ?? body.current;
-      await enqueue({ create, answers: current.answers }, id);
+      const screening = { create, answers: current.answers, draft: current };
+      // A correction goes back under its own id, Idempotency-Key and server id: still sent exactly once.
+      if ((await queued()).some((q) => q.id === id)) {
+        await requeue(id, screening);
+        syncNow().catch(() => {});
+      } else await enqueue(screening, id);
       await deleteDraft(id);
       setFinished({ child: isChild(current.subject, current.possiblyMinor) || create.instrument === "child", urgent: urgentAnswered(current.answers) });
     },
   };
-  return html`<p class="notice offline-note">${t("offline_mode")}</p><${Wizard} draft=${draft} setDraft=${setDraft} backend=${backend} />`;
+  return html`<p class="notice offline-note">${t("offline_mode")}</p><${Wizard}
+      draft=${draft}
+      setDraft=${setDraft}
+      backend=${backend}
+      refusal=${refusal}
+    />`;
 }
 
 function OfflineHome() {

@@ -1,9 +1,10 @@
 // The device PIN and the queue of screenings waiting for the network.
 import { focusHeading } from "../focus.js";
 import { html, useEffect, useRef, useState } from "../html.js";
-import { t } from "../i18n.js";
-import { hasPin, isUnlocked, onStoreChange, queued, setPin, unlock } from "../store.js";
-import { onSync, syncNow, WARN_AFTER_MS } from "../sync.js";
+import { t, uiLanguage } from "../i18n.js";
+import { fieldErrors, questionIndex, screenerCopy } from "../questionnaire.js";
+import { hasPin, isUnlocked, onStoreChange, openQueued, queued, setPin, unlock } from "../store.js";
+import { NEEDS_CORRECTION, onSync, syncNow, WARN_AFTER_MS } from "../sync.js";
 
 /** Shows its children once the device store is unlocked; asks for (or sets) the PIN first. Once the PIN is
  * set or opens the store the form is gone: the keyboard goes to the first heading of `then` (what was
@@ -67,6 +68,31 @@ export function PinGate({ children, reason, then = "main" }) {
   </form>`;
 }
 
+/** One screening the server refused: its reasons, in the screener's language where the app has the text; one
+ * needing correction opens (still sealed under the PIN) at the questions named. */
+function Refused({ meta, n }) {
+  const [errors, setErrors] = useState(null);
+  const [title, setTitle] = useState("");
+  useEffect(() => {
+    (async () => {
+      const item = await openQueued(meta.id);
+      setTitle(item.problem?.title ?? "");
+      // Offline the service worker has the questionnaire; without it the server's field names are shown.
+      const copy = await screenerCopy(item.screening.create.instrument, uiLanguage()).catch(() => null);
+      setErrors(fieldErrors(item.problem, copy ? questionIndex(copy) : {}, t));
+    })();
+  }, [meta.id, meta.refusedStatus]);
+  const correct = meta.refusedStatus === NEEDS_CORRECTION;
+  const heading = `refused-${meta.id}`;
+  return html`<li class="refused" data-refused=${meta.refusedStatus}>
+    <h3 id=${heading}>${t(correct ? "needs_correction" : "refused", { n, status: meta.refusedStatus })}</h3>
+    <p>${correct ? t("needs_correction_explain") : t("refused_explain")}</p>
+    ${title && html`<p lang="en">${title}</p>`}
+    ${errors?.length > 0 && html`<ul class="errors">${errors.map((e) => html`<li>${e.text}</li>`)}</ul>`}
+    ${correct && html`<a class="button primary" href=${`#/offline/${meta.id}`} aria-describedby=${heading}>${t("correct_screening")}</a>`}
+  </li>`;
+}
+
 export function QueueStatus({ online }) {
   const [items, setItems] = useState([]);
   const [error, setError] = useState(null);
@@ -86,6 +112,7 @@ export function QueueStatus({ online }) {
   }, [unlocked, online, items.length]);
   if (!items.length) return null;
   const old = items.some((i) => Date.now() - i.createdAt > WARN_AFTER_MS);
+  const refused = items.filter((i) => i.refusedStatus);
   const send = () => {
     setError(null);
     syncNow().catch((e) => setError(e.message));
@@ -94,6 +121,7 @@ export function QueueStatus({ online }) {
     <h2 id="queue-title">${t("waiting_to_send", { count: items.length })}</h2>
     ${old && html`<p class="warning" role="alert">${t("queue_old")}</p>`}
     ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${unlocked && refused.length > 0 && html`<ul class="choices refused-list">${refused.map((meta, i) => html`<${Refused} key=${meta.id} meta=${meta} n=${i + 1} />`)}</ul>`}
     ${!unlocked
       ? html`<${PinGate} reason=${t("pin_to_send")} then="#queue"><span></span></${PinGate}>`
       : html`<button type="button" class="primary" onClick=${send} disabled=${!online}>${t("send_now")}</button>`}

@@ -3,7 +3,7 @@
 // the device); `backend` hides the difference.
 import { html, useEffect, useRef, useState } from "../html.js";
 import { dirOf, QUESTIONNAIRE_LANGUAGE_NAMES, t, uiLanguage } from "../i18n.js";
-import { hiddenAnswers, isChild, isShown, languagesOffered, loadPair, missingRequired, progress, questionIndex } from "../questionnaire.js";
+import { fieldErrors, hiddenAnswers, isChild, isShown, languagesOffered, loadPair, missingRequired, progress, questionIndex } from "../questionnaire.js";
 import { get } from "../api.js";
 import { focusHeading } from "../focus.js";
 
@@ -298,7 +298,8 @@ export function createBody(draft, apiPersonLanguage) {
   return body;
 }
 
-export function Wizard({ draft, setDraft, backend }) {
+/** `refusal`: the problem the server answered a queued screening with (422); shown once the questionnaire is here. */
+export function Wizard({ draft, setDraft, backend, refusal = null }) {
   const [pair, setPair] = useState(null);
   const [error, setError] = useState(null);
   const update = (fields) => {
@@ -333,6 +334,16 @@ export function Wizard({ draft, setDraft, backend }) {
     }
   };
   const [flagged, setFlagged] = useState({});
+  const refusalShown = useRef(false);
+  useEffect(() => {
+    if (!pair || !refusal || refusalShown.current) return;
+    refusalShown.current = true;
+    const errors = fieldErrors(refusal, questionIndex(pair.screener), t);
+    const named = errors.filter((e) => e.question);
+    setError(`${t("needs_correction_explain")} ${errors.map((e) => e.text).join("; ")}`);
+    setFlagged(Object.fromEntries(named.map((e) => [e.question, e.text])));
+    if (named.length && draft.step === "questions") update({ section: sectionOf(pair.screener, draft.answers, named.map((e) => e.question)) });
+  }, [pair]);
   const finish = async () => {
     setError(null);
     // The server refuses a submit with a required question unanswered (the skip logic decides which are asked);
