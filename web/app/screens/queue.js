@@ -76,6 +76,7 @@ function Refused({ meta, n }) {
   useEffect(() => {
     (async () => {
       const item = await openQueued(meta.id);
+      if (!item) return; // sent or wiped meanwhile
       setTitle(item.problem?.title ?? "");
       // Offline the service worker has the questionnaire; without it the server's field names are shown.
       const copy = await screenerCopy(item.screening.create.instrument, uiLanguage()).catch(() => null);
