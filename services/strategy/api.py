@@ -216,11 +216,11 @@ async def _indicator(session: DbSession, principal: Principal, indicator_id: str
 
 @router.get("/indicators/{indicator_id}", response_model=IndicatorDetail)
 async def read_indicator(session: DbSession, principal: Reader, indicator_id: Id) -> IndicatorDetail:
-    """The indicator with its computed values and every report (and its review)."""
+    """The indicator with its computed values, every report (and its review) and the periods open to a report."""
     indicator = await _indicator(session, principal, indicator_id)
     values = await repository.values_of(session, [indicator.id])
     reports = await repository.reports_of(session, [indicator.id])
-    return indicator_detail(indicator, values, reports)
+    return indicator_detail(indicator, values, reports, await _plan(session, indicator.plan_id))
 
 
 @router.patch("/indicators/{indicator_id}", response_model=IndicatorRead)

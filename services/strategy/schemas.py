@@ -169,6 +169,10 @@ class IndicatorRead(ReadModel):
 class IndicatorDetail(IndicatorRead):
     values: list[ComputedValueRead] = []
     reports: list[ReportRead] = []
+    reportable_periods: list[str] = Field(
+        default=[],
+        description="the periods a report may be sent for now: the plan's, less those awaiting review or accepted",
+    )
 
 
 class ActivityRead(ReadModel):

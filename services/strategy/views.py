@@ -7,6 +7,7 @@ from typing import Any
 
 from services.strategy.computed import DEFINITIONS
 from services.strategy.models import ComputedValue, Indicator, Measure, Plan, Report
+from services.strategy.periods import indicator_periods
 from services.strategy.schemas import (
     ActivityRead,
     AuditRead,
@@ -28,12 +29,21 @@ def indicator_read(indicator: Indicator) -> IndicatorRead:
 
 
 def indicator_detail(
-    indicator: Indicator, values: Sequence[ComputedValue], reports: Sequence[Report]
+    indicator: Indicator, values: Sequence[ComputedValue], reports: Sequence[Report], plan: Plan
 ) -> IndicatorDetail:
+    # What submit_report accepts: a reported indicator of an active plan, a period of the plan with no report
+    # awaiting review or accepted (a returned one may be reported again).
+    taken = {r.period for r in reports if r.status in ("submitted", "accepted")}
+    reportable = (
+        [p for p in indicator_periods(indicator, plan, indicator.measure.deadline) if p not in taken]
+        if indicator.kind == "reported" and plan.status == "active"
+        else []
+    )
     return IndicatorDetail(
         **indicator_read(indicator).model_dump(),
         values=[ComputedValueRead.model_validate(v) for v in values],
         reports=[ReportRead.model_validate(r) for r in reports],
+        reportable_periods=reportable,
     )
 
 

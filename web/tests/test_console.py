@@ -245,7 +245,9 @@ def _achieved(page: Any, code: str) -> str:
     return page.locator(f'tr[data-measure="{code}"] td.achieved').inner_text()
 
 
-def test_a_reporter_reports_the_coordinator_accepts_and_progress_moves(browser: Any, web: Any, desk: Any) -> None:
+def test_a_reporter_reports_the_coordinator_accepts_and_progress_moves(
+    browser: Any, web: Any, desk: Any, api: Any
+) -> None:
     seen: dict[str, list[str]] = {}
     coordinator = desk.new_page()
     sign_in(coordinator, "coordinator")
@@ -263,6 +265,12 @@ def test_a_reporter_reports_the_coordinator_accepts_and_progress_moves(browser: 
         reporter.locator('tr[data-measure="1.2"] a').click()
         indicator = reporter.locator('[data-indicator="1.2.1"]')
         form = indicator.locator("form")
+        # Only the periods the server takes are offered: none before the plan, none awaiting review or accepted.
+        form.locator('select[name="period"] option').first.wait_for(state="attached")
+        offered = form.locator('select[name="period"] option').evaluate_all("(os) => os.map((o) => o.value)")
+        detail = _get(api, f"/api/v1/indicators/{indicator.locator('h4').get_attribute('id').removeprefix('ind-')}")
+        taken = {r["period"] for r in detail["reports"] if r["status"] in ("submitted", "accepted")}
+        assert offered == detail["reportable_periods"] and offered and not taken & set(offered)
         form.locator('select[name="period"]').select_option("2025")
         form.locator('input[name="value"]').fill("40")
         form.locator('textarea[name="comment"]').fill("40 joint inspections in construction and agriculture")
@@ -374,7 +382,7 @@ def test_the_coordinator_loads_a_plan_from_a_file_and_edits_it_with_the_keyboard
     tab_to(page, "#edit-measure button[type=submit]")
     page.keyboard.press("Enter")
     page.locator("p.notice", has_text="Saved.").wait_for()
-    assert "deadline 2026-09-30" in page.locator(".measure > p.hint").first.inner_text()  # shown at once
+    page.locator(".measure > p.hint", has_text="deadline 2026-09-30").wait_for()  # shown once the measure reloads
     wait_until(page, "document.activeElement.matches('.measure > button')")  # the form is gone: back on its button
     measure_id = page.evaluate("location.hash.split('/').pop()")
     assert _get(api, f"/api/v1/measures/{measure_id}")["deadline"] == "2026-09-30"

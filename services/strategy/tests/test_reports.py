@@ -102,6 +102,9 @@ async def test_returned_report_needs_a_reason_and_a_new_report_follows(client, c
         path, json={"decision": "return", "comment": "count indictments, not cases"}, headers=coordinator
     )
     assert returned.json()["status"] == "returned"
+    detail = (await client.get(f"/api/v1/indicators/{indicator['id']}", headers=reporter(PROSECUTOR))).json()
+    reopened = detail["reportable_periods"]
+    assert "2024" in reopened and "2031" not in reopened  # a returned period is open again; none outside the plan
     assert (await client.post(path, json={"decision": "accept"}, headers=coordinator)).status_code == 409
     clock.advance(days=2)
     second = await client.post(
@@ -110,6 +113,7 @@ async def test_returned_report_needs_a_reason_and_a_new_report_follows(client, c
     assert second.status_code == 201
     detail = (await client.get(f"/api/v1/indicators/{indicator['id']}", headers=reporter(PROSECUTOR))).json()
     assert [(r["value"], r["status"]) for r in detail["reports"]] == [(3, "returned"), (15, "submitted")]
+    assert detail["reportable_periods"] == [p for p in reopened if p != "2024"]  # awaiting review: not offered
     assert detail["reports"][0]["review_comment"] == "count indictments, not cases"
 
 

@@ -295,22 +295,11 @@ function Editor({ title, onSaved, ...form }) {
 
 // --- one measure: its indicators, their values and reports; review (coordinator) or report (reporter) --
 
-function periodsFor(frequency, deadline) {
-  const last = Number(String(deadline).slice(0, 4));
-  const first = Math.min(new Date().getFullYear() - 3, last);
-  const out = [];
-  for (let y = first; y <= last; y += 1) {
-    if (frequency === "annual") out.push(`${y}`);
-    else if (frequency === "semiannual") out.push(`${y}-H1`, `${y}-H2`);
-    else if (frequency === "quarterly") out.push(`${y}-Q1`, `${y}-Q2`, `${y}-Q3`, `${y}-Q4`);
-  }
-  return frequency === "once" ? ["final"] : out;
-}
-
-function ReportForm({ indicator, deadline, onDone }) {
-  const periods = periodsFor(indicator.frequency, deadline);
-  const thisYear = String(new Date().getFullYear() - 1);
-  const [period, setPeriod] = useState(periods.find((p) => p.startsWith(thisYear)) ?? periods[0]);
+// The periods are the server's (the plan's, less those awaiting review or accepted): no other would be taken.
+function ReportForm({ indicator, onDone }) {
+  const periods = indicator.reportable_periods;
+  const lastYear = String(new Date().getFullYear() - 1);
+  const [period, setPeriod] = useState(periods.find((p) => p.startsWith(lastYear)) ?? periods[0]);
   const [value, setValue] = useState("");
   const [comment, setComment] = useState("");
   const [evidence, setEvidence] = useState("");
@@ -383,7 +372,7 @@ function ComputedValues({ values }) {
   </table>`;
 }
 
-function Indicator({ indicator, measure, user, onChange }) {
+function Indicator({ indicator, user, onChange }) {
   const coordinator = isCoordinator(user);
   // A review's buttons are gone once it is decided: the keyboard goes to the indicator's heading, not the body.
   const heading = useRef(null);
@@ -425,7 +414,11 @@ function Indicator({ indicator, measure, user, onChange }) {
         </li>`,
       )}
     </ul>`}
-    ${!coordinator && indicator.kind === "reported" && html`<${ReportForm} indicator=${indicator} deadline=${measure.deadline} onDone=${onChange} />`}
+    ${!coordinator &&
+    indicator.kind === "reported" &&
+    (indicator.reportable_periods.length
+      ? html`<${ReportForm} indicator=${indicator} onDone=${onChange} />`
+      : html`<p class="hint">${t("console_no_period_open")}</p>`)}
   </section>`;
 }
 
@@ -480,6 +473,6 @@ export function MeasurePage({ user, id }) {
       ${measure.activities.length === 0 && html`<li class="hint">${t("console_nothing")}</li>`}
     </ul>
     <h3>${t("console_indicators")}</h3>
-    ${indicators.map((i) => html`<${Indicator} indicator=${i} measure=${measure} user=${user} onChange=${changed} />`)}
+    ${indicators.map((i) => html`<${Indicator} indicator=${i} user=${user} onChange=${changed} />`)}
   </section>`;
 }

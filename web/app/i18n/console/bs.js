@@ -170,6 +170,7 @@ export default {
   console_responsible: "Odgovorne institucije",
   console_separated: "Odvojite ih znakom ;",
   console_date_hint: "godina-mjesec-dan, npr. 2026-06-30",
+  console_no_period_open: "Nijedan period nije otvoren za izvještaj: svaki čeka pregled ili je prihvaćen, ili plan nije aktivan.",
   console_baseline: "Početna vrijednost",
   console_target: "Ciljna vrijednost",
   console_save: "Sačuvaj",

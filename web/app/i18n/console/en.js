@@ -169,6 +169,7 @@ export default {
   console_responsible: "Responsible institutions",
   console_separated: "Separate them with ;",
   console_date_hint: "year-month-day, e.g. 2026-06-30",
+  console_no_period_open: "No period is open to a report: each is awaiting review or accepted, or the plan is not active.",
   console_baseline: "Baseline",
   console_target: "Target",
   console_save: "Save",

@@ -170,6 +170,7 @@ export default {
   console_responsible: "Odgovorne ustanove",
   console_separated: "Odvojite ih znakom ;",
   console_date_hint: "godina-mjesec-dan, npr. 2026-06-30",
+  console_no_period_open: "Nijedno razdoblje nije otvoreno za izvješće: svako čeka pregled ili je prihvaćeno, ili plan nije aktivan.",
   console_baseline: "Početna vrijednost",
   console_target: "Ciljana vrijednost",
   console_save: "Spremi",

@@ -170,6 +170,7 @@ export default {
   console_responsible: "Одговорне институције",
   console_separated: "Раздвојите их знаком ;",
   console_date_hint: "година-мјесец-дан, на примјер 2026-06-30",
+  console_no_period_open: "Ниједан период није отворен за извјештај: сваки чека на преглед или је прихваћен, односно план није активан.",
   console_baseline: "Полазна вриједност",
   console_target: "Циљна вриједност",
   console_save: "Сачувај",

@@ -170,6 +170,7 @@ export default {
   console_responsible: "Odgovorne institucije",
   console_separated: "Razdvojite ih znakom ;",
   console_date_hint: "godina-mjesec-dan, na primjer 2026-06-30",
+  console_no_period_open: "Nijedan period nije otvoren za izvještaj: svaki čeka na pregled ili je prihvaćen, odnosno plan nije aktivan.",
   console_baseline: "Polazna vrijednost",
   console_target: "Ciljna vrijednost",
   console_save: "Sačuvaj",
