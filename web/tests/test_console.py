@@ -388,4 +388,17 @@ def test_the_coordinator_loads_a_plan_from_a_file_and_edits_it_with_the_keyboard
     assert _get(api, f"/api/v1/measures/{measure_id}")["deadline"] == "2026-09-30"
     audit = _get(api, f"/api/v1/plans/{plan['id']}/audit")["items"]
     assert audit[0]["action"] == "measure.updated"
+
+    # Edit the plan's title from its progress page: the heading shows the new one, the API returns it.
+    page.goto(f"/#/console/plan/{plan['id']}")
+    focus_on_heading(page, "#plan-title")
+    tab_to(page, ".plan > button")
+    page.keyboard.press("Enter")
+    wait_until(page, "document.activeElement.matches('#edit-plan input[name=title]')")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Plan renamed in the console")
+    tab_to(page, "#edit-plan button[type=submit]")
+    page.keyboard.press("Enter")
+    page.locator("#plan-title", has_text="Plan renamed in the console").wait_for()
+    assert _get(api, f"/api/v1/plans/{plan['id']}")["title"] == "Plan renamed in the console"
     assert all(not problems for problems in seen.values()), seen
