@@ -52,6 +52,13 @@ def _axe(page: Any, name: str, seen: dict[str, list[str]]) -> None:
     seen[name] = serious_violations(page)
 
 
+def retype(page: Any, selector: str, text: str) -> None:
+    """With the keyboard alone: Tab to the field, select what it holds and type over it."""
+    tab_to(page, selector)
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+
+
 def test_the_dashboard_shows_the_apis_figures_with_tables_and_csv(desk: Any, api: Any, tmp_path: Path) -> None:
     page = desk.new_page()
     sign_in(page, "coordinator")
@@ -364,12 +371,8 @@ def test_the_coordinator_loads_a_plan_from_a_file_and_edits_it_with_the_keyboard
     page.keyboard.press("Enter")
     wait_until(page, "document.activeElement.matches('#edit-measure input[name=title]')")  # on its first field
     _axe(page, "measure (edit form)", seen)
-    tab_to(page, '#edit-measure input[name="deadline"]')
-    page.keyboard.press("Control+A")
-    page.keyboard.type("2026-09-30")
-    tab_to(page, '#edit-measure input[name="organisations"]')
-    page.keyboard.press("Control+A")
-    page.keyboard.type("demo-sipa; demo-sipa")
+    retype(page, '#edit-measure input[name="deadline"]', "2026-09-30")
+    retype(page, '#edit-measure input[name="organisations"]', "demo-sipa; demo-sipa")
     tab_to(page, "#edit-measure button[type=submit]")
     page.keyboard.press("Enter")
     refused = page.locator("#edit-measure-organisations-error")

@@ -61,6 +61,17 @@ def questionnaires_cached(page: Any) -> int:
     return page.evaluate("async () => (await (await caches.open('questionnaires')).keys()).length")
 
 
+def screenings_of(web: Any, make_token: Any, given: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What the police of the demo org find for the test person: the whole answer and its matches."""
+    police = make_token("police", org="demo-police-una-sana")
+    found = httpx.post(
+        web.url + "/api/v1/screenings/lookup",
+        json={"given_name": given, "family_name": "Testperson"},
+        headers={"Authorization": f"Bearer {police}"},
+    ).json()
+    return found, found.get("matches", found.get("items"))
+
+
 def go_offline_and_start(page: Any, context: Any, seen: dict[str, list[str]] | None = None) -> None:
     wait_until(page, "navigator.serviceWorker.controller !== null")
     # Every published questionnaire in every language (3 × 8) and the list, kept for offline use.
@@ -135,13 +146,7 @@ def test_an_offline_screening_is_sent_exactly_once_despite_a_cut_mid_sync_and_a_
     page.locator("#queue-title").wait_for(state="detached", timeout=30_000)
 
     assert len(posts) >= 2 and len(set(posts)) == 1 and posts[0], posts
-    police = make_token("police", org="demo-police-una-sana")
-    found = httpx.post(
-        web.url + "/api/v1/screenings/lookup",
-        json={"given_name": given, "family_name": "Testperson"},
-        headers={"Authorization": f"Bearer {police}"},
-    ).json()
-    matches = found.get("matches", found.get("items"))
+    found, matches = screenings_of(web, make_token, given)
     assert len(matches) == 1, found
     assert matches[0]["state"] == "submitted" and matches[0]["outcome"] == "PRESUMED_VICTIM"
     assert '"queue":[]' in page.evaluate(DEVICE_STORE)
@@ -281,12 +286,6 @@ def test_a_queued_screening_the_server_refuses_is_corrected_then_sent_once_and_w
     assert '"queue":[]' in page.evaluate(DEVICE_STORE)
     assert submits == [422, 200], submits
 
-    police = make_token("police", org="demo-police-una-sana")
-    found = httpx.post(
-        web.url + "/api/v1/screenings/lookup",
-        json={"given_name": given, "family_name": "Testperson"},
-        headers={"Authorization": f"Bearer {police}"},
-    ).json()
-    matches = found.get("matches", found.get("items"))
+    found, matches = screenings_of(web, make_token, given)
     assert len(matches) == 1 and matches[0]["state"] == "submitted", found
     assert {name: problems for name, problems in seen.items() if problems} == {}
